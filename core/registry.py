@@ -1,0 +1,74 @@
+"""Asset registry: what an asset id is and the tags its readings are stored with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.config import Site
+from core.measurements import ID_TAG, MEASUREMENT, AssetKind
+
+
+@dataclass(frozen=True, slots=True)
+class AssetInfo:
+    asset_id: str
+    kind: AssetKind
+    tags: dict[str, str] = field(default_factory=dict)
+    expected_interval_s: int = 900
+
+    @property
+    def measurement(self) -> str:
+        return MEASUREMENT[self.kind]
+
+    @property
+    def id_tag(self) -> str:
+        return ID_TAG[self.kind]
+
+
+class UnknownAsset(KeyError):
+    def __str__(self) -> str:
+        return f"unknown asset id {self.args[0]!r}: it is not in the site file"
+
+
+class AssetRegistry:
+    def __init__(self, assets: dict[str, AssetInfo]) -> None:
+        self._assets = assets
+
+    def get(self, asset_id: str) -> AssetInfo:
+        try:
+            return self._assets[asset_id]
+        except KeyError:
+            raise UnknownAsset(asset_id) from None
+
+    def __contains__(self, asset_id: object) -> bool:
+        return asset_id in self._assets
+
+    def __len__(self) -> int:
+        return len(self._assets)
+
+    def all(self) -> list[AssetInfo]:
+        return list(self._assets.values())
+
+    @classmethod
+    def from_site(cls, site: Site) -> AssetRegistry:
+        assets: dict[str, AssetInfo] = {}
+        for meter in site.meters.values():
+            tags = {"site": site.id, "utility": meter.utility.value, "meter_id": meter.id}
+            if meter.unit is not None:
+                tags["building"] = site.units[meter.unit].building
+                tags["unit"] = meter.unit
+            elif meter.area is not None:
+                area = site.areas[meter.area]
+                tags["area"] = area.id
+                if area.building:
+                    tags["building"] = area.building
+            assets[meter.id] = AssetInfo(meter.id, AssetKind.METER, tags, meter.expected_interval_s)
+        for elevator in site.elevators.values():
+            tags = {"site": site.id, "building": elevator.building, "elevator_id": elevator.id}
+            assets[elevator.id] = AssetInfo(elevator.id, AssetKind.ELEVATOR, tags, elevator.expected_interval_s)
+        for circuit in site.circuits.values():
+            tags = {"site": site.id, "area": circuit.area, "circuit_id": circuit.id}
+            building = circuit.building or site.areas[circuit.area].building
+            if building:
+                tags["building"] = building
+            assets[circuit.id] = AssetInfo(circuit.id, AssetKind.CIRCUIT, tags, circuit.expected_interval_s)
+        return cls(assets)

@@ -1,0 +1,70 @@
+"""Runtime settings from `FACILITIES_*` environment variables; the site file says what, these say where."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FACILITIES_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    site_file: Path = Path("examples/site.toml")
+    data_dir: Path = Path("var")
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_client_id: str = "facilities-ingest"
+
+    # No InfluxDB URL means the embedded store.
+    influx_url: str | None = None
+    influx_api: Literal["v1", "v2"] = "v1"
+    influx_db: str = "facilities"
+    influx_rp: str = ""
+    influx_username: str | None = None
+    influx_password: SecretStr | None = None
+    influx_token: SecretStr | None = None
+    influx_org: str = "facilities"
+    influx_bucket: str = "facilities"
+
+    database_url: str = "sqlite:///var/facilities.db"
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"mqtt", "mqtts"}:
+            raise ValueError(f"FACILITIES_MQTT_URL {value!r} must start with mqtt:// or mqtts://")
+        return value
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        token = self.influx_token.get_secret_value() if self.influx_token else ""
+        production_v2 = self.env is Environment.PRODUCTION and self.influx_url and self.influx_api == "v2"
+        if production_v2 and token in {"", "changeme"}:
+            raise ValueError("FACILITIES_INFLUX_TOKEN must be set to a real token when FACILITIES_ENV=production")
+        return self
+
+    @property
+    def mqtt_host(self) -> str:
+        return urlsplit(self.mqtt_url).hostname or "127.0.0.1"
+
+    @property
+    def mqtt_port(self) -> int:
+        parts = urlsplit(self.mqtt_url)
+        return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def mqtt_tls(self) -> bool:
+        return urlsplit(self.mqtt_url).scheme == "mqtts"

@@ -1,0 +1,54 @@
+"""Checks a reading against the registry and the schema before anything stores it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.clock import Clock
+from core.measurements import FieldValueError, coerce_field
+from core.reading import FieldValue, Reading
+from core.registry import AssetRegistry, UnknownAsset
+
+
+class InvalidReading(ValueError):
+    """Bad data: the message names the asset, the field or the time that is wrong."""
+
+
+class ReadingValidator:
+    def __init__(
+        self,
+        registry: AssetRegistry,
+        clock: Clock,
+        *,
+        max_future: timedelta = timedelta(minutes=10),
+        max_past: timedelta = timedelta(days=400),
+    ) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.max_future = max_future
+        self.max_past = max_past
+
+    def validate(self, reading: Reading) -> Reading:
+        """The reading with its fields coerced to the schema, or InvalidReading."""
+        try:
+            info = self.registry.get(reading.asset_id)
+        except UnknownAsset as exc:
+            raise InvalidReading(str(exc)) from None
+        now = self.clock.now()
+        if reading.ts > now + self.max_future:
+            raise InvalidReading(
+                f"asset {reading.asset_id!r}: timestamp {reading.ts.isoformat()} is in the future "
+                f"(now {now.isoformat()}); check the device clock"
+            )
+        if reading.ts < now - self.max_past:
+            raise InvalidReading(
+                f"asset {reading.asset_id!r}: timestamp {reading.ts.isoformat()} is more than "
+                f"{self.max_past.days} days old"
+            )
+        fields: dict[str, FieldValue] = {}
+        for name, value in reading.fields.items():
+            try:
+                fields[name] = coerce_field(info.kind, name, value)
+            except FieldValueError as exc:
+                raise InvalidReading(f"asset {reading.asset_id!r}: {exc}") from None
+        return Reading(reading.asset_id, reading.ts, fields)

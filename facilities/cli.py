@@ -1,0 +1,148 @@
+"""The `facilities` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from core.clock import SystemClock
+from core.config import ConfigError, Site, load_site
+from core.registry import AssetRegistry, UnknownAsset
+from core.settings import Settings
+from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
+
+app = typer.Typer(help="Facilities monitoring for residential property management.", no_args_is_help=True)
+config_app = typer.Typer(help="Check site configuration.", no_args_is_help=True)
+readings_app = typer.Typer(help="Read stored meter, elevator and circuit readings.", no_args_is_help=True)
+deadletters_app = typer.Typer(help="Inspect input that could not be ingested.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(readings_app, name="readings")
+app.add_typer(deadletters_app, name="deadletters")
+
+SiteOption = Annotated[
+    Path | None,
+    typer.Option("--site", help="Site file (TOML); default $FACILITIES_SITE_FILE or examples/site.toml."),
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(message, err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise _fail(f"bad FACILITIES_* environment setting:\n{exc}") from None
+
+
+def _site(settings: Settings, path: Path | None) -> Site:
+    try:
+        return load_site(path or settings.site_file)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+@config_app.command("check")
+def config_check(site: SiteOption = None) -> None:
+    """Validate a site file and summarise what it describes."""
+    loaded = _site(_settings(), site)
+    typer.echo(
+        f"{loaded.source}: site {loaded.id} ({loaded.info.name}): {len(loaded.buildings)} buildings, "
+        f"{len(loaded.units)} units, {len(loaded.areas)} public areas, {len(loaded.meters)} meters, "
+        f"{len(loaded.elevators)} elevators, {len(loaded.circuits)} lighting circuits"
+    )
+
+
+@app.command()
+def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
+    """Run the MQTT collector and the spool writer until interrupted (Ctrl-C or SIGTERM)."""
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    try:
+        service = build_ingest(settings, site=_site(settings, site))
+    except SetupError as exc:
+        raise _fail(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    service.start()
+    typer.echo(f"ingesting site {service.site.id} from {settings.mqtt_url}; spool {service.spool.path}")
+    stop.wait()
+    service.stop()
+
+
+@app.command()
+def demo(
+    site: SiteOption = None,
+    rounds: Annotated[int | None, typer.Option(help="Stop after this many publishing rounds.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 5.0,
+) -> None:
+    """Run a simulated community through a private broker and InfluxDB (needs mosquitto and influxd)."""
+    from facilities.demo import run_demo
+    from facilities.localservers import MissingBinary
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        run_demo(loaded, settings.data_dir / "demo", rounds=rounds, interval_s=interval, stop=stop, echo=typer.echo)
+    except MissingBinary as exc:
+        raise _fail(str(exc)) from None
+
+
+@readings_app.command("latest")
+def readings_latest(
+    asset: Annotated[str, typer.Option("--asset", help="Asset id, e.g. B1-0101-W.")],
+    site: SiteOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the latest stored values of one asset."""
+    settings = _settings()
+    registry = AssetRegistry.from_site(_site(settings, site))
+    try:
+        info = registry.get(asset)
+        store = build_store(settings)
+    except (UnknownAsset, SetupError) as exc:
+        raise _fail(str(exc)) from None
+    value = store.latest(info)
+    if value is None:
+        raise _fail(f"no readings stored for {asset}")
+    if as_json:
+        typer.echo(json.dumps({"asset_id": asset, "ts": value.ts.isoformat(), "tags": info.tags, **value.fields}))
+        return
+    typer.echo(f"{asset} at {value.ts.isoformat()}")
+    for name, field in sorted(value.fields.items()):
+        typer.echo(f"  {name} = {field}")
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20, site: SiteOption = None
+) -> None:
+    """Show input that was rejected, with the reason."""
+    settings = _settings()
+    registry = AssetRegistry.from_site(_site(settings, site))
+    spool = open_spool(settings, registry, SystemClock())
+    letters = spool.dead_letters(limit)
+    typer.echo(f"{spool.dead_letter_count()} dead letters in {spool.path}")
+    for letter in letters:
+        payload = letter.payload[:120].decode("utf-8", errors="replace")
+        typer.echo(f"#{letter.id} {letter.received_at.isoformat()} {letter.source}")
+        typer.echo(f"  error: {letter.error}\n  payload: {payload}")
+    spool.close()
+
+
+def main() -> None:  # pragma: no cover - entry point
+    sys.exit(app())

@@ -1,0 +1,240 @@
+"""Local server processes (Mosquitto, InfluxDB 1.x, VictoriaMetrics) on free ports in a folder of their own.
+
+The demo runs on them and the tests start them; an instance can be stopped and started again on the
+same port and folder, so a test can take a server away mid-ingest and bring it back with its data.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class MissingBinary(RuntimeError):
+    pass
+
+
+def require_binary(name: str) -> str:
+    """The binary's path, or MissingBinary saying which Debian package brings it."""
+    path = shutil.which(name)
+    if path is None:
+        raise MissingBinary(f"{name} is not installed (apt-get install -y {DEBIAN_PACKAGE.get(name, name)})")
+    return path
+
+
+DEBIAN_PACKAGE = {"influxd": "influxdb", "mosquitto": "mosquitto", "victoria-metrics": "victoria-metrics"}
+
+
+def wait_until(ready: Callable[[], bool], what: str, timeout: float = START_TIMEOUT_S) -> None:
+    """Poll `ready` until it answers True; a deadline, not a guess, bounds the wait."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} was not ready within {timeout:.0f} s")
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class ServerProcess:
+    """A server started from a command line; subclasses give the command and the readiness check."""
+
+    name = "server"
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir.resolve()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.log_path = workdir / f"{self.name}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def is_ready(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        if self.running:
+            return
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(  # noqa: S603
+                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+            )
+        try:
+            wait_until(self._ready_or_dead, self.name)
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(f"{self.name} did not start; log:\n{self.log()}") from None
+
+    def _ready_or_dead(self) -> bool:
+        if self._process is None:
+            raise RuntimeError(f"{self.name} was stopped while starting")
+        if self._process.poll() is not None:
+            raise RuntimeError(f"{self.name} exited with {self._process.returncode}; log:\n{self.log()}")
+        return self.is_ready()
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.send_signal(sig)
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=15)
+        self._process = None
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-4000:]
+        except OSError:
+            return "(no log)"
+
+
+class Mosquitto(ServerProcess):
+    name = "mosquitto"
+    host = "127.0.0.1"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.binary = require_binary("mosquitto")
+        self.port = free_port()
+        self.config_path = self.workdir / "mosquitto.conf"
+        # Persistence keeps persistent sessions and queued QoS 1 messages across a restart.
+        self.config_path.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.workdir}/\n"
+            "autosave_interval 1\n"
+            "max_queued_messages 0\n"
+            "max_inflight_messages 0\n"
+            "log_type error\n"
+            "log_type warning\n"
+        )
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [self.binary, "-c", str(self.config_path)]
+
+    def is_ready(self) -> bool:
+        return port_open(self.port)
+
+
+class Influxd(ServerProcess):
+    """InfluxDB 1.x (Debian's `influxdb`): line protocol on /write, InfluxQL on /query."""
+
+    name = "influxd"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.binary = require_binary("influxd")
+        self.http_port = free_port()
+        self.rpc_port = free_port()
+        self.config_path = self.workdir / "influxdb.conf"
+        # Both the HTTP and the RPC (backup) ports move, or two instances collide on 8088.
+        self.config_path.write_text(
+            f'reporting-disabled = true\nbind-address = "127.0.0.1:{self.rpc_port}"\n'
+            f'[meta]\n  dir = "{self.workdir}/meta"\n'
+            f'[data]\n  dir = "{self.workdir}/data"\n  wal-dir = "{self.workdir}/wal"\n  query-log-enabled = false\n'
+            f'[http]\n  bind-address = "127.0.0.1:{self.http_port}"\n  log-enabled = false\n'
+            "[monitor]\n  store-enabled = false\n"
+            "[continuous_queries]\n  enabled = false\n"
+            "[subscriber]\n  enabled = false\n"
+            '[logging]\n  level = "warn"\n'
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    def command(self) -> list[str]:
+        return [self.binary, "-config", str(self.config_path)]
+
+    def is_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/ping", timeout=0.5).status_code == 204
+        except httpx.HTTPError:
+            return False
+
+    def query(self, influxql: str, db: str) -> list[dict[str, object]]:
+        """Rows of the first series' result, as dicts (a test helper independent of our store)."""
+        response = httpx.post(f"{self.url}/query", data={"q": influxql, "db": db, "epoch": "ns"}, timeout=10)
+        response.raise_for_status()
+        rows: list[dict[str, object]] = []
+        for result in response.json()["results"]:
+            if "error" in result:
+                raise RuntimeError(result["error"])
+            for series in result.get("series", []):
+                tags = series.get("tags", {})
+                for values in series["values"]:
+                    rows.append({**tags, **dict(zip(series["columns"], values, strict=True))})
+        return rows
+
+
+class VictoriaMetrics(ServerProcess):
+    """A real `/api/v2/write` peer for the influxdb-client path."""
+
+    name = "victoria-metrics"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.binary = require_binary("victoria-metrics")
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [
+            self.binary,
+            f"-storageDataPath={self.workdir}/data",
+            f"-httpListenAddr=127.0.0.1:{self.port}",
+            "-loggerLevel=ERROR",
+            "-search.latencyOffset=0s",
+        ]
+
+    def is_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False

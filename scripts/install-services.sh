@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the servers the demo and the tests run (Debian/Ubuntu), only those that are missing.
+set -euo pipefail
+missing=()
+command -v mosquitto >/dev/null || missing+=(mosquitto)
+command -v influxd >/dev/null || missing+=(influxdb)
+command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+# Debian's packages start system services we do not use; the demo and tests run their own instances.
