@@ -6,7 +6,7 @@ import logging
 import ssl
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
@@ -20,6 +20,7 @@ from core.reading import Reading
 log = logging.getLogger(__name__)
 
 Decoder = Callable[[str, bytes, datetime], Sequence[Reading]]
+Ack = Callable[[], object]
 
 
 class NoRoute(PayloadError):
@@ -35,12 +36,17 @@ class MqttOptions:
     password: str | None = None
     tls: bool = False
     ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     keepalive_s: int = 30
     subscriptions: tuple[str, ...] = ()
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
     # Retry interval while the sink is full: the message stays un-acked, which is the back-pressure.
     full_retry_s: float = 0.2
+    # Group commit: up to this many messages share one spool transaction, gathered for at most the window.
+    group_max: int = 500
+    group_window_s: float = 0.005
 
 
 def own_topic_filter(site_id: str) -> str:
@@ -67,7 +73,7 @@ class CollectorStats:
     rejected: int = 0
     backpressure_waits: int = 0
     connects: int = 0
-    extra: dict[str, int] = field(default_factory=dict)
+    refused: int = 0
 
 
 class MqttCollector:
@@ -81,6 +87,11 @@ class MqttCollector:
         # Set on the first SUBACK: before it, a broker without our session has nowhere to queue messages.
         self.subscribed = threading.Event()
         self._stopping = threading.Event()
+        self._pending: list[tuple[Sequence[Reading], str, Ack]] = []
+        self._pending_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._flusher: threading.Thread | None = None
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -94,7 +105,12 @@ class MqttCollector:
         if self.options.username:
             client.username_pw_set(self.options.username, self.options.password)
         if self.options.tls:
-            client.tls_set(ca_certs=self.options.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            client.tls_set(
+                ca_certs=self.options.ca_file,
+                certfile=self.options.cert_file,
+                keyfile=self.options.key_file,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
         client.reconnect_delay_set(
             min_delay=max(1, int(self.options.reconnect_min_s)), max_delay=int(self.options.reconnect_max_s)
         )
@@ -105,11 +121,17 @@ class MqttCollector:
         return client
 
     def start(self) -> None:
+        self._flusher = threading.Thread(target=self._flush_loop, name="mqtt-group-commit", daemon=True)
+        self._flusher.start()
         self._client.connect_async(self.options.host, self.options.port, keepalive=self.options.keepalive_s)
         self._client.loop_start()
 
     def stop(self) -> None:
         self._stopping.set()
+        self._wake.set()
+        if self._flusher is not None:
+            self._flusher.join(10)
+        self.flush()  # commit what the spool has room for; the rest stays un-acked at the broker
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -117,6 +139,7 @@ class MqttCollector:
         self, client: mqtt.Client, _userdata: object, _flags: object, reason: object, _props: object
     ) -> None:
         if getattr(reason, "is_failure", False):
+            self.stats.refused += 1
             log.warning("MQTT broker %s:%s refused the connection: %s", self.options.host, self.options.port, reason)
             return
         self.stats.connects += 1
@@ -133,6 +156,7 @@ class MqttCollector:
         if failures:
             log.error("MQTT broker refused a subscription: %s", failures)
             return
+        log.info("subscribed to %s", ", ".join(self.options.subscriptions))
         self.subscribed.set()
 
     def _on_disconnect(
@@ -144,20 +168,62 @@ class MqttCollector:
 
     def _on_message(self, client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
-        if self.handle(message.topic, bytes(message.payload)):
-            client.ack(message.mid, message.qos)
+        mid, qos = message.mid, message.qos
+        self.offer(message.topic, bytes(message.payload), lambda: client.ack(mid, qos))
 
-    def handle(self, topic: str, payload: bytes) -> bool:
-        """Decode and commit one message; True once it is safe to ack."""
+    def offer(self, topic: str, payload: bytes, ack: Ack) -> None:
+        """Decode one message and queue it for the next group commit; `ack` runs once it is durable."""
         try:
             readings = self.decoder(topic, payload, self.clock.now())
         except (PayloadError, ValueError) as exc:
             self.stats.rejected += 1
             self.sink.reject(source=topic, payload=payload, error=str(exc))
-            return True
-        while not self.sink.accept(readings, source=topic):
-            self.stats.backpressure_waits += 1
-            if self._stopping.wait(self.options.full_retry_s):
-                return False  # stopping with the sink full: leave it un-acked for redelivery
-        self.stats.accepted += 1
-        return True
+            ack()
+            return
+        except Exception as exc:  # a decoder bug: keep the message as a dead letter, keep ingesting
+            log.exception("decoder failed on a message from %s", topic)
+            self.stats.rejected += 1
+            self.sink.reject(source=topic, payload=payload, error=f"decoder failed: {exc!r}")
+            ack()
+            return
+        if not readings:  # a mapping that ignores this topic
+            ack()
+            return
+        with self._pending_lock:
+            self._pending.append((readings, topic, ack))
+            group_full = len(self._pending) >= self.options.group_max
+        if group_full:
+            self.flush()  # on the network thread: while the spool is full this blocks, which is the back-pressure
+        else:
+            self._wake.set()
+
+    def flush(self) -> bool:
+        """Commit pending messages in groups and ack them. False if stopping left some un-acked."""
+        with self._flush_lock:
+            while True:
+                with self._pending_lock:
+                    group = self._pending[: self.options.group_max]
+                if not group:
+                    return True
+                taken = self.sink.accept_many([(readings, topic) for readings, topic, _ in group])
+                if taken:
+                    with self._pending_lock:
+                        del self._pending[:taken]
+                    for _, _, ack in group[:taken]:
+                        ack()
+                    self.stats.accepted += taken
+                    continue
+                self.stats.backpressure_waits += 1
+                if self._stopping.wait(self.options.full_retry_s):
+                    return False  # stopping with the spool full: un-acked messages are redelivered later
+
+    def _flush_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait()
+            # A short window lets a group gather: one commit for many messages instead of one each.
+            self._stopping.wait(self.options.group_window_s)
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception:  # a bug must not stop ingest silently; un-acked messages will be redelivered
+                log.exception("flushing received messages to the spool failed")

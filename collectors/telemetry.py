@@ -45,6 +45,10 @@ def load_json_object(payload: bytes) -> Mapping[str, object]:
         data = json.loads(payload)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PayloadError(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise PayloadError("not JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of over 4,300 digits
+        raise PayloadError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"expected a JSON object, got {type(data).__name__}")
     return data

@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from core.mappings import MqttMapping
 from core.site import (
     UTILITY_CODE,
     Building,
@@ -56,6 +57,7 @@ class Site:
     meters: dict[str, Meter]
     elevators: dict[str, Elevator]
     circuits: dict[str, Circuit]
+    mqtt_mappings: tuple[MqttMapping, ...] = ()
     source: str = "<memory>"
 
     @property
@@ -194,6 +196,11 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         if claim(circuit.id, f"{path}.id"):
             circuits[circuit.id] = circuit
 
+    for m, mapping in enumerate(parsed.mqtt_mappings):
+        for asset_id in mapping.fixed_assets():
+            if asset_id not in asset_ids:
+                problems.append(_missing(f"mqtt_mappings[{m}]", "asset", asset_id, asset_ids))
+
     return Site(
         info=parsed.site,
         buildings=buildings,
@@ -202,6 +209,7 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         meters=meters,
         elevators=elevators,
         circuits=circuits,
+        mqtt_mappings=parsed.mqtt_mappings,
         source=source,
     )
 

@@ -9,8 +9,11 @@ from core.reading import Reading
 
 
 class ReadingSink(Protocol):
-    def accept(self, readings: Sequence[Reading], *, source: str) -> bool:
-        """Commit readings durably (invalid ones go to dead letters). False: full, try again later."""
+    def accept_many(self, messages: Sequence[tuple[Sequence[Reading], str]]) -> int:
+        """Commit (readings, source) messages durably, invalid readings to dead letters, in one transaction.
+
+        Returns how many messages from the front were taken; fewer than given means the sink is full.
+        """
 
     def reject(self, *, source: str, payload: bytes, error: str) -> None:
         """Record undecodable input as a dead letter, durably."""

@@ -27,6 +27,15 @@ class Settings(BaseSettings):
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
     mqtt_client_id: str = "facilities-ingest"
+    # TLS: a private CA for the broker's certificate, and a client certificate if the broker wants one.
+    mqtt_ca_file: Path | None = None
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
+    mqtt_keepalive_s: int = 30
+
+    spool_max_readings: int = 2_000_000
+    metrics_port: int = 0  # 0 = no Prometheus endpoint
+    log_format: Literal["text", "json"] = "text"
 
     # No InfluxDB URL means the embedded store.
     influx_url: str | None = None
@@ -49,6 +58,16 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _tls_files_exist(self) -> Settings:
+        for name in ("mqtt_ca_file", "mqtt_cert_file", "mqtt_key_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"FACILITIES_{name.upper()}={path} is not a readable file")
+        if (self.mqtt_cert_file is None) != (self.mqtt_key_file is None):
+            raise ValueError("set both FACILITIES_MQTT_CERT_FILE and FACILITIES_MQTT_KEY_FILE, or neither")
+        return self
+
+    @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
         token = self.influx_token.get_secret_value() if self.influx_token else ""
         production_v2 = self.env is Environment.PRODUCTION and self.influx_url and self.influx_api == "v2"
@@ -67,4 +86,4 @@ class Settings(BaseSettings):
 
     @property
     def mqtt_tls(self) -> bool:
-        return urlsplit(self.mqtt_url).scheme == "mqtts"
+        return urlsplit(self.mqtt_url).scheme == "mqtts" or self.mqtt_ca_file is not None

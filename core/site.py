@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.mappings import MqttMapping
+
 AssetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
 
@@ -199,3 +201,4 @@ class SiteFile(Strict):
     meters: tuple[Meter, ...] = ()
     elevators: tuple[Elevator, ...] = ()
     circuits: tuple[Circuit, ...] = ()
+    mqtt_mappings: tuple[MqttMapping, ...] = ()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.mapping import MappingDecoder, subscription_filters
+from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.registry import AssetRegistry
 from core.settings import Settings
 from core.validation import ReadingValidator
+from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
+from storage.influx_v2 import InfluxV2Store
 from storage.spool import Spool
 from storage.store import ReadingStore
 from storage.writer import SpoolWriter
@@ -21,8 +24,20 @@ class SetupError(Exception):
 
 
 def build_store(settings: Settings) -> ReadingStore:
+    """InfluxDB when FACILITIES_INFLUX_URL is set (v1 or v2 API), the embedded SQLite store otherwise."""
     if not settings.influx_url:
-        raise SetupError("no reading store configured: set FACILITIES_INFLUX_URL (e.g. http://127.0.0.1:8086)")
+        return EmbeddedStore(settings.data_dir / "readings.db")
+    if settings.influx_api == "v2":
+        if settings.influx_token is None:
+            raise SetupError("FACILITIES_INFLUX_API=v2 needs FACILITIES_INFLUX_TOKEN (and _ORG, _BUCKET)")
+        v2 = InfluxV2Store(
+            settings.influx_url,
+            token=settings.influx_token.get_secret_value(),
+            org=settings.influx_org,
+            bucket=settings.influx_bucket,
+        )
+        v2.ensure_dbrp()
+        return v2
     if settings.influx_api == "v1":
         store = InfluxV1Store(
             settings.influx_url,
@@ -33,11 +48,22 @@ def build_store(settings: Settings) -> ReadingStore:
         )
         store.ensure_database()
         return store
-    raise SetupError(f"FACILITIES_INFLUX_API={settings.influx_api!r} is not supported yet; use v1")
+    raise SetupError(f"FACILITIES_INFLUX_API={settings.influx_api!r}: use v1 or v2")
+
+
+def build_decoder(site: Site) -> Decoder:
+    """Our own topic format, behind the site's third-party mappings when it has any."""
+    own = OwnTopicDecoder(site.id)
+    return MappingDecoder(site.mqtt_mappings, fallback=own) if site.mqtt_mappings else own
 
 
 def open_spool(settings: Settings, registry: AssetRegistry, clock: Clock) -> Spool:
-    return Spool(settings.data_dir / "spool.db", ReadingValidator(registry, clock), clock)
+    return Spool(
+        settings.data_dir / "spool.db",
+        ReadingValidator(registry, clock),
+        clock,
+        max_readings=settings.spool_max_readings,
+    )
 
 
 @dataclass
@@ -73,8 +99,12 @@ def build_ingest(settings: Settings, *, site: Site | None = None, clock: Clock |
         username=settings.mqtt_username,
         password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
         tls=settings.mqtt_tls,
-        subscriptions=(own_topic_filter(site.id),),
+        ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+        cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
+        key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
+        keepalive_s=settings.mqtt_keepalive_s,
+        subscriptions=subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)),
     )
-    collector = MqttCollector(options, OwnTopicDecoder(site.id), spool, clock)
+    collector = MqttCollector(options, build_decoder(site), spool, clock)
     writer = SpoolWriter(spool, store, registry)
     return Ingest(site, registry, spool, collector, writer)

@@ -18,6 +18,10 @@ from core.config import ConfigError, Site, load_site
 from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
+from facilities.logs import configure_logging
+from facilities.metrics import serve_metrics
+
+log = logging.getLogger("facilities")
 
 app = typer.Typer(help="Facilities monitoring for residential property management.", no_args_is_help=True)
 config_app = typer.Typer(help="Check site configuration.", no_args_is_help=True)
@@ -66,8 +70,8 @@ def config_check(site: SiteOption = None) -> None:
 @app.command()
 def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     """Run the MQTT collector and the spool writer until interrupted (Ctrl-C or SIGTERM)."""
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings()
+    configure_logging(log_level, settings.log_format)
     try:
         service = build_ingest(settings, site=_site(settings, site))
     except SetupError as exc:
@@ -75,8 +79,10 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    if settings.metrics_port:
+        serve_metrics(service, settings.metrics_port)
     service.start()
-    typer.echo(f"ingesting site {service.site.id} from {settings.mqtt_url}; spool {service.spool.path}")
+    log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.path)
     stop.wait()
     service.stop()
 

@@ -6,12 +6,14 @@ same port and folder, so a test can take a server away mid-ingest and bring it b
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -38,7 +40,12 @@ def require_binary(name: str) -> str:
     return path
 
 
-DEBIAN_PACKAGE = {"influxd": "influxdb", "mosquitto": "mosquitto", "victoria-metrics": "victoria-metrics"}
+DEBIAN_PACKAGE = {
+    "influxd": "influxdb",
+    "mosquitto": "mosquitto",
+    "mosquitto_passwd": "mosquitto",
+    "victoria-metrics": "victoria-metrics",
+}
 
 
 def wait_until(ready: Callable[[], bool], what: str, timeout: float = START_TIMEOUT_S) -> None:
@@ -126,31 +133,55 @@ class ServerProcess:
             return "(no log)"
 
 
+@dataclass(frozen=True)
+class BrokerTls:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    require_client_cert: bool = False
+
+
 class Mosquitto(ServerProcess):
     name = "mosquitto"
     host = "127.0.0.1"
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, tls: BrokerTls | None = None) -> None:
         super().__init__(workdir)
         self.binary = require_binary("mosquitto")
         self.port = free_port()
+        self.tls = tls
         self.config_path = self.workdir / "mosquitto.conf"
+        lines = [f"listener {self.port} 127.0.0.1"]
+        if os.geteuid() == 0:
+            # Mosquitto started as root drops to user 'mosquitto', which cannot read a root-owned folder.
+            lines.append("user root")
+        if users:
+            password_file = self.workdir / "passwords"
+            password_file.write_text("".join(f"{user}:{password}\n" for user, password in users.items()))
+            # mosquitto_passwd -U hashes a plain user:password file in place.
+            subprocess.run([require_binary("mosquitto_passwd"), "-U", str(password_file)], check=True)  # noqa: S603
+            lines += ["allow_anonymous false", f"password_file {password_file}"]
+        else:
+            lines.append("allow_anonymous true")
+        if tls:
+            lines += [f"cafile {tls.ca_file}", f"certfile {tls.cert_file}", f"keyfile {tls.key_file}"]
+            if tls.require_client_cert:
+                lines.append("require_certificate true")
         # Persistence keeps persistent sessions and queued QoS 1 messages across a restart.
-        self.config_path.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {self.workdir}/\n"
-            "autosave_interval 1\n"
-            "max_queued_messages 0\n"
-            "max_inflight_messages 0\n"
-            "log_type error\n"
-            "log_type warning\n"
-        )
+        lines += [
+            "persistence true",
+            f"persistence_location {self.workdir}/",
+            "autosave_interval 1",
+            "max_queued_messages 0",
+            "max_inflight_messages 0",
+            "log_type error",
+            "log_type warning",
+        ]
+        self.config_path.write_text("\n".join(lines) + "\n")
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
         return [self.binary, "-c", str(self.config_path)]
@@ -231,6 +262,8 @@ class VictoriaMetrics(ServerProcess):
             f"-httpListenAddr=127.0.0.1:{self.port}",
             "-loggerLevel=ERROR",
             "-search.latencyOffset=0s",
+            # Without deduplication a replayed batch keeps both copies of a sample.
+            "-dedup.minScrapeInterval=1ms",
         ]
 
     def is_ready(self) -> bool:

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 
-from core.reading import from_ns
+from core.reading import EPOCH, FieldValue, from_ns
 from core.registry import AssetInfo
 from storage.influxql import quote_ident, quote_literal
 from storage.lineprotocol import encode
 from storage.points import Point
-from storage.store import StoredValue, StoreRejected, StoreUnavailable
+from storage.store import Aggregate, Sample, StoredValue, StoreRejected, StoreUnavailable
+
+# InfluxDB's representable time range (influxql.MinTime / MaxTime); query bounds are clamped to it.
+_MIN_NS = -9_223_372_036_854_775_806
+_MAX_NS = 9_223_372_036_854_775_806
+
+# Aggregates InfluxDB 1.x refuses per field type ("unsupported mean iterator type"); checked up front
+# so both stores raise the same ValueError instead of a backend-specific error.
+_UNSUPPORTED: dict[str, frozenset[Aggregate]] = {
+    "boolean": frozenset({Aggregate.MEAN, Aggregate.SUM}),
+    "string": frozenset({Aggregate.MEAN, Aggregate.SUM, Aggregate.MIN, Aggregate.MAX}),
+}
 
 
 class InfluxQLError(Exception):
-    pass
+    """InfluxDB refused a query (syntax, missing database, authorization)."""
 
 
 class InfluxV1Store:
+    """A ReadingStore on InfluxDB 1.x (or 2.x's v1-compatible API with an `Authorization: Token` header)."""
+
     def __init__(
         self,
         url: str,
@@ -30,20 +44,26 @@ class InfluxV1Store:
         username: str | None = None,
         password: str | None = None,
         timeout_s: float = 10.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.database = database
         self.retention_policy = retention_policy
         auth = (username, password or "") if username else None
-        self._http = httpx.Client(base_url=self.url, timeout=timeout_s, auth=auth)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout_s, auth=auth, headers=headers)
+        # measurement -> field -> InfluxDB type name; JSON loses float vs integer for whole numbers.
+        self._field_types: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:
+        """Close the HTTP connection pool."""
         self._http.close()
 
     def ensure_database(self) -> None:
+        """Create the database if it does not exist (CREATE DATABASE is idempotent)."""
         self._post_query(f"CREATE DATABASE {quote_ident(self.database)}")
 
     def write(self, points: Sequence[Point]) -> None:
+        """Write points as gzipped line protocol; StoreUnavailable to retry, StoreRejected for bad data."""
         if not points:
             return
         params = {"db": self.database, "precision": "ns"}
@@ -70,17 +90,116 @@ class InfluxV1Store:
         return rows
 
     def latest(self, asset: AssetInfo) -> StoredValue | None:
-        query = (
-            f"SELECT * FROM {quote_ident(asset.measurement)} "  # noqa: S608 (every value is quoted)
-            f"WHERE {quote_ident(asset.id_tag)} = {quote_literal(asset.asset_id)} ORDER BY time DESC LIMIT 1"
-        )
-        rows = self.query(query)
+        """The newest point of the asset, with every field it has at that time."""
+        # *::field leaves the tag columns out, so no list of tag keys is needed to tell them apart.
+        (rows,) = self._select(self._statement(asset, "*::field", tail="ORDER BY time DESC LIMIT 1"), columns=True)
         if not rows:
             return None
-        row = rows[0]
-        ts = from_ns(int(row.pop("time")))
-        fields = {k: v for k, v in row.items() if v is not None and k not in asset.tags and k not in _TAG_KEYS}
-        return StoredValue(ts=ts, fields=fields)
+        columns, values = rows[0]
+        types = self._types(asset.measurement, columns[1:])
+        fields = {
+            name: _decode(value, types.get(name))
+            for name, value in zip(columns[1:], values[1:], strict=True)
+            if value is not None
+        }
+        return StoredValue(ts=from_ns(int(values[0])), fields=fields)
+
+    def history(
+        self,
+        asset: AssetInfo,
+        field: str,
+        start: datetime,
+        end: datetime,
+        *,
+        every: timedelta | None = None,
+        aggregate: Aggregate = Aggregate.MEAN,
+    ) -> list[Sample]:
+        """Raw samples of `field` in [start, end), or `aggregate` per epoch-aligned bucket of `every`."""
+        if not isinstance(aggregate, Aggregate):
+            raise ValueError(f"aggregate must be an Aggregate member, not {aggregate!r}")
+        duration = _duration(every) if every is not None else None
+        start_ns, end_ns = _bound(start), _bound(end)
+        if start_ns >= end_ns:
+            return []
+        field_type = self._types(asset.measurement, [field]).get(field)
+        window = (f"time >= {start_ns}ns", f"time < {end_ns}ns")
+        if duration is None:
+            (rows,) = self._select(self._statement(asset, quote_ident(field), *window))
+            return [Sample(from_ns(int(row[0])), _decode(row[1], field_type)) for row in rows]
+        if field_type is not None and aggregate in _UNSUPPORTED.get(field_type, ()):
+            raise ValueError(f"{aggregate.value} is not defined for {field_type} field {field!r}")
+        # aggregate.value is one of the enum's fixed names, never caller text.
+        selector = f"{aggregate.value}({quote_ident(field)})"
+        (rows,) = self._select(self._statement(asset, selector, *window, tail=f"GROUP BY time({duration}) fill(none)"))
+        return [Sample(from_ns(int(row[0])), _decode_aggregate(row[1], aggregate, field_type)) for row in rows]
+
+    def first_last(self, asset: AssetInfo, field: str, start: datetime, end: datetime) -> tuple[Sample, Sample] | None:
+        """The first and last sample of `field` in [start, end), or None when there is none."""
+        start_ns, end_ns = _bound(start), _bound(end)
+        if start_ns >= end_ns:
+            return None
+        # Two raw selects, not first()/last() in one statement: 1.x drops their own timestamps then.
+        window = (f"time >= {start_ns}ns", f"time < {end_ns}ns")
+        first, last = self._select(
+            self._statement(asset, quote_ident(field), *window, tail="ORDER BY time ASC LIMIT 1")
+            + "; "
+            + self._statement(asset, quote_ident(field), *window, tail="ORDER BY time DESC LIMIT 1")
+        )
+        if not first or not last:
+            return None
+        field_type = self._types(asset.measurement, [field]).get(field)
+        return _sample(first[0], field_type), _sample(last[0], field_type)
+
+    def last_before(self, asset: AssetInfo, field: str, when: datetime) -> Sample | None:
+        """The newest sample of `field` strictly before `when`."""
+        return self._one(asset, field, f"time < {_bound(when)}ns", "DESC")
+
+    def first_at_or_after(self, asset: AssetInfo, field: str, when: datetime) -> Sample | None:
+        """The oldest sample of `field` at or after `when`."""
+        return self._one(asset, field, f"time >= {_bound(when)}ns", "ASC")
+
+    def _one(self, asset: AssetInfo, field: str, condition: str, order: str) -> Sample | None:
+        (rows,) = self._select(
+            self._statement(asset, quote_ident(field), condition, tail=f"ORDER BY time {order} LIMIT 1")
+        )
+        if not rows:
+            return None
+        return _sample(rows[0], self._types(asset.measurement, [field]).get(field))
+
+    def _statement(self, asset: AssetInfo, selector: str, *conditions: str, tail: str = "") -> str:
+        """SELECT `selector` over the asset's series; `selector`, `conditions` and `tail` are built by
+        this module from quoted names, enum values and integers, never from caller text."""
+        where = f"WHERE {quote_ident(asset.id_tag)} = {quote_literal(asset.asset_id)}"
+        where += "".join(f" AND {condition}" for condition in conditions)
+        statement = f"SELECT {selector} FROM {self._source(asset.measurement)} {where}"  # noqa: S608 (all quoted)
+        return f"{statement} {tail}" if tail else statement
+
+    def _source(self, measurement: str) -> str:
+        # Reads must name the retention policy the writes went to, or they see the default one.
+        quoted = quote_ident(measurement)
+        return f"{quote_ident(self.retention_policy)}.{quoted}" if self.retention_policy else quoted
+
+    def _types(self, measurement: str, fields: Sequence[str]) -> dict[str, str]:
+        """Field types of a measurement, asking InfluxDB again when one of `fields` is not known yet."""
+        known = self._field_types.get(measurement)
+        if known is None or any(f not in known for f in fields):
+            (rows,) = self._select(f"SHOW FIELD KEYS FROM {self._source(measurement)}")
+            # Replaced whole, so a reader in another thread never sees a half-filled dict.
+            known = {str(name): str(kind) for name, kind in rows}
+            self._field_types[measurement] = known
+        return known
+
+    def _select(self, influxql: str, *, columns: bool = False) -> list[list[Any]]:
+        """Per statement, the value rows of its series (or (columns, values) pairs with `columns`)."""
+        statements: list[list[Any]] = []
+        results = sorted(self._post_query(influxql, read=True), key=lambda r: int(r.get("statement_id", 0)))
+        for result in results:
+            rows: list[Any] = []
+            for series in result.get("series", []):
+                for values in series.get("values", []):
+                    rows.append((series["columns"], values) if columns else values)
+            statements.append(rows)
+        return statements
 
     def _post_query(self, influxql: str, *, read: bool = False) -> list[dict[str, Any]]:
         data = {"q": influxql, "db": self.database, "epoch": "ns"}
@@ -90,7 +209,11 @@ class InfluxV1Store:
             raise StoreUnavailable(f"InfluxDB at {self.url} unreachable: {exc}") from exc
         if response.status_code >= 500:
             raise StoreUnavailable(f"InfluxDB at {self.url} answered {response.status_code}")
-        payload = response.json()
+        try:
+            payload = response.json()
+        except ValueError:
+            detail = response.text[:300]
+            raise InfluxQLError(f"InfluxDB at {self.url} answered {response.status_code}: {detail}") from None
         if "error" in payload:
             raise InfluxQLError(payload["error"])
         results: list[dict[str, Any]] = payload.get("results", [])
@@ -100,5 +223,44 @@ class InfluxV1Store:
         return results
 
 
-# Tag keys any asset may carry; SELECT * returns them as columns next to the fields.
-_TAG_KEYS = {"site", "building", "unit", "area", "utility", "meter_id", "elevator_id", "circuit_id"}
+def _to_ns(when: datetime) -> int:
+    """Exact epoch nanoseconds of an aware datetime."""
+    if when.tzinfo is None:
+        raise ValueError(f"timestamp {when.isoformat()} has no time zone")
+    # Aware subtraction, not astimezone(): astimezone overflows near datetime.min/max.
+    delta = when - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def _bound(when: datetime) -> int:
+    return min(max(_to_ns(when), _MIN_NS), _MAX_NS)
+
+
+def _duration(every: timedelta) -> str:
+    """An InfluxQL duration literal from a positive timedelta: whole seconds as `<n>s`, else `<n>u`."""
+    micros = every // timedelta(microseconds=1)
+    if micros <= 0:
+        raise ValueError(f"every must be positive, not {every}")
+    if micros * 1_000 > _MAX_NS:
+        raise ValueError(f"every {every} is longer than InfluxDB's time range")
+    return f"{micros // 1_000_000}s" if micros % 1_000_000 == 0 else f"{micros}u"
+
+
+def _decode(value: Any, field_type: str | None) -> FieldValue:
+    # Go's JSON writes the float 5.0 as 5; the field's declared type says which it was.
+    if field_type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    result: FieldValue = value
+    return result
+
+
+def _decode_aggregate(value: Any, aggregate: Aggregate, field_type: str | None) -> FieldValue:
+    if aggregate is Aggregate.MEAN:
+        return float(value)
+    if aggregate is Aggregate.COUNT:
+        return int(value)
+    return _decode(value, field_type)
+
+
+def _sample(row: Sequence[Any], field_type: str | None) -> Sample:
+    return Sample(from_ns(int(row[0])), _decode(row[1], field_type))

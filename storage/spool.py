@@ -35,6 +35,16 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 
+SpoolRow = tuple[int, str, int, str]  # id, asset_id, ts_ns, fields as JSON
+
+
+@dataclass
+class SpoolStats:
+    spooled: int = 0
+    dead_lettered: int = 0
+    refused_full: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class SpooledReading:
     id: int
@@ -71,6 +81,7 @@ class Spool:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._depth = self._count("readings")
+        self.stats = SpoolStats()
 
     def close(self) -> None:
         with self._lock:
@@ -89,19 +100,36 @@ class Spool:
         return self._depth >= self.max_readings
 
     def accept(self, readings: Sequence[Reading], *, source: str) -> bool:
-        if self.full:
-            return False
+        return self.accept_many([(readings, source)]) == 1
+
+    def accept_many(self, messages: Sequence[tuple[Sequence[Reading], str]]) -> int:
+        """Commit a group of messages in one transaction: how many, from the front, were taken.
+
+        Messages that do not fit under `max_readings` are left to the caller (un-acked: back-pressure).
+        Invalid readings become dead letters in the same transaction.
+        """
+        room = self.max_readings - self._depth
         good: list[tuple[str, int, str]] = []
         bad: list[tuple[str, str, bytes, str]] = []
         now = self.clock.now().isoformat()
-        for reading in readings:
-            try:
-                valid = self.validator.validate(reading)
-            except InvalidReading as exc:
-                payload = json.dumps({"ts": reading.ts.isoformat(), **reading.fields}).encode()
-                bad.append((now, source, payload, str(exc)))
-                continue
-            good.append((valid.asset_id, valid.ts_ns, json.dumps(dict(valid.fields))))
+        taken = 0
+        for readings, source in messages:
+            # The first message is taken into an empty spool whatever its size, so no message can wedge it.
+            if len(readings) > room - len(good) and not (taken == 0 and self._depth == 0):
+                break
+            for reading in readings:
+                try:
+                    valid = self.validator.validate(reading)
+                except InvalidReading as exc:
+                    payload = json.dumps({"ts": reading.ts.isoformat(), **reading.fields}).encode()
+                    bad.append((now, source, payload, str(exc)))
+                    continue
+                good.append((valid.asset_id, valid.ts_ns, json.dumps(dict(valid.fields))))
+            taken += 1
+        if taken < len(messages):
+            self.stats.refused_full += 1
+        if taken == 0:
+            return 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT INTO readings (asset_id, ts_ns, fields) VALUES (?, ?, ?)", good)
@@ -110,7 +138,9 @@ class Spool:
             )
             self._db.execute("COMMIT")
             self._depth += len(good)
-        return True
+        self.stats.spooled += len(good)
+        self.stats.dead_lettered += len(bad)
+        return taken
 
     def reject(self, *, source: str, payload: bytes, error: str) -> None:
         with self._lock:
@@ -118,37 +148,42 @@ class Spool:
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
                 (self.clock.now().isoformat(), source, payload, error),
             )
+        self.stats.dead_lettered += 1
 
     def take(self, limit: int) -> list[SpooledReading]:
-        """The oldest readings, left in the spool until `delete`."""
+        """The oldest readings, left in the spool until deleted."""
+        return [
+            SpooledReading(row[0], Reading(row[1], from_ns(row[2]), json.loads(row[3])))
+            for row in self.take_rows(limit)
+        ]
+
+    def delete_through(self, last_id: int) -> None:
+        """Delete every reading up to `last_id`: the writer takes the oldest first, so this is its batch."""
         with self._lock:
-            rows = self._db.execute(
+            cursor = self._db.execute("DELETE FROM readings WHERE id <= ?", (last_id,))
+            self._depth -= cursor.rowcount
+
+    def take_rows(self, limit: int) -> list[SpoolRow]:
+        """The oldest readings as raw rows (id, asset_id, ts_ns, fields JSON), for the writer's hot path."""
+        with self._lock:
+            return self._db.execute(
                 "SELECT id, asset_id, ts_ns, fields FROM readings ORDER BY id LIMIT ?", (limit,)
             ).fetchall()
-        return [SpooledReading(row[0], Reading(row[1], from_ns(row[2]), json.loads(row[3]))) for row in rows]
 
-    def delete(self, ids: Sequence[int]) -> None:
-        if not ids:
-            return
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("DELETE FROM readings WHERE id = ?", [(i,) for i in ids])
-            self._db.execute("COMMIT")
-            self._depth = self._count("readings")
-
-    def move_to_dead_letters(self, item: SpooledReading, error: str) -> None:
+    def move_to_dead_letters(self, row: SpoolRow, error: str) -> None:
         """A spooled reading the store refuses leaves the queue for dead letters, in one transaction."""
-        fields = dict(item.reading.fields)
-        payload = json.dumps({"asset_id": item.reading.asset_id, "ts_ns": item.reading.ts_ns, **fields})
+        reading_id, asset_id, ts_ns, fields = row
+        payload = json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **json.loads(fields)})
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
                 (self.clock.now().isoformat(), "store", payload.encode(), error),
             )
-            self._db.execute("DELETE FROM readings WHERE id = ?", (item.id,))
+            self._db.execute("DELETE FROM readings WHERE id = ?", (reading_id,))
             self._db.execute("COMMIT")
             self._depth -= 1
+        self.stats.dead_lettered += 1
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         with self._lock:

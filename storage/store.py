@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from core.reading import FieldValue
@@ -20,15 +21,64 @@ class StoreRejected(Exception):
     """The store refused the data itself (4xx): retrying the same points will not help."""
 
 
+class Aggregate(StrEnum):
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    FIRST = "first"
+    LAST = "last"
+    SUM = "sum"
+    COUNT = "count"
+
+
 @dataclass(frozen=True, slots=True)
 class StoredValue:
+    """All fields of an asset at one time."""
+
     ts: datetime
     fields: Mapping[str, FieldValue]
 
 
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One field's value at one time."""
+
+    ts: datetime
+    value: FieldValue
+
+
 class ReadingStore(Protocol):
     def write(self, points: Sequence[Point]) -> None:
-        """Store all points or raise; returning means the store has confirmed them."""
+        """Store all points or raise; returning means the store has confirmed them.
+
+        A point with the same measurement, tag set and timestamp as a stored one replaces it,
+        so a replayed batch never duplicates.
+        """
 
     def latest(self, asset: AssetInfo) -> StoredValue | None:
-        """The most recent values of an asset's fields."""
+        """The most recent values of an asset's fields (the newest point)."""
+
+    def history(
+        self,
+        asset: AssetInfo,
+        field: str,
+        start: datetime,
+        end: datetime,
+        *,
+        every: timedelta | None = None,
+        aggregate: Aggregate = Aggregate.MEAN,
+    ) -> list[Sample]:
+        """Samples of one field in [start, end), oldest first.
+
+        Without `every`, the raw samples. With it, one sample per non-empty bucket of that length,
+        aligned to the epoch, time-stamped at the bucket start, with `aggregate` applied.
+        """
+
+    def first_last(self, asset: AssetInfo, field: str, start: datetime, end: datetime) -> tuple[Sample, Sample] | None:
+        """The first and last sample of a field in [start, end), or None when there is none."""
+
+    def last_before(self, asset: AssetInfo, field: str, when: datetime) -> Sample | None:
+        """The newest sample strictly before `when` (a register at a billing boundary)."""
+
+    def first_at_or_after(self, asset: AssetInfo, field: str, when: datetime) -> Sample | None:
+        """The oldest sample at or after `when`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -9,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.registry import AssetRegistry
-from storage.points import to_point
-from storage.spool import Spool, SpooledReading
+from storage.points import Point
+from storage.spool import Spool, SpoolRow
 from storage.store import ReadingStore, StoreRejected, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ class WriterStats:
     written: int = 0
     retries: int = 0
     dead_lettered: int = 0
+    batches: int = 0
+    write_seconds: float = 0.0
     last_write_latency_s: float = 0.0
 
 
@@ -61,31 +64,39 @@ class SpoolWriter:
 
     def drain_once(self) -> int:
         """Write one batch; returns how many readings left the spool. Raises StoreUnavailable."""
-        batch = self.spool.take(self.batch_size)
-        if not batch:
+        rows = self.spool.take_rows(self.batch_size)
+        if not rows:
             return 0
-        self._write(batch)
-        return len(batch)
+        # Points are built straight from the rows: the hot path skips Reading and datetime objects.
+        points = []
+        for _id, asset_id, ts_ns, fields in rows:
+            info = self.registry.get(asset_id)
+            points.append(Point(info.measurement, info.tags, json.loads(fields), ts_ns))
+        self._write(rows, points)
+        return len(rows)
 
-    def _write(self, batch: Sequence[SpooledReading]) -> None:
-        points = [to_point(item.reading, self.registry.get(item.reading.asset_id)) for item in batch]
+    def _write(self, rows: Sequence[SpoolRow], points: Sequence[Point]) -> None:
         started = time.perf_counter()
         try:
             self.store.write(points)
         except StoreRejected as exc:
             # Bisect to find the points the store refuses; the rest are written as usual.
-            if len(batch) == 1:
-                log.error("store refused reading %s: %s", batch[0].reading, exc)
-                self.spool.move_to_dead_letters(batch[0], str(exc))
+            if len(rows) == 1:
+                log.error("store refused reading %s: %s", rows[0], exc)
+                self.spool.move_to_dead_letters(rows[0], str(exc))
                 self.stats.dead_lettered += 1
                 return
-            middle = len(batch) // 2
-            self._write(batch[:middle])
-            self._write(batch[middle:])
+            middle = len(rows) // 2
+            self._write(rows[:middle], points[:middle])
+            self._write(rows[middle:], points[middle:])
             return
-        self.stats.last_write_latency_s = time.perf_counter() - started
-        self.spool.delete([item.id for item in batch])
-        self.stats.written += len(batch)
+        latency = time.perf_counter() - started
+        # Rows are the oldest in the spool, in id order, so the batch is everything up to its last id.
+        self.spool.delete_through(rows[-1][0])
+        self.stats.written += len(rows)
+        self.stats.batches += 1
+        self.stats.write_seconds += latency
+        self.stats.last_write_latency_s = latency
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="spool-writer", daemon=True)

@@ -7,14 +7,17 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pytest
 
 from core.settings import Settings
 from facilities.bootstrap import Ingest, build_ingest
+from facilities.metrics import serve_metrics
 from tests.support.mqtt import publish
-from tests.support.services import Influxd, Mosquitto, wait_until
+from tests.support.services import Influxd, Mosquitto, free_port, wait_until
 
 
 @pytest.fixture
@@ -38,12 +41,22 @@ def ingest(settings: Settings) -> Iterator[Ingest]:
     service.stop()
 
 
+# Yesterday 00:00 UTC: the validator refuses readings from the future or more than 400 days old.
+MIDNIGHT = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
+MIDNIGHT_S = int(MIDNIGHT.timestamp())
+
+
 def test_published_reading_lands_in_influxdb_with_registry_tags(
     ingest: Ingest, mosquitto: Mosquitto, influxd: Influxd
 ) -> None:
     publish(
         mosquitto.port,
-        [("facilities/lakeview/B1-0101-W/telemetry", {"ts": "2026-11-26T08:00:00+08:00", "total": 123.4})],
+        [
+            (
+                "facilities/lakeview/B1-0101-W/telemetry",
+                {"ts": MIDNIGHT.astimezone(timezone(timedelta(hours=8))).isoformat(), "total": 123.4},
+            )
+        ],
     )
 
     wait_until(lambda: bool(influxd.query('SELECT * FROM "meter"', db="slice")), "the reading in InfluxDB", 15)
@@ -52,7 +65,7 @@ def test_published_reading_lands_in_influxdb_with_registry_tags(
     assert len(rows) == 1
     row = rows[0]
     assert row["total"] == 123.4
-    assert row["time"] == 1_795_651_200_000_000_000  # 2026-11-26T00:00:00Z in ns
+    assert row["time"] == MIDNIGHT_S * 1_000_000_000
     assert {k: row[k] for k in ("site", "building", "unit", "utility", "meter_id")} == {
         "site": "lakeview",
         "building": "B1",
@@ -65,7 +78,7 @@ def test_published_reading_lands_in_influxdb_with_registry_tags(
 def test_cli_prints_the_value_read_back_with_influxql(
     ingest: Ingest, mosquitto: Mosquitto, influxd: Influxd, settings: Settings
 ) -> None:
-    publish(mosquitto.port, [("facilities/lakeview/B2-0503-E/telemetry", {"ts": 1795651200, "total": 4521.25})])
+    publish(mosquitto.port, [("facilities/lakeview/B2-0503-E/telemetry", {"ts": MIDNIGHT_S, "total": 4521.25})])
     wait_until(lambda: ingest.writer.stats.written >= 1, "the writer to store the reading", 15)
 
     env = {
@@ -85,7 +98,7 @@ def test_cli_prints_the_value_read_back_with_influxql(
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed["total"] == 4521.25
-    assert printed["ts"] == "2026-11-26T00:00:00+00:00"
+    assert printed["ts"] == MIDNIGHT.isoformat()
     assert printed["tags"]["building"] == "B2"
 
 
@@ -97,8 +110,8 @@ def test_bad_message_is_dead_lettered_and_good_ones_still_land(
         [
             ("facilities/lakeview/B1-0101-E/telemetry", b"{not json"),
             ("facilities/lakeview/NO-SUCH-METER/telemetry", {"total": 1.0}),
-            ("facilities/lakeview/B1-0101-E/telemetry", {"ts": 1795651200, "total": "lots"}),
-            ("facilities/lakeview/B1-0102-E/telemetry", {"ts": 1795651200, "total": 88.5}),
+            ("facilities/lakeview/B1-0101-E/telemetry", {"ts": MIDNIGHT_S, "total": "lots"}),
+            ("facilities/lakeview/B1-0102-E/telemetry", {"ts": MIDNIGHT_S, "total": 88.5}),
         ],
     )
     wait_until(lambda: ingest.writer.stats.written >= 1 and ingest.spool.dead_letter_count() >= 3, "ingest", 15)
@@ -110,3 +123,24 @@ def test_bad_message_is_dead_lettered_and_good_ones_still_land(
     assert any("not JSON" in e for e in errors)
     assert any("unknown asset id 'NO-SUCH-METER'" in e for e in errors)
     assert any("field 'total': 'lots' is not a valid float" in e for e in errors)
+
+
+def test_prometheus_metrics_count_the_path(ingest: Ingest, mosquitto: Mosquitto, influxd: Influxd) -> None:
+    port = free_port()
+    serve_metrics(ingest, port)
+    publish(
+        mosquitto.port,
+        [
+            ("facilities/lakeview/B1-0201-W/telemetry", {"ts": MIDNIGHT_S, "total": 5.0}),
+            ("facilities/lakeview/B1-0201-W/telemetry", b"garbage"),
+        ],
+    )
+    wait_until(lambda: ingest.writer.stats.written == 1 and ingest.spool.dead_letter_count() == 1, "ingest", 15)
+
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    assert "facilities_mqtt_received_total 2.0" in text
+    assert "facilities_mqtt_undecodable_total 1.0" in text
+    assert "facilities_store_readings_written_total 1.0" in text
+    assert "facilities_dead_letters_total 1.0" in text
+    assert "facilities_spool_depth 0.0" in text
+    assert "facilities_store_write_seconds_count 1.0" in text

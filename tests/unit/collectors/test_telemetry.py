@@ -59,3 +59,12 @@ def test_own_topic_routes_to_the_asset() -> None:
     assert reading.asset_id == "B1-L1"
     with pytest.raises(NoRoute, match="does not match facilities/lakeview/<asset_id>/telemetry"):
         decode("facilities/other/B1-L1/telemetry", b'{"floor": 3}', NOW)
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [(b"[" * 60_000, "not JSON: nested too deeply"), (b'{"total": ' + b"1" * 5000 + b"}", "not JSON: Exceeds")],
+)
+def test_json_that_python_cannot_load_is_a_payload_error(payload: bytes, message: str) -> None:
+    with pytest.raises(PayloadError, match=message):
+        decode_telemetry("B1-0101-W", payload, NOW)

@@ -29,3 +29,9 @@ def test_influxql_quoting_neutralises_injection() -> None:
     assert quote_literal('x\' OR 1=1; DROP DATABASE "f" --') == "'x\\' OR 1=1; DROP DATABASE \"f\" --'"
     assert quote_literal("back\\slash") == "'back\\\\slash'"
     assert quote_ident('we"ird') == '"we\\"ird"'
+
+
+def test_backslashes_in_names_are_not_doubled() -> None:
+    # InfluxDB 1.x keeps a doubled backslash in a tag value as two characters.
+    point = Point("m", {"meter_id": "back\\slash"}, {"c:\\path": 1.5, "s": "a\\b"}, 1)
+    assert encode_point(point) == 'm,meter_id=back\\slash c:\\path=1.5,s="a\\\\b" 1'
