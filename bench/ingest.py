@@ -147,7 +147,7 @@ def our_path_rate(broker: Mosquitto, influx: Influxd, messages: list[tuple[str, 
     while stored() < len(messages):
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {stored()} of {len(messages)} stored")
-        time.sleep(0.2)  # polling InfluxDB costs CPU that the path under test would otherwise have
+        time.sleep(0.1)  # polling InfluxDB costs CPU that the path under test would otherwise have
     elapsed = time.perf_counter() - started
     service.stop()
     http.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,9 +45,11 @@ class MqttOptions:
     reconnect_max_s: float = 30.0
     # Retry interval while the sink is full: the message stays un-acked, which is the back-pressure.
     full_retry_s: float = 0.2
-    # Group commit: up to this many messages share one spool transaction, gathered for at most the window.
+    # Group commit: the network thread commits every `group_max` messages; a partial group is committed
+    # once no message came for `group_idle_s`, or its oldest message waited `group_max_delay_s`.
     group_max: int = 500
-    group_window_s: float = 0.005
+    group_idle_s: float = 0.002
+    group_max_delay_s: float = 0.05
 
 
 def own_topic_filter(site_id: str) -> str:
@@ -91,6 +94,7 @@ class MqttCollector:
         self._pending_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
+        self._pending_since = self._last_offer = 0.0
         self._flusher: threading.Thread | None = None
         self._client = self._make_client()
 
@@ -190,11 +194,15 @@ class MqttCollector:
             ack()
             return
         with self._pending_lock:
+            now = time.monotonic()
+            if not self._pending:
+                self._pending_since = now
+            self._last_offer = now
             self._pending.append((readings, topic, ack))
             group_full = len(self._pending) >= self.options.group_max
         if group_full:
             self.flush()  # on the network thread: while the spool is full this blocks, which is the back-pressure
-        else:
+        elif not self._wake.is_set():  # Event.set takes a lock; most messages find it already set
             self._wake.set()
 
     def flush(self) -> bool:
@@ -220,10 +228,19 @@ class MqttCollector:
     def _flush_loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.wait()
-            # A short window lets a group gather: one commit for many messages instead of one each.
-            self._stopping.wait(self.options.group_window_s)
             self._wake.clear()
-            try:
-                self.flush()
-            except Exception:  # a bug must not stop ingest silently; un-acked messages will be redelivered
-                log.exception("flushing received messages to the spool failed")
+            while not self._stopping.wait(self.options.group_idle_s):
+                with self._pending_lock:
+                    if not self._pending:
+                        break
+                    now = time.monotonic()
+                    quiet = now - self._last_offer >= self.options.group_idle_s
+                    overdue = now - self._pending_since >= self.options.group_max_delay_s
+                # Only the tail is ours: under load the network thread commits full groups itself,
+                # which is far cheaper than handing the GIL back and forth for every small group.
+                if quiet or overdue:
+                    try:
+                        self.flush()
+                    except Exception:  # a bug must not stop ingest silently; un-acked messages are redelivered
+                        log.exception("flushing received messages to the spool failed")
+                    break

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
+
+import orjson
 
 from core.reading import FieldValue, Reading
 
@@ -42,12 +43,9 @@ def load_json_object(payload: bytes) -> Mapping[str, object]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise PayloadError(f"payload of {len(payload)} bytes exceeds the {MAX_PAYLOAD_BYTES}-byte limit")
     try:
-        data = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise PayloadError(f"not JSON: {exc}") from None
-    except RecursionError:
-        raise PayloadError("not JSON: nested too deeply") from None
-    except ValueError as exc:  # e.g. an integer of over 4,300 digits
+        # orjson: several times faster than json, and every failure (bad UTF-8, depth, numbers) is one error.
+        data = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
         raise PayloadError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"expected a JSON object, got {type(data).__name__}")

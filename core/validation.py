@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.clock import Clock
 from core.measurements import FieldValueError, coerce_field
@@ -30,11 +30,14 @@ class ReadingValidator:
 
     def validate(self, reading: Reading) -> Reading:
         """The reading with its fields coerced to the schema, or InvalidReading."""
+        return Reading(reading.asset_id, reading.ts, self.coerced_fields(reading, self.clock.now()))
+
+    def coerced_fields(self, reading: Reading, now: datetime) -> dict[str, FieldValue]:
+        """The reading's fields coerced to the schema, or InvalidReading; `now` is shared by a whole group."""
         try:
             info = self.registry.get(reading.asset_id)
         except UnknownAsset as exc:
             raise InvalidReading(str(exc)) from None
-        now = self.clock.now()
         if reading.ts > now + self.max_future:
             raise InvalidReading(
                 f"asset {reading.asset_id!r}: timestamp {reading.ts.isoformat()} is in the future "
@@ -51,4 +54,4 @@ class ReadingValidator:
                 fields[name] = coerce_field(info.kind, name, value)
             except FieldValueError as exc:
                 raise InvalidReading(f"asset {reading.asset_id!r}: {exc}") from None
-        return Reading(reading.asset_id, reading.ts, fields)
+        return fields

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import orjson
+
 from core.clock import Clock
 from core.reading import Reading, from_ns
 from core.validation import InvalidReading, ReadingValidator
@@ -35,7 +37,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 
-SpoolRow = tuple[int, str, int, str]  # id, asset_id, ts_ns, fields as JSON
+SpoolRow = tuple[int, str, int, bytes]  # id, asset_id, ts_ns, fields as JSON
 
 
 @dataclass
@@ -109,9 +111,10 @@ class Spool:
         Invalid readings become dead letters in the same transaction.
         """
         room = self.max_readings - self._depth
-        good: list[tuple[str, int, str]] = []
+        good: list[tuple[str, int, bytes]] = []
         bad: list[tuple[str, str, bytes, str]] = []
-        now = self.clock.now().isoformat()
+        now = self.clock.now()
+        received_at = now.isoformat()
         taken = 0
         for readings, source in messages:
             # The first message is taken into an empty spool whatever its size, so no message can wedge it.
@@ -119,12 +122,12 @@ class Spool:
                 break
             for reading in readings:
                 try:
-                    valid = self.validator.validate(reading)
+                    fields = self.validator.coerced_fields(reading, now)
                 except InvalidReading as exc:
                     payload = json.dumps({"ts": reading.ts.isoformat(), **reading.fields}).encode()
-                    bad.append((now, source, payload, str(exc)))
+                    bad.append((received_at, source, payload, str(exc)))
                     continue
-                good.append((valid.asset_id, valid.ts_ns, json.dumps(dict(valid.fields))))
+                good.append((reading.asset_id, reading.ts_ns, orjson.dumps(fields)))
             taken += 1
         if taken < len(messages):
             self.stats.refused_full += 1
@@ -153,7 +156,7 @@ class Spool:
     def take(self, limit: int) -> list[SpooledReading]:
         """The oldest readings, left in the spool until deleted."""
         return [
-            SpooledReading(row[0], Reading(row[1], from_ns(row[2]), json.loads(row[3])))
+            SpooledReading(row[0], Reading(row[1], from_ns(row[2]), orjson.loads(row[3])))
             for row in self.take_rows(limit)
         ]
 
@@ -173,7 +176,7 @@ class Spool:
     def move_to_dead_letters(self, row: SpoolRow, error: str) -> None:
         """A spooled reading the store refuses leaves the queue for dead letters, in one transaction."""
         reading_id, asset_id, ts_ns, fields = row
-        payload = json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **json.loads(fields)})
+        payload = json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **orjson.loads(fields)})
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(

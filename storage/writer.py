@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import orjson
 
 from core.registry import AssetRegistry
 from storage.points import Point
@@ -71,7 +72,7 @@ class SpoolWriter:
         points = []
         for _id, asset_id, ts_ns, fields in rows:
             info = self.registry.get(asset_id)
-            points.append(Point(info.measurement, info.tags, json.loads(fields), ts_ns))
+            points.append(Point(info.measurement, info.tags, orjson.loads(fields), ts_ns))
         self._write(rows, points)
         return len(rows)
 
