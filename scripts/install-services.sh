@@ -5,6 +5,7 @@ missing=()
 command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
+command -v socat >/dev/null || missing+=(socat)  # a real pseudo-terminal pair for the Modbus RTU tests
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
