@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,7 @@ from core.settings import Settings
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
+from storage.store import Aggregate
 
 log = logging.getLogger("facilities")
 
@@ -131,6 +133,39 @@ def readings_latest(
     typer.echo(f"{asset} at {value.ts.isoformat()}")
     for name, field in sorted(value.fields.items()):
         typer.echo(f"  {name} = {field}")
+
+
+@readings_app.command("history")
+def readings_history(
+    asset: Annotated[str, typer.Option("--asset", help="Asset id, e.g. B1-0101-W.")],
+    field: Annotated[str, typer.Option(help="Field, e.g. total, vibration, on.")] = "total",
+    since: Annotated[str, typer.Option(help="How far back: 90m, 24h, 7d.")] = "24h",
+    every: Annotated[str | None, typer.Option(help="Bucket length (15m, 1h); raw samples if omitted.")] = None,
+    aggregate: Annotated[Aggregate, typer.Option(help="Aggregate per bucket.")] = Aggregate.LAST,
+    site: SiteOption = None,
+) -> None:
+    """Print one field of one asset over a time window."""
+    settings = _settings()
+    registry = AssetRegistry.from_site(_site(settings, site))
+    try:
+        info = registry.get(asset)
+        window = parse_duration(since)
+        bucket = parse_duration(every) if every else None
+        store = build_store(settings)
+    except (UnknownAsset, SetupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    end = datetime.now(UTC)
+    for sample in store.history(info, field, end - window, end, every=bucket, aggregate=aggregate):
+        typer.echo(f"{sample.ts.isoformat(timespec='seconds')}  {sample.value}")
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90m', '24h', '7d', '30s' → timedelta; anything else is a ValueError naming the text."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or int(number) == 0:
+        raise ValueError(f"duration {text!r}: write a positive whole number and s, m, h or d, e.g. 24h")
+    return timedelta(seconds=int(number) * units[unit])
 
 
 @deadletters_app.command("list")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from facilities.cli import app, parse_duration
+
+runner = CliRunner()
+
+
+def command_paths(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for name, command in group.commands.items():
+        paths.append((*prefix, name))
+        if hasattr(command, "commands"):  # a group of sub-commands (typer vendors its own click)
+            paths.extend(command_paths(command, (*prefix, name)))
+    return paths
+
+
+COMMANDS = command_paths(typer.main.get_command(app))
+
+
+def test_the_cli_has_the_commands_the_readme_names() -> None:
+    assert {("ingest",), ("demo",), ("config", "check"), ("readings", "latest"), ("readings", "history"),
+            ("deadletters", "list")} <= set(COMMANDS)  # fmt: skip
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_command_has_help(path: tuple[str, ...]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+
+
+def test_config_check_names_the_bad_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "site.toml"
+    bad.write_text('[site]\nid = "x"\nname = "X"\nflavour = "odd"\n[[buildings]]\nid = "B1"\nfloors = 2\n')
+    result = runner.invoke(app, ["config", "check", "--site", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}: site.flavour: unknown key" in result.output
+
+
+@pytest.mark.parametrize(("text", "expected"), [("90m", timedelta(minutes=90)), ("7d", timedelta(days=7))])
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "h", "0h", "1.5h", "10w", "-1h"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="positive whole number"):
+        parse_duration(text)
