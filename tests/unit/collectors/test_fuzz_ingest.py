@@ -82,7 +82,7 @@ def test_random_payloads_never_stop_ingest(plan: list[tuple[bool, tuple[str, byt
         writer = SpoolWriter(spool, store, REGISTRY)
         while writer.drain_once():
             pass
-        stored = {(p.tags["meter_id"], p.fields["total"]) for p in store.points}
+        stored = {(p.tags["meter_id"], p.fields.get("total")) for p in store.points}  # garbage may be valid too
         assert expected <= stored
         # Every message is accounted for exactly once: stored, or a dead letter.
         assert len(store.points) + spool.dead_letter_count() == len(messages)
