@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS readings (
     ts_ns INTEGER NOT NULL,
     fields TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cursors (
+    consumer TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_at TEXT NOT NULL,
@@ -70,6 +74,7 @@ class Spool:
         clock: Clock,
         *,
         max_readings: int = 2_000_000,
+        consumers: Sequence[str] = ("store",),
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,8 +87,19 @@ class Spool:
         # NORMAL in WAL mode survives a killed process; FULL would also survive power loss at an fsync a commit.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
-        self._depth = self._count("readings")
         self.stats = SpoolStats()
+        # Each consumer (the store writer, the rules engine) reads past its own cursor; a reading is
+        # deleted once every configured consumer is past it. Cursors of consumers no longer configured
+        # are ignored, so they cannot pin the spool.
+        self.consumers = tuple(consumers)
+        if not self.consumers:
+            raise ValueError("a spool needs at least one consumer")
+        self._cursors = {name: 0 for name in self.consumers}
+        for name, last_id in self._db.execute("SELECT consumer, last_id FROM cursors"):
+            if name in self._cursors:
+                self._cursors[name] = int(last_id)
+        self._delete_consumed()
+        self._depth = self._count("readings")
 
     def close(self) -> None:
         with self._lock:
@@ -153,25 +169,44 @@ class Spool:
             )
         self.stats.dead_lettered += 1
 
-    def take(self, limit: int) -> list[SpooledReading]:
-        """The oldest readings, left in the spool until deleted."""
+    def take(self, limit: int, consumer: str = "store") -> list[SpooledReading]:
+        """The consumer's next readings, oldest first, as Reading objects."""
         return [
             SpooledReading(row[0], Reading(row[1], from_ns(row[2]), orjson.loads(row[3])))
-            for row in self.take_rows(limit)
+            for row in self.take_rows(limit, consumer)
         ]
 
-    def delete_through(self, last_id: int) -> None:
-        """Delete every reading up to `last_id`: the writer takes the oldest first, so this is its batch."""
+    def take_rows(self, limit: int, consumer: str = "store") -> list[SpoolRow]:
+        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first."""
         with self._lock:
-            cursor = self._db.execute("DELETE FROM readings WHERE id <= ?", (last_id,))
-            self._depth -= cursor.rowcount
-
-    def take_rows(self, limit: int) -> list[SpoolRow]:
-        """The oldest readings as raw rows (id, asset_id, ts_ns, fields JSON), for the writer's hot path."""
-        with self._lock:
+            after = self._cursors[consumer]
             return self._db.execute(
-                "SELECT id, asset_id, ts_ns, fields FROM readings ORDER BY id LIMIT ?", (limit,)
+                "SELECT id, asset_id, ts_ns, fields FROM readings WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
             ).fetchall()
+
+    def advance(self, consumer: str, last_id: int) -> None:
+        """The consumer is done with every reading up to `last_id`; delete what every consumer is done with."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT INTO cursors (consumer, last_id) VALUES (?, ?) "
+                "ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id",
+                (consumer, last_id),
+            )
+            self._cursors[consumer] = last_id
+            deleted = self._delete_consumed()
+            self._db.execute("COMMIT")
+            self._depth -= deleted
+
+    def lag(self, consumer: str) -> int:
+        """Readings the consumer has not processed yet."""
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM readings WHERE id > ?", (self._cursors[consumer],)).fetchone()
+        return int(row[0])
+
+    def _delete_consumed(self) -> int:
+        cursor = self._db.execute("DELETE FROM readings WHERE id <= ?", (min(self._cursors.values()),))
+        return cursor.rowcount
 
     def move_to_dead_letters(self, row: SpoolRow, error: str) -> None:
         """A spooled reading the store refuses leaves the queue for dead letters, in one transaction."""

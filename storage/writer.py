@@ -51,6 +51,7 @@ class SpoolWriter:
         batch_size: int = 5000,
         backoff: Backoff | None = None,
         idle_poll_s: float = 0.05,
+        consumer: str = "store",
     ) -> None:
         self.spool = spool
         self.store = store
@@ -58,6 +59,7 @@ class SpoolWriter:
         self.batch_size = batch_size
         self.backoff = backoff or Backoff()
         self.idle_poll_s = idle_poll_s
+        self.consumer = consumer
         self.stats = WriterStats()
         self.failures = 0
         self._stop = threading.Event()
@@ -65,7 +67,7 @@ class SpoolWriter:
 
     def drain_once(self) -> int:
         """Write one batch; returns how many readings left the spool. Raises StoreUnavailable."""
-        rows = self.spool.take_rows(self.batch_size)
+        rows = self.spool.take_rows(self.batch_size, self.consumer)
         if not rows:
             return 0
         # Points are built straight from the rows: the hot path skips Reading and datetime objects.
@@ -92,8 +94,8 @@ class SpoolWriter:
             self._write(rows[middle:], points[middle:])
             return
         latency = time.perf_counter() - started
-        # Rows are the oldest in the spool, in id order, so the batch is everything up to its last id.
-        self.spool.delete_through(rows[-1][0])
+        # Rows come in id order, so the batch is everything up to its last id.
+        self.spool.advance(self.consumer, rows[-1][0])
         self.stats.written += len(rows)
         self.stats.batches += 1
         self.stats.write_seconds += latency
