@@ -6,6 +6,7 @@ command -v mosquitto >/dev/null || missing+=(mosquitto)
 command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
 command -v socat >/dev/null || missing+=(socat)  # a real pseudo-terminal pair for the Modbus RTU tests
+command -v docker-compose >/dev/null || missing+=(docker-compose)  # validates docker-compose.yml without an engine
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
