@@ -48,6 +48,7 @@ FIELD_TYPES: dict[AssetKind, dict[str, FieldType]] = {
         "load": FieldType.FLOAT,
         "fault_code": FieldType.INT,
         "alarm": FieldType.BOOL,
+        "in_door_zone": FieldType.BOOL,  # car level with a landing, where doors may open
     },
     AssetKind.CIRCUIT: {"on": FieldType.BOOL, "power_w": FieldType.FLOAT},
 }

@@ -1,87 +1,119 @@
-"""A virtual community: meters whose registers only grow, elevators making trips, lights by day and night.
+"""A virtual community: meters whose registers only grow, elevators making trips, lights by dusk and dawn.
 
-Deterministic for a seed; time is passed in, so the same code serves real time and backfill.
+Deterministic for a seed; time is passed in, so the same code serves real time, accelerated time
+and backfill. Each asset reports on its own interval from the site file; faults from a scenario
+change what the devices report while they are active.
 """
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.config import Site
 from core.reading import FieldValue
-from core.site import Utility
+from simulators.devices import (
+    CircuitState,
+    ElevatorState,
+    MeterState,
+    local_hour,
+)
+from simulators.scenarios import Fault, FaultKind, Scenario
 
-# Typical household use per hour at the daily peak (kWh or m³), before the daily profile shapes it.
-PEAK_HOURLY_USE = {Utility.ELECTRICITY: 1.2, Utility.WATER: 0.06, Utility.GAS: 0.15}
+Message = tuple[str, dict[str, FieldValue] | bytes]
+Window = tuple[Fault, datetime, datetime | None]
+MAX_CHUNK = timedelta(minutes=15)
 
-
-def daily_profile(hour: float) -> float:
-    """0..1 activity: a morning peak near 07:30 and a larger evening peak near 19:30."""
-    morning = math.exp(-(((hour - 7.5) / 1.2) ** 2))
-    evening = math.exp(-(((hour - 19.5) / 1.8) ** 2))
-    return 0.08 + 0.55 * morning + 0.9 * evening
-
-
-@dataclass
-class MeterState:
-    total: float
-    factor: float
-    vacant: bool
+MALFORMED = (b'{"ts": "2026-', b'{"total": "lots"}', b'{"total": NaN}', b"\x00\xff garbage", b"[1, 2, 3]")
 
 
 class CommunitySimulator:
-    def __init__(self, site: Site, *, seed: int = 1, start: datetime) -> None:
+    def __init__(self, site: Site, *, seed: int = 1, start: datetime, scenario: Scenario | None = None) -> None:
         self.site = site
         self.zone = ZoneInfo(site.info.timezone)
-        self.rng = random.Random(seed)
+        self.start = start
         self.now = start
-        self.meters: dict[str, MeterState] = {}
-        for meter in site.meters.values():
-            vacant = meter.unit is not None and site.units[meter.unit].unit.vacant
-            self.meters[meter.id] = MeterState(
-                total=round(self.rng.uniform(100, 3000), 3), factor=self.rng.uniform(0.5, 1.5), vacant=vacant
-            )
-        self.floors = {e.id: e.lowest_floor + 1 for e in site.elevators.values()}
+        rng = random.Random(seed)
+        self.meters = {
+            m.id: MeterState.create(m, vacant=m.unit is not None and site.units[m.unit].unit.vacant, rng=rng)
+            for m in site.meters.values()
+        }
+        self.elevators = {e.id: ElevatorState.create(e, rng=rng) for e in site.elevators.values()}
+        self.circuits = {c.id: CircuitState.create(c, site.areas[c.area].kind) for c in site.circuits.values()}
+        self.intervals: dict[str, timedelta] = {
+            **{m.id: timedelta(seconds=m.expected_interval_s) for m in site.meters.values()},
+            **{e.id: timedelta(seconds=e.expected_interval_s) for e in site.elevators.values()},
+            **{c.id: timedelta(seconds=c.expected_interval_s) for c in site.circuits.values()},
+        }
+        # Stagger first reports so 363 meters do not all speak in the same second.
+        self.next_report = {asset: start + interval * rng.random() for asset, interval in self.intervals.items()}
+        self.faults: dict[str, list[Window]] = {}
+        for fault in scenario.faults if scenario else ():
+            if fault.asset not in self.intervals:
+                raise ValueError(f"fault {fault.kind.value}: asset {fault.asset!r} is not in the site file")
+            self.faults.setdefault(fault.asset, []).append((fault, *fault.window(start)))
+        self._malformed_count = 0
 
-    def step(self, now: datetime) -> list[tuple[str, dict[str, FieldValue]]]:
-        """Advance to `now` and return one message body per asset."""
-        hours = max(0.0, (now - self.now).total_seconds() / 3600)
-        self.now = now
-        local = now.astimezone(self.zone)
-        hour = local.hour + local.minute / 60
-        out: list[tuple[str, dict[str, FieldValue]]] = []
-        for meter_id, state in self.meters.items():
-            utility = self.site.meters[meter_id].utility
-            if not state.vacant:
-                state.total += PEAK_HOURLY_USE[utility] * state.factor * daily_profile(hour) * hours
-            out.append((meter_id, {"ts": now.isoformat(), "total": round(state.total, 3)}))
-        for elevator in self.site.elevators.values():
-            floor = self.rng.randint(elevator.lowest_floor, elevator.highest_floor) or 1
-            moving = floor != self.floors[elevator.id]
-            self.floors[elevator.id] = floor
-            out.append(
-                (
-                    elevator.id,
-                    {
-                        "ts": now.isoformat(),
-                        "state": "moving" if moving else "idle",
-                        "floor": floor,
-                        "door": "closed" if moving else "open",
-                        "vibration": round(self.rng.gauss(0.12, 0.02), 4),
-                        "noise_db": round(self.rng.gauss(52, 3), 1),
-                        "load": round(self.rng.uniform(0, 0.6), 2),
-                        "fault_code": 0,
-                        "alarm": False,
-                    },
-                )
-            )
-        dark = hour < 6.5 or hour >= 18
-        for circuit in self.site.circuits.values():
-            on = dark or circuit.area.endswith("garage")
-            power = circuit.rated_power_w * self.rng.uniform(0.9, 1.0) if on else 0.0
-            out.append((circuit.id, {"ts": now.isoformat(), "on": on, "power_w": round(power, 1)}))
+    def active(self, asset_id: str, when: datetime) -> list[Fault]:
+        windows = self.faults.get(asset_id, ())
+        return [f for f, begins, ends in windows if begins <= when and (ends is None or when < ends)]
+
+    def advance(self, now: datetime) -> None:
+        """Let consumption run from the last call until `now`, in chunks short enough to follow the day."""
+        while self.now < now:
+            chunk_end = min(now, self.now + MAX_CHUNK)
+            middle = self.now + (chunk_end - self.now) / 2
+            hours = (chunk_end - self.now).total_seconds() / 3600
+            hour = local_hour(middle, self.zone)
+            weekend = middle.astimezone(self.zone).weekday() >= 5
+            for meter_id, meter in self.meters.items():
+                windows = self.faults.get(meter_id, ())
+                # A flow fault counts for the part of the chunk it overlaps, however short.
+                flows = [(f, _overlap_hours(b, e, self.now, chunk_end)) for f, b, e in windows]
+                started = [f for f, b, _ in windows if b <= chunk_end]
+                meter.advance(hours, hour, weekend, [(f, h) for f, h in flows if h > 0], started)
+            self.now = chunk_end
+
+    def due(self, now: datetime) -> list[Message]:
+        """Advance to `now` and return the messages of every asset whose report time has come."""
+        self.advance(now)
+        out: list[Message] = []
+        for asset_id, when in self.next_report.items():
+            if when > now:
+                continue
+            interval = self.intervals[asset_id]
+            self.next_report[asset_id] = when + interval * (1 + (now - when) // interval)
+            message = self.report(asset_id, now)
+            if message is not None:
+                out.append(message)
         return out
+
+    def step(self, now: datetime) -> list[Message]:
+        """Advance to `now` and return one message for every asset (a snapshot of the whole community)."""
+        self.advance(now)
+        return [m for asset_id in self.intervals if (m := self.report(asset_id, now)) is not None]
+
+    def report(self, asset_id: str, now: datetime) -> Message | None:
+        faults = self.active(asset_id, now)
+        kinds = {f.kind for f in faults}
+        if FaultKind.METER_SILENT in kinds:
+            return None
+        if FaultKind.MALFORMED_PAYLOADS in kinds:
+            self._malformed_count += 1
+            return asset_id, MALFORMED[self._malformed_count % len(MALFORMED)]
+        ts = now.isoformat()
+        if asset_id in self.meters:
+            return asset_id, {"ts": ts, "total": round(self.meters[asset_id].register, 3)}
+        hour = local_hour(now, self.zone)
+        if asset_id in self.elevators:
+            starts = {id(f): b for f, b, _ in self.faults.get(asset_id, ())}
+            days = [(now - starts[id(f)]).total_seconds() / 86_400 for f in faults]
+            return asset_id, {"ts": ts, **self.elevators[asset_id].sample(hour, faults, days)}
+        circuit = self.circuits[asset_id]
+        return asset_id, {"ts": ts, **circuit.sample(hour, now.astimezone(self.zone), faults)}
+
+
+def _overlap_hours(begins: datetime, ends: datetime | None, start: datetime, end: datetime) -> float:
+    overlap = (min(end, ends) if ends else end) - max(start, begins)
+    return max(0.0, overlap.total_seconds() / 3600)

@@ -1,0 +1,61 @@
+"""Simulation time: real time, accelerated (`speed`), or backfill of a past period as fast as possible."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.reading import FieldValue
+from simulators.community import CommunitySimulator
+
+Publish = Callable[[Iterable[tuple[str, dict[str, FieldValue] | bytes]]], int]
+
+
+@dataclass
+class RunSummary:
+    simulated_from: datetime
+    simulated_to: datetime
+    messages: int
+
+
+def run_live(
+    simulator: CommunitySimulator,
+    publish: Publish,
+    *,
+    speed: float = 1.0,
+    duration_s: float | None = None,
+    tick_s: float = 1.0,
+    stop: threading.Event,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> RunSummary:
+    """Simulated time runs `speed` times faster than the wall clock from the simulator's start."""
+    if speed <= 0:
+        raise ValueError(f"speed {speed} must be positive")
+    began = monotonic()
+    sent = 0
+    while True:
+        elapsed = monotonic() - began
+        now = simulator.start + timedelta(seconds=elapsed * speed)
+        sent += publish(simulator.due(now))
+        if duration_s is not None and elapsed >= duration_s:
+            break
+        if stop.wait(tick_s):
+            break
+    return RunSummary(simulator.start, simulator.now, sent)
+
+
+def backfill(
+    simulator: CommunitySimulator, publish: Publish, end: datetime, *, step: timedelta = timedelta(minutes=1)
+) -> RunSummary:
+    """Everything the devices would have sent from the simulator's start until `end`, as fast as possible."""
+    if end <= simulator.start:
+        raise ValueError(f"backfill end {end.isoformat()} is not after its start {simulator.start.isoformat()}")
+    sent = 0
+    now = simulator.start
+    while now < end:
+        now = min(end, now + step)
+        sent += publish(simulator.due(now))
+    return RunSummary(simulator.start, now, sent)
