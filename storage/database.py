@@ -60,6 +60,10 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Apply every migration up to `revision` (idempotent)."""
+def upgrade(url: str, revision: str = "heads") -> None:
+    """Apply every migration up to `revision` (idempotent).
+
+    Each capability (work orders, API keys, billing …) keeps its migrations on a branch of its own
+    from `0001_base`, so "heads" brings all of them up to date.
+    """
     command.upgrade(alembic_config(url), revision)
