@@ -26,8 +26,7 @@ class Reading:
     @property
     def ts_ns(self) -> int:
         """Nanoseconds since the epoch, exact (no float rounding)."""
-        delta = self.ts.astimezone(UTC) - EPOCH
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+        return to_ns(self.ts)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -37,3 +36,12 @@ def from_ns(ts_ns: int) -> datetime:
     """The exact datetime (to the microsecond) of an epoch-nanosecond timestamp."""
     seconds, nanos = divmod(ts_ns, 1_000_000_000)
     return EPOCH + timedelta(seconds=seconds, microseconds=nanos // 1_000)
+
+
+def to_ns(when: datetime) -> int:
+    """Exact epoch nanoseconds of an aware datetime."""
+    if when.tzinfo is None:
+        raise ValueError(f"timestamp {when.isoformat()} has no time zone")
+    # Aware subtraction, not astimezone(): astimezone overflows near datetime.min/max.
+    delta = when - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000

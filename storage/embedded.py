@@ -25,10 +25,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from core.reading import EPOCH, FieldValue, from_ns
+from core.reading import FieldValue, from_ns, to_ns
 from core.registry import AssetInfo
 from storage.points import Point
-from storage.store import Aggregate, Sample, StoredValue, StoreRejected, StoreUnavailable
+from storage.store import (
+    Aggregate,
+    Sample,
+    StoredValue,
+    StoreRejected,
+    StoreUnavailable,
+    bucket_micros,
+    check_aggregate,
+)
 
 # SQLite integers are signed 64-bit; query bounds are clamped to that range.
 _MIN_NS = -(2**63)
@@ -37,11 +45,6 @@ _MAX_NS = 2**63 - 1
 # The field types InfluxDB 1.x knows, under the names SHOW FIELD KEYS uses.
 _FLOAT, _INTEGER, _BOOLEAN, _STRING = "float", "integer", "boolean", "string"
 
-# Same refusals as InfluxDB 1.x ("unsupported mean iterator type"), so both stores behave alike.
-_UNSUPPORTED: dict[str, frozenset[Aggregate]] = {
-    _BOOLEAN: frozenset({Aggregate.MEAN, Aggregate.SUM}),
-    _STRING: frozenset({Aggregate.MEAN, Aggregate.SUM, Aggregate.MIN, Aggregate.MAX}),
-}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -253,8 +256,7 @@ class EmbeddedStore:
         params = (*_asset_key(asset), field, start_ns, end_ns)
         if every_ns is None:
             return [Sample(from_ns(ts), _decode(value, kind)) for ts, value in self._read(_HISTORY_SQL, params)]
-        if aggregate in _UNSUPPORTED.get(kind, ()):
-            raise ValueError(f"{aggregate.value} is not defined for {kind} field {field!r}")
+        check_aggregate(aggregate, kind, field)
         rows = self._read(_BUCKETS_SQL[aggregate], (every_ns, every_ns, every_ns, *params))
         return [Sample(from_ns(row[0]), _decode_aggregate(row[1], aggregate, kind)) for row in rows]
 
@@ -413,23 +415,9 @@ def _asset_key(asset: AssetInfo) -> tuple[str, str, str]:
     return asset.measurement, asset.id_tag, asset.asset_id
 
 
-def _to_ns(when: datetime) -> int:
-    """Exact epoch nanoseconds of an aware datetime."""
-    if when.tzinfo is None:
-        raise ValueError(f"timestamp {when.isoformat()} has no time zone")
-    # Aware subtraction, not astimezone(): astimezone overflows near datetime.min/max.
-    delta = when - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-
-
 def _bound(when: datetime) -> int:
-    return min(max(_to_ns(when), _MIN_NS), _MAX_NS)
+    return min(max(to_ns(when), _MIN_NS), _MAX_NS)
 
 
 def _every_ns(every: timedelta) -> int:
-    micros = every // timedelta(microseconds=1)
-    if micros <= 0:
-        raise ValueError(f"every must be positive, not {every}")
-    if micros * 1_000 > _MAX_NS:
-        raise ValueError(f"every {every} is longer than the representable time range")
-    return micros * 1_000
+    return bucket_micros(every, _MAX_NS) * 1_000

@@ -9,23 +9,24 @@ from typing import Any
 
 import httpx
 
-from core.reading import EPOCH, FieldValue, from_ns
+from core.reading import FieldValue, from_ns, to_ns
 from core.registry import AssetInfo
 from storage.influxql import quote_ident, quote_literal
 from storage.lineprotocol import encode
 from storage.points import Point
-from storage.store import Aggregate, Sample, StoredValue, StoreRejected, StoreUnavailable
+from storage.store import (
+    Aggregate,
+    Sample,
+    StoredValue,
+    StoreRejected,
+    StoreUnavailable,
+    bucket_micros,
+    check_aggregate,
+)
 
 # InfluxDB's representable time range (influxql.MinTime / MaxTime); query bounds are clamped to it.
 _MIN_NS = -9_223_372_036_854_775_806
 _MAX_NS = 9_223_372_036_854_775_806
-
-# Aggregates InfluxDB 1.x refuses per field type ("unsupported mean iterator type"); checked up front
-# so both stores raise the same ValueError instead of a backend-specific error.
-_UNSUPPORTED: dict[str, frozenset[Aggregate]] = {
-    "boolean": frozenset({Aggregate.MEAN, Aggregate.SUM}),
-    "string": frozenset({Aggregate.MEAN, Aggregate.SUM, Aggregate.MIN, Aggregate.MAX}),
-}
 
 
 class InfluxQLError(Exception):
@@ -126,8 +127,7 @@ class InfluxV1Store:
         if duration is None:
             (rows,) = self._select(self._statement(asset, quote_ident(field), *window))
             return [Sample(from_ns(int(row[0])), _decode(row[1], field_type)) for row in rows]
-        if field_type is not None and aggregate in _UNSUPPORTED.get(field_type, ()):
-            raise ValueError(f"{aggregate.value} is not defined for {field_type} field {field!r}")
+        check_aggregate(aggregate, field_type, field)
         # aggregate.value is one of the enum's fixed names, never caller text.
         selector = f"{aggregate.value}({quote_ident(field)})"
         (rows,) = self._select(self._statement(asset, selector, *window, tail=f"GROUP BY time({duration}) fill(none)"))
@@ -223,26 +223,13 @@ class InfluxV1Store:
         return results
 
 
-def _to_ns(when: datetime) -> int:
-    """Exact epoch nanoseconds of an aware datetime."""
-    if when.tzinfo is None:
-        raise ValueError(f"timestamp {when.isoformat()} has no time zone")
-    # Aware subtraction, not astimezone(): astimezone overflows near datetime.min/max.
-    delta = when - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
-
-
 def _bound(when: datetime) -> int:
-    return min(max(_to_ns(when), _MIN_NS), _MAX_NS)
+    return min(max(to_ns(when), _MIN_NS), _MAX_NS)
 
 
 def _duration(every: timedelta) -> str:
     """An InfluxQL duration literal from a positive timedelta: whole seconds as `<n>s`, else `<n>u`."""
-    micros = every // timedelta(microseconds=1)
-    if micros <= 0:
-        raise ValueError(f"every must be positive, not {every}")
-    if micros * 1_000 > _MAX_NS:
-        raise ValueError(f"every {every} is longer than InfluxDB's time range")
+    micros = bucket_micros(every, _MAX_NS)
     return f"{micros // 1_000_000}s" if micros % 1_000_000 == 0 else f"{micros}u"
 
 

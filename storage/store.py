@@ -31,6 +31,29 @@ class Aggregate(StrEnum):
     COUNT = "count"
 
 
+# Aggregates InfluxDB 1.x refuses per field type ("unsupported mean iterator type"), keyed by the type
+# names SHOW FIELD KEYS uses; every store checks them up front so all raise the same ValueError.
+UNSUPPORTED_AGGREGATES: dict[str, frozenset[Aggregate]] = {
+    "boolean": frozenset({Aggregate.MEAN, Aggregate.SUM}),
+    "string": frozenset({Aggregate.MEAN, Aggregate.SUM, Aggregate.MIN, Aggregate.MAX}),
+}
+
+
+def check_aggregate(aggregate: Aggregate, field_type: str | None, field: str) -> None:
+    if field_type is not None and aggregate in UNSUPPORTED_AGGREGATES.get(field_type, ()):
+        raise ValueError(f"{aggregate.value} is not defined for {field_type} field {field!r}")
+
+
+def bucket_micros(every: timedelta, max_ns: int) -> int:
+    """The bucket length in microseconds, refusing a non-positive or unrepresentable one."""
+    micros = every // timedelta(microseconds=1)
+    if micros <= 0:
+        raise ValueError(f"every must be positive, not {every}")
+    if micros * 1_000 > max_ns:
+        raise ValueError(f"every {every} is longer than the store's time range")
+    return micros
+
+
 @dataclass(frozen=True, slots=True)
 class StoredValue:
     """All fields of an asset at one time."""
