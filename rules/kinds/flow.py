@@ -1,0 +1,93 @@
+"""長流水 / suspected leak: a meter's total rose in every interval for `rising_for`, or use inside the daily
+window (e.g. 02:00–05:00) went above its limit. The alarm ends after `clear_after` without a rise.
+
+Only readings can show water flowing, so this kind never fires on a tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from core.reading import FieldValue
+from core.rule_config import ContinuousFlowRule
+from rules.kinds.base import Context, Json, ReadingsOnly, Verdict, iso, load_ts, normal, number, violating
+from rules.windows import span_text, window_at
+
+
+class ContinuousFlowEvaluator(ReadingsOnly):
+    def __init__(self, rule: ContinuousFlowRule, context: Context) -> None:
+        self.rule = rule
+        self.zone = context.zone
+        self.fields = frozenset({rule.field})
+        self.last_total: float | None = None
+        self.last_ts: datetime | None = None
+        self.streak_start: datetime | None = None  # start of the run of intervals that all rose
+        self.last_rise: datetime | None = None
+        self.window_start: datetime | None = None
+        self.window_base: float | None = None  # the total when the current window (or use after a clear) began
+
+    def on_reading(self, ts: datetime, fields: Mapping[str, FieldValue], firing: bool) -> Verdict | None:
+        total = number(fields.get(self.rule.field))
+        if total is None:
+            return None
+        before, before_ts = self.last_total, self.last_ts
+        self.last_total, self.last_ts = total, ts
+        if before is None or before_ts is None or total < before:
+            # Nothing to compare with, or a replaced/rolled-over register: start counting again.
+            self.streak_start = self.window_start = self.window_base = None
+            return None
+        rising = total - before > self.rule.min_rise
+        if rising:
+            self.streak_start = self.streak_start or before_ts
+            self.last_rise = ts
+        else:
+            self.streak_start = None
+        used = self._window_use(ts, total, before_ts, before)
+        evidence = {"total": total, "at": iso(ts, self.zone), "rising_since": iso(self.streak_start, self.zone)}
+        if firing:
+            quiet_since = self.last_rise or before_ts
+            if rising or ts - quiet_since < self.rule.clear_after:
+                return None
+            self.window_base = total  # use before the clear must not raise the alarm again
+            return normal({**evidence, "quiet_since": iso(quiet_since, self.zone)})
+        rising_for, since = self.rule.rising_for, self.streak_start
+        if rising_for is not None and since is not None and ts - since >= rising_for:
+            return violating(since, ts, "continuous_flow.rising", {**evidence, "since": iso(since, self.zone)})
+        window = self.rule.window
+        if window is not None and used is not None and used > window.above and self.window_start is not None:
+            since = self.streak_start or self.window_start
+            evidence |= {"used": round(used, 6), "limit": window.above, "window": span_text(window.start, window.end)}
+            return violating(since, ts, "continuous_flow.window", {**evidence, "since": iso(since, self.zone)})
+        return normal(evidence)
+
+    def _window_use(self, ts: datetime, total: float, before_ts: datetime, before: float) -> float | None:
+        """Use since the window opened (or since the last clear), or None outside the window."""
+        window = self.rule.window
+        bounds = window_at(ts, window.start, window.end, self.zone) if window is not None else None
+        if bounds is None:
+            self.window_start = self.window_base = None
+            return None
+        if self.window_start != bounds[0] or self.window_base is None:
+            # The register at the opening: this reading if it is exactly then, else the one before.
+            self.window_start = bounds[0]
+            self.window_base = total if ts == bounds[0] or before_ts >= bounds[0] else before
+        return total - self.window_base
+
+    def dump(self) -> dict[str, Json]:
+        return {
+            "last_total": self.last_total,
+            "last_ts": iso(self.last_ts, self.zone),
+            "streak_start": iso(self.streak_start, self.zone),
+            "last_rise": iso(self.last_rise, self.zone),
+            "window_start": iso(self.window_start, self.zone),
+            "window_base": self.window_base,
+        }
+
+    def load(self, data: Mapping[str, Json]) -> None:
+        self.last_total = number(data.get("last_total"))
+        self.last_ts = load_ts(data.get("last_ts"))
+        self.streak_start = load_ts(data.get("streak_start"))
+        self.last_rise = load_ts(data.get("last_rise"))
+        self.window_start = load_ts(data.get("window_start"))
+        self.window_base = number(data.get("window_base"))

@@ -1,0 +1,82 @@
+"""State rules (fault code, door open while moving, stopped outside a door zone) and elevator entrapment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from core.reading import FieldValue
+from core.rule_config import EntrapmentRule, StateRule
+from rules.kinds.base import Context, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
+from rules.kinds.conditions import all_hold, describe
+
+
+class StateEvaluator(ReadingsOnly):
+    """Every condition holds for `for`; clears as soon as one does not."""
+
+    def __init__(self, rule: StateRule, context: Context) -> None:
+        self.rule = rule
+        self.zone = context.zone
+        self.fields = frozenset(c.field for c in rule.conditions)
+        self.text = describe(rule.conditions)
+        self.since: datetime | None = None
+
+    def on_reading(self, ts: datetime, fields: Mapping[str, FieldValue], firing: bool) -> Verdict | None:
+        held = all_hold(self.rule.conditions, fields)
+        if held is None:
+            return None
+        evidence = {"conditions": self.text, "at": iso(ts, self.zone)} | {
+            f: fields[f] for f in self.fields if f in fields
+        }
+        if not held:
+            self.since = None
+            return normal(evidence)
+        self.since = self.since or ts
+        return violating(
+            self.since, self.since + self.rule.for_, "state", {**evidence, "since": iso(self.since, self.zone)}
+        )
+
+    def dump(self) -> dict[str, Json]:
+        return {"since": iso(self.since, self.zone)}
+
+    def load(self, data: Mapping[str, Json]) -> None:
+        self.since = load_ts(data.get("since"))
+
+
+class EntrapmentEvaluator(ReadingsOnly):
+    """The alarm button latches (a trapped passenger presses, lets go, presses again) until the doors open.
+
+    Condition: latched, car in a stopped state and doors closed; it ends when the doors open or the car moves.
+    """
+
+    fields = frozenset({"alarm", "state", "door"})
+
+    def __init__(self, rule: EntrapmentRule, context: Context) -> None:
+        self.rule = rule
+        self.zone = context.zone
+        self.pressed_at: datetime | None = None
+        self.shut_since: datetime | None = None  # car stopped with doors closed since
+
+    def on_reading(self, ts: datetime, fields: Mapping[str, FieldValue], firing: bool) -> Verdict | None:
+        state, door, alarm = fields.get("state"), fields.get("door"), fields.get("alarm")
+        if not isinstance(state, str) or not isinstance(door, str):
+            return None
+        if door != "closed":
+            self.pressed_at = None  # open doors let people out
+        elif alarm is True and self.pressed_at is None:
+            self.pressed_at = ts
+        shut = door == "closed" and state in self.rule.stopped_states
+        self.shut_since = (self.shut_since or ts) if shut else None
+        evidence = {"state": state, "door": door, "floor": fields.get("floor"), "at": iso(ts, self.zone)}
+        evidence["alarm_pressed_at"] = iso(self.pressed_at, self.zone)
+        if self.pressed_at is None or self.shut_since is None:
+            return normal(evidence)
+        since = max(self.pressed_at, self.shut_since)
+        return violating(since, since + self.rule.for_, "entrapment", {**evidence, "since": iso(since, self.zone)})
+
+    def dump(self) -> dict[str, Json]:
+        return {"pressed_at": iso(self.pressed_at, self.zone), "shut_since": iso(self.shut_since, self.zone)}
+
+    def load(self, data: Mapping[str, Json]) -> None:
+        self.pressed_at = load_ts(data.get("pressed_at"))
+        self.shut_since = load_ts(data.get("shut_since"))

@@ -1,0 +1,66 @@
+"""Work orders on a migrated SQLite file and on the session's PostgreSQL database.
+
+The PostgreSQL database is shared by the whole test session, so each test works in a site of its own
+(`site_id`) and its rows are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+
+from storage.database import make_engine, session_factory, upgrade
+from workorders.unit_of_work import SqlAlchemyUnitOfWork
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> str:
+    upgrade(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("migrated_postgres")
+        return url
+    url = f"sqlite:///{tmp_path}/facilities.db"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def site_id() -> str:
+    return f"site-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def engine(database_url: str, site_id: str) -> Iterator[Engine]:
+    # Room for the 20 concurrent writers of the concurrency tests, each with its own connection.
+    options = {"pool_size": 25, "max_overflow": 5} if database_url.startswith("postgresql") else {}
+    engine = make_engine(database_url, **options)
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM work_orders WHERE site_id = :site"), {"site": site_id})
+        conn.execute(sa.text("DELETE FROM work_order_code_counters WHERE site_id = :site"), {"site": site_id})
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine: Engine) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(session_factory(engine))
+
+
+@pytest.fixture
+def postgres_engine(migrated_postgres: str, site_id: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_postgres, pool_size=25, max_overflow=5)
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM work_orders WHERE site_id = :site"), {"site": site_id})
+        conn.execute(sa.text("DELETE FROM work_order_code_counters WHERE site_id = :site"), {"site": site_id})
+    engine.dispose()

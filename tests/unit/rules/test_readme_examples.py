@@ -1,0 +1,18 @@
+"""The rule examples in rules/README.md are valid rules, one of every kind."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from core.rule_config import RULE_KINDS, parse_rules
+
+README = Path(__file__).resolve().parents[3] / "rules" / "README.md"
+
+
+def test_every_kind_has_a_valid_example() -> None:
+    blocks = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+    examples = parse_rules([rule for block in blocks for rule in tomllib.loads(block)["rules"]])
+
+    assert sorted(rule.kind for rule in examples) == sorted(RULE_KINDS)

@@ -1,0 +1,205 @@
+"""Commands on work orders. Each runs in one unit of work and is retried when a concurrent writer came first.
+
+Failing commands raise: `WorkOrderNotFound` (404), `IllegalTransition` / `WorkOrderConflict` (409),
+`ValueError` for input a person must correct (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from uuid import UUID
+
+from core.clock import Clock
+from workorders.alarms import AlarmClearedFacts, AlarmFacts
+from workorders.codes import CHINA, format_code, local_day
+from workorders.domain import WorkOrder
+from workorders.lifecycle import WorkOrderNotFound
+from workorders.sla import DEFAULT_SLA, SlaTable
+from workorders.unit_of_work import UnitOfWork, run_in_transaction
+from workorders.values import SYSTEM_ACTOR, AlarmOccurrence, Category, Priority, Satisfaction, Source
+
+
+@dataclass(frozen=True)
+class OrderRef:
+    """Which order a command touched; `created` is False when an alarm was appended to an open one."""
+
+    order_id: UUID
+    code: str
+    created: bool
+
+
+def open_from_alarm(
+    uow: UnitOfWork, alarm: AlarmFacts, *, clock: Clock, sla: SlaTable = DEFAULT_SLA, tz: tzinfo = CHINA
+) -> OrderRef:
+    """Open a work order for an alarm, or append it to the one still active for the same (site, asset, rule).
+
+    Safe under concurrent calls: the database allows one active order per (site, asset, rule), and a writer
+    that loses the race starts again, finds the winner's order and appends to it.
+    """
+
+    def work() -> OrderRef:
+        now = clock.now()
+        occurrence = AlarmOccurrence(
+            rule_id=alarm.rule_id,
+            severity=str(alarm.severity),
+            raised_at=alarm.raised_at,
+            message=alarm.message,
+            recorded_at=now,
+            evidence=alarm.json_evidence(),
+        )
+        site_id = alarm.site_id or ""
+        active = uow.work_orders.find_active_for_alarm(site_id=site_id, asset_id=alarm.asset_id, rule_id=alarm.rule_id)
+        if active is not None:
+            active.append_alarm(occurrence, at=now)
+            return OrderRef(active.id, active.code, created=False)
+        order = WorkOrder.open(
+            code=_next_code(uow, site_id, now=now, tz=tz),
+            site_id=site_id,
+            category=alarm.category,
+            priority=alarm.priority,
+            source=Source.RULE,
+            title=alarm.headline(),
+            description=alarm.describe(),
+            reported_at=alarm.raised_at,
+            opened_at=now,
+            deadlines=sla.policy(alarm.category, alarm.priority).deadlines(alarm.raised_at),
+            actor=SYSTEM_ACTOR,
+            asset_id=alarm.asset_id,
+            rule_id=alarm.rule_id,
+            building_id=alarm.building_id,
+            unit_id=alarm.unit_id,
+            reporter=f"rule:{alarm.rule_id}",
+            alarm=occurrence,
+        )
+        uow.work_orders.add(order)
+        return OrderRef(order.id, order.code, created=True)
+
+    return run_in_transaction(uow, work)
+
+
+def handle_alarm_cleared(uow: UnitOfWork, cleared: AlarmClearedFacts, *, clock: Clock) -> OrderRef | None:
+    """Note on the active order that its alarm cleared; the order stays open for a technician to finish."""
+
+    def work() -> OrderRef | None:
+        order = uow.work_orders.find_active_for_alarm(
+            site_id=cleared.site_id or "", asset_id=cleared.asset_id, rule_id=cleared.rule_id
+        )
+        if order is None:
+            return None
+        order.note_alarm_cleared(
+            rule_id=cleared.rule_id, cleared_at=cleared.cleared_at, message=cleared.message, at=clock.now()
+        )
+        return OrderRef(order.id, order.code, created=False)
+
+    return run_in_transaction(uow, work)
+
+
+def create_resident_request(
+    uow: UnitOfWork,
+    *,
+    site_id: str,
+    category: Category,
+    priority: Priority,
+    title: str,
+    description: str,
+    reporter: str,
+    actor: str,
+    clock: Clock,
+    asset_id: str | None = None,
+    building_id: str | None = None,
+    unit_id: str | None = None,
+    source: Source = Source.RESIDENT_REQUEST,
+    sla: SlaTable = DEFAULT_SLA,
+    tz: tzinfo = CHINA,
+) -> OrderRef:
+    """Record a repair request or complaint taken by the service centre (`source=STAFF` for staff's own)."""
+    if source is Source.RULE:
+        raise ValueError("orders from rules are opened by open_from_alarm")
+
+    def work() -> OrderRef:
+        now = clock.now()
+        order = WorkOrder.open(
+            code=_next_code(uow, site_id, now=now, tz=tz),
+            site_id=site_id,
+            category=category,
+            priority=priority,
+            source=source,
+            title=title,
+            description=description,
+            reported_at=now,
+            opened_at=now,
+            deadlines=sla.policy(category, priority).deadlines(now),
+            actor=actor,
+            asset_id=asset_id,
+            building_id=building_id,
+            unit_id=unit_id,
+            reporter=reporter,
+        )
+        uow.work_orders.add(order)
+        return OrderRef(order.id, order.code, created=True)
+
+    return run_in_transaction(uow, work)
+
+
+def assign(
+    uow: UnitOfWork, *, order_id: UUID, assignee: str | None, team: str | None, actor: str, clock: Clock
+) -> None:
+    """Dispatch (派單) the order to a person and/or a team."""
+    _change(uow, order_id, lambda order: order.assign(assignee=assignee, team=team, actor=actor, at=clock.now()))
+
+
+def acknowledge(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock) -> None:
+    """open → acknowledged."""
+    _change(uow, order_id, lambda order: order.acknowledge(actor=actor, at=clock.now()))
+
+
+def arrive(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock) -> None:
+    """acknowledged → on_site."""
+    _change(uow, order_id, lambda order: order.arrive(actor=actor, at=clock.now()))
+
+
+def resolve(uow: UnitOfWork, *, order_id: UUID, actor: str, resolution: str, clock: Clock) -> None:
+    """on_site → resolved, with what was found and done."""
+    _change(uow, order_id, lambda order: order.resolve(actor=actor, resolution=resolution, at=clock.now()))
+
+
+def close(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock) -> None:
+    """resolved → closed."""
+    _change(uow, order_id, lambda order: order.close(actor=actor, at=clock.now()))
+
+
+def cancel(uow: UnitOfWork, *, order_id: UUID, actor: str, reason: str, clock: Clock) -> None:
+    """open or acknowledged → cancelled."""
+    _change(uow, order_id, lambda order: order.cancel(actor=actor, reason=reason, at=clock.now()))
+
+
+def add_comment(uow: UnitOfWork, *, order_id: UUID, author: str, text: str, clock: Clock) -> None:
+    _change(uow, order_id, lambda order: order.add_comment(author=author, text=text, at=clock.now()))
+
+
+def record_follow_up(
+    uow: UnitOfWork, *, order_id: UUID, actor: str, satisfaction: Satisfaction, feedback: str, clock: Clock
+) -> None:
+    """The follow-up call (回訪) with the resident's verdict, once the order is resolved."""
+    _change(
+        uow,
+        order_id,
+        lambda order: order.record_follow_up(actor=actor, satisfaction=satisfaction, feedback=feedback, at=clock.now()),
+    )
+
+
+def _change(uow: UnitOfWork, order_id: UUID, change: Callable[[WorkOrder], None]) -> None:
+    def work() -> None:
+        order = uow.work_orders.get(order_id)
+        if order is None:
+            raise WorkOrderNotFound(order_id)
+        change(order)
+
+    run_in_transaction(uow, work)
+
+
+def _next_code(uow: UnitOfWork, site_id: str, *, now: datetime, tz: tzinfo) -> str:
+    day = local_day(now, tz)
+    return format_code(day, uow.work_orders.next_code_number(site_id=site_id, day=day))
