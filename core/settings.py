@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Values that must never be accepted as a secret in production (.env.example uses "changeme").
+PLACEHOLDERS = frozenset({"", "changeme", "change-me", "password", "admin", "secret"})
+
+
+def _placeholder(secret: SecretStr | None) -> bool:
+    return secret is None or secret.get_secret_value().strip().lower() in PLACEHOLDERS
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -69,10 +76,23 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:
-        token = self.influx_token.get_secret_value() if self.influx_token else ""
-        production_v2 = self.env is Environment.PRODUCTION and self.influx_url and self.influx_api == "v2"
-        if production_v2 and token in {"", "changeme"}:
-            raise ValueError("FACILITIES_INFLUX_TOKEN must be set to a real token when FACILITIES_ENV=production")
+        """In production every secret must be real: a placeholder that works would be an open door."""
+        if self.env is not Environment.PRODUCTION:
+            return self
+        problems = []
+        if not self.mqtt_username or _placeholder(self.mqtt_password):
+            problems.append("FACILITIES_MQTT_USERNAME and FACILITIES_MQTT_PASSWORD (a real password)")
+        if self.influx_url and self.influx_api == "v2" and _placeholder(self.influx_token):
+            problems.append("FACILITIES_INFLUX_TOKEN (a real token)")
+        if self.influx_url and self.influx_api == "v1" and self.influx_username and _placeholder(self.influx_password):
+            problems.append("FACILITIES_INFLUX_PASSWORD (a real password)")
+        database = urlsplit(self.database_url)
+        if database.scheme.startswith("sqlite"):
+            problems.append("FACILITIES_DATABASE_URL (PostgreSQL, not SQLite)")
+        elif (database.password or "") in PLACEHOLDERS:
+            problems.append("FACILITIES_DATABASE_URL (a real database password)")
+        if problems:
+            raise ValueError("FACILITIES_ENV=production needs " + "; ".join(problems))
         return self
 
     @property

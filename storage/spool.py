@@ -89,8 +89,9 @@ class Spool:
         self._db.executescript(SCHEMA)
         self.stats = SpoolStats()
         # Each consumer (the store writer, the rules engine) reads past its own cursor; a reading is
-        # deleted once every configured consumer is past it. Cursors of consumers no longer configured
-        # are ignored, so they cannot pin the spool.
+        # deleted once every configured consumer is past it, and only when a consumer advances: merely
+        # opening the spool (to list dead letters, say) deletes nothing. Cursors of consumers no longer
+        # configured are ignored, so they cannot pin the spool.
         self.consumers = tuple(consumers)
         if not self.consumers:
             raise ValueError("a spool needs at least one consumer")
@@ -98,7 +99,6 @@ class Spool:
         for name, last_id in self._db.execute("SELECT consumer, last_id FROM cursors"):
             if name in self._cursors:
                 self._cursors[name] = int(last_id)
-        self._delete_consumed()
         self._depth = self._count("readings")
 
     def close(self) -> None:

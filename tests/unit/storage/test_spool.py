@@ -87,8 +87,21 @@ def test_cursors_survive_a_restart_and_dropped_consumers_do_not_pin_the_spool(tm
     reopened.close()
 
     store_only = open_spool(tmp_path, consumers=("store",))  # rules switched off
-    assert store_only.depth == 2
+    assert store_only.depth == 3  # opening deletes nothing
     assert totals(store_only) == [1.0, 2.0]
+    store_only.advance("store", rows[1][0])
+    assert store_only.depth == 1  # the rules cursor, no longer configured, does not pin the spool
+
+
+def test_opening_a_spool_with_fewer_consumers_deletes_nothing(tmp_path: Path) -> None:
+    spool = open_spool(tmp_path, consumers=("store", "rules"))
+    spool.accept_many([([reading(n)], "t") for n in range(3)])
+    spool.advance("store", spool.take_rows(10, "store")[-1][0])
+    spool.close()
+    reader = open_spool(tmp_path)  # e.g. `facilities deadletters list`
+    reader.close()
+    again = open_spool(tmp_path, consumers=("store", "rules"))
+    assert totals(again, "rules") == [0.0, 1.0, 2.0]
 
 
 def test_refused_reading_moves_to_dead_letters(tmp_path: Path) -> None:

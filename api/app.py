@@ -1,0 +1,57 @@
+"""The FastAPI application factory: `create_app(deps)` wires the routers to the ports it is given.
+
+The composition root builds `ApiDependencies` from settings and calls it, e.g. a `build_api_app()`
+in `facilities/bootstrap.py` run with `uvicorn --factory facilities.bootstrap:build_api_app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from api.deps import require
+from api.errors import install_error_handlers
+from api.permissions import Permission, Role
+from api.ports import ApiDependencies
+from api.router import api_router
+
+DESCRIPTION = """Assets, readings, dead letters, health and metrics of a facilities-monitoring hub.
+
+Every endpoint except `/health` needs an API key, sent as `X-API-Key: fac_…` or
+`Authorization: Bearer fac_…`. Roles: {roles}. Errors answer `{{"error": {{"code", "message"}}}}`.
+""".format(roles=", ".join(role.value for role in Role))
+
+
+def create_app(
+    deps: ApiDependencies,
+    *,
+    routers: Sequence[APIRouter] = (),
+    conflicts: Sequence[type[Exception]] = (),
+) -> FastAPI:
+    """The API over `deps`; `routers` adds routers built elsewhere (alarms, work orders, billing).
+
+    Extra routers must protect their routes with `api.deps.require(Permission.…)`. Exceptions of the
+    `conflicts` types (e.g. an illegal work-order transition) answer 409 with their message.
+    The OpenAPI document is served at `/openapi.json` to any valid key, and no docs page is open.
+    """
+    app = FastAPI(
+        title="Facilities monitoring API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url=None,  # served below behind a key: nothing but /health is open
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.deps = deps
+    install_error_handlers(app, conflicts=conflicts)
+    app.include_router(api_router)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[require(Permission.READ_API_SCHEMA)])
+    def openapi() -> dict[str, Any]:
+        return app.openapi()
+
+    return app

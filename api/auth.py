@@ -1,0 +1,80 @@
+"""API keys: how they look, how they are hashed, and how a presented key becomes a `Caller`.
+
+A key is `fac_` followed by 43 URL-safe characters (256 random bits). It is shown once, at creation;
+the database keeps a short prefix for lookup, a per-key salt and SHA-256(salt + key). A slow KDF
+(scrypt) protects guessable passwords; a 256-bit random key cannot be guessed, so a fast hash is
+enough and every request stays cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.keys_table import ApiKey
+from api.permissions import ROLE_PERMISSIONS, Permission, Role
+
+KEY_PREFIX = "fac_"
+LOOKUP_LENGTH = 8  # characters of the secret part stored in clear for lookup
+_KEY_PATTERN = re.compile(r"^fac_[A-Za-z0-9_-]{43}$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A freshly generated key: `secret` goes to the caller once, the rest to the database."""
+
+    secret: str
+    prefix: str
+    salt: str
+    key_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated key behind a request."""
+
+    key_id: int
+    name: str
+    role: Role
+
+    def may(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+
+def generate_key() -> NewKey:
+    """A new random key with its lookup prefix, salt and hash."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    salt = secrets.token_hex(16)
+    return NewKey(secret=secret, prefix=lookup_prefix(secret), salt=salt, key_hash=hash_key(secret, salt))
+
+
+def lookup_prefix(secret: str) -> str:
+    return secret[len(KEY_PREFIX) : len(KEY_PREFIX) + LOOKUP_LENGTH]
+
+
+def hash_key(secret: str, salt: str) -> str:
+    return hashlib.sha256(bytes.fromhex(salt) + secret.encode("utf-8")).hexdigest()
+
+
+def well_formed(secret: str) -> bool:
+    """Whether `secret` has the shape of one of our keys (checked before touching the database)."""
+    return _KEY_PATTERN.fullmatch(secret) is not None
+
+
+def authenticate(session: Session, secret: str) -> Caller | None:
+    """The caller for a presented key, or None when it is malformed, unknown, wrong or revoked."""
+    if not well_formed(secret):
+        return None
+    row = session.scalars(select(ApiKey).where(ApiKey.prefix == lookup_prefix(secret))).one_or_none()
+    # Hash and compare even without a row, so timing does not tell whether a prefix exists.
+    salt, stored = (row.salt, row.key_hash) if row is not None else ("00" * 16, "0" * 64)
+    matches = hmac.compare_digest(hash_key(secret, salt), stored)
+    if row is None or not matches or row.revoked:
+        return None
+    return Caller(key_id=row.id, name=row.name, role=row.role_enum)

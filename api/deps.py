@@ -1,0 +1,164 @@
+"""Dependencies for the routers, as `Annotated` aliases, and `require(permission)` for access control."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import cache
+from typing import Annotated, Any, cast
+
+import fastapi.routing
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api.auth import Caller, authenticate
+from api.permissions import Permission
+from api.ports import ApiDependencies, DeadLetterSource
+from api.schemas import MAX_OFFSET, MAX_PAGE, Pagination
+from core.clock import Clock
+from core.config import Site
+from core.registry import AssetInfo, AssetRegistry, UnknownAsset
+from storage.store import ReadingStore
+
+_UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="An API key `fac_…` issued with `facilities keys create`."
+)
+bearer_token = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
+
+
+def get_deps(request: Request) -> ApiDependencies:
+    return cast(ApiDependencies, request.app.state.deps)
+
+
+DepsDep = Annotated[ApiDependencies, Depends(get_deps)]
+
+
+def get_db(deps: DepsDep) -> Iterator[Session]:
+    with deps.session_factory() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def _site(deps: DepsDep) -> Site:
+    return deps.site
+
+
+def _registry(deps: DepsDep) -> AssetRegistry:
+    return deps.registry
+
+
+def _store(deps: DepsDep) -> ReadingStore:
+    return deps.store
+
+
+def _dead_letters(deps: DepsDep) -> DeadLetterSource:
+    return deps.dead_letters
+
+
+def _clock(deps: DepsDep) -> Clock:
+    return deps.clock
+
+
+SiteDep = Annotated[Site, Depends(_site)]
+RegistryDep = Annotated[AssetRegistry, Depends(_registry)]
+StoreDep = Annotated[ReadingStore, Depends(_store)]
+DeadLettersDep = Annotated[DeadLetterSource, Depends(_dead_letters)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+
+
+def get_asset(
+    asset_id: Annotated[str, Path(description="Asset id, e.g. B1-0101-W")], registry: RegistryDep
+) -> AssetInfo:
+    """The asset named in the path, or 404."""
+    try:
+        return registry.get(asset_id)
+    except UnknownAsset:
+        raise HTTPException(404, f"Asset {asset_id} not found") from None
+
+
+AssetDep = Annotated[AssetInfo, Depends(get_asset)]
+
+
+def get_pagination(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Items per page.")] = 100,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
+) -> Pagination:
+    return Pagination(limit=limit, offset=offset)
+
+
+PaginationDep = Annotated[Pagination, Depends(get_pagination)]
+
+
+def get_caller(
+    session: SessionDep,
+    api_key: Annotated[str | None, Security(api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
+) -> Caller:
+    """The key presented in `X-API-Key` (or as `Authorization: Bearer`), or 401."""
+    secret = api_key or (bearer.credentials if bearer is not None else None)
+    if not secret:
+        raise HTTPException(
+            401,
+            "Missing API key: send it in the X-API-Key header or as 'Authorization: Bearer <key>'",
+            headers=_UNAUTHORIZED_HEADERS,
+        )
+    caller = authenticate(session, secret)
+    if caller is None:
+        raise HTTPException(401, "Invalid or revoked API key", headers=_UNAUTHORIZED_HEADERS)
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+# Each permission's check function, so a route's requirements can be read back (`required_permissions`).
+_CHECKS: dict[Callable[..., Caller], Permission] = {}
+
+
+@cache
+def _check_for(permission: Permission) -> Callable[..., Caller]:
+    def check(caller: CallerDep) -> Caller:
+        if not caller.may(permission):
+            raise HTTPException(403, f"Role '{caller.role}' lacks the permission '{permission}' this endpoint needs")
+        return caller
+
+    _CHECKS[check] = permission
+    return check
+
+
+def require(permission: Permission) -> Any:
+    """A dependency that lets a request through only with a key whose role grants `permission`.
+
+    Use it in a route's `dependencies=[require(Permission.READ_SITE)]`, or as a parameter
+    `caller: Annotated[Caller, require(Permission.MANAGE_KEYS)]` when the route needs the caller.
+    """
+    return Depends(_check_for(permission))
+
+
+def required_permissions(dependant: Dependant) -> frozenset[Permission]:
+    """Every permission a route's dependency tree requires; empty for an open route (`/health`)."""
+    found: set[Permission] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if current.call in _CHECKS:
+            found.add(_CHECKS[current.call])
+        pending.extend(current.dependencies)
+    return frozenset(found)
+
+
+def route_permissions(app: FastAPI) -> dict[tuple[str, str], frozenset[Permission]]:
+    """(method, path) → the permissions it requires, for every API route of the app (included routers too)."""
+    # FastAPI ≥ 0.16x keeps included routers as nodes; iter_route_contexts flattens them, older ones are flat.
+    flatten: Callable[[Any], Iterable[Any]] = getattr(fastapi.routing, "iter_route_contexts", iter)
+    table: dict[tuple[str, str], frozenset[Permission]] = {}
+    for route in flatten(app.routes):
+        dependant = getattr(route, "dependant", None)
+        if isinstance(dependant, Dependant):
+            for method in route.methods or ():
+                table[(method, route.path)] = required_permissions(dependant)
+    return table

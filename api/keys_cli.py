@@ -1,0 +1,43 @@
+"""Key management for the command line (`facilities keys create --role …`), outside any request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from api import keys_crud
+from api.permissions import Role
+from api.ports import SessionFactory
+
+
+def parse_role(role: Role | str) -> Role:
+    """The role named by `role`, or a ValueError that lists the roles there are."""
+    try:
+        return Role(role)
+    except ValueError:
+        known = ", ".join(r.value for r in Role)
+        raise ValueError(f"unknown role {role!r}; use one of {known}") from None
+
+
+def create_key(session_factory: SessionFactory, role: Role | str, name: str) -> str:
+    """Issue a key and return its secret, to print once; only its hash is stored.
+
+    The database must be upgraded first (`storage.database.upgrade`), as at every start-up.
+    """
+    name = name.strip()
+    if not name or len(name) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("name the key in 1 to 100 printable characters, e.g. --name 'billing export'")
+    with session_factory() as session:
+        _, secret = keys_crud.create_key(session=session, role=parse_role(role), name=name, now=datetime.now(UTC))
+    return secret
+
+
+def revoke_key(session_factory: SessionFactory, key_id: int) -> None:
+    """Revoke a key by id (e.g. a lost admin key); ValueError if there is no such key or it is revoked."""
+    with session_factory() as session:
+        row = keys_crud.get_key(session=session, key_id=key_id)
+        if row is None:
+            raise ValueError(f"no API key with id {key_id}")
+        try:
+            keys_crud.revoke_key(session=session, key=row, now=datetime.now(UTC))
+        except keys_crud.KeyAlreadyRevoked as exc:
+            raise ValueError(str(exc)) from None

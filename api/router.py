@@ -1,0 +1,16 @@
+"""Every router of the API, gathered in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.routes import assets, deadletters, health, keys, metrics, readings, sites
+
+api_router = APIRouter()
+api_router.include_router(health.router)
+api_router.include_router(sites.router)
+api_router.include_router(assets.router)
+api_router.include_router(readings.router)
+api_router.include_router(deadletters.router)
+api_router.include_router(keys.router)
+api_router.include_router(metrics.router)

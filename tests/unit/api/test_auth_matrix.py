@@ -1,0 +1,161 @@
+"""Every route × every caller: roles, no key, a revoked key, wrong keys; expectations from the permission table.
+
+A route added without a sample request below fails `test_every_route_has_a_sample`, so the matrix
+keeps covering the whole API as routers are added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pytest
+
+from api.app import create_app
+from api.deps import route_permissions
+from api.permissions import Permission, Role, allows
+from api.ports import ApiDependencies
+from tests.unit.api.harness import Api, running_api
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A request that succeeds for a caller who is allowed in, and the status it then answers."""
+
+    path: str | Callable[[Api], str]
+    status: int = 200
+    json: dict[str, Any] | None = field(default=None, hash=False)
+
+
+def _fresh_key_to_revoke(api: Api) -> str:
+    key_id, _ = api.new_key(Role.CREW, "victim")
+    return f"/keys/{key_id}/revoke"
+
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("GET", "/health"): Sample("/health"),
+    ("GET", "/openapi.json"): Sample("/openapi.json"),
+    ("GET", "/sites"): Sample("/sites"),
+    ("GET", "/sites/{site_id}"): Sample("/sites/lakeview"),
+    ("GET", "/sites/{site_id}/buildings"): Sample("/sites/lakeview/buildings"),
+    ("GET", "/sites/{site_id}/buildings/{building_id}"): Sample("/sites/lakeview/buildings/B1"),
+    ("GET", "/sites/{site_id}/units"): Sample("/sites/lakeview/units"),
+    ("GET", "/sites/{site_id}/units/{unit_id}"): Sample("/sites/lakeview/units/B1-0101"),
+    ("GET", "/sites/{site_id}/areas"): Sample("/sites/lakeview/areas"),
+    ("GET", "/sites/{site_id}/areas/{area_id}"): Sample("/sites/lakeview/areas/garage"),
+    ("GET", "/assets"): Sample("/assets"),
+    ("GET", "/assets/{asset_id}"): Sample("/assets/B1-0101-W"),
+    ("GET", "/assets/{asset_id}/readings/latest"): Sample("/assets/B1-0101-W/readings/latest"),
+    ("GET", "/assets/{asset_id}/readings/history"): Sample("/assets/B1-0101-W/readings/history?field=total"),
+    ("GET", "/dead-letters"): Sample("/dead-letters"),
+    ("GET", "/metrics"): Sample("/metrics"),
+    ("GET", "/keys"): Sample("/keys"),
+    ("POST", "/keys"): Sample("/keys", 201, {"name": "made in the matrix", "role": "crew"}),
+    ("POST", "/keys/{key_id}/revoke"): Sample(_fresh_key_to_revoke),
+}
+
+# Every route the app serves with the permission it requires; create_app only stores deps, so a
+# placeholder serves to list them.
+ROUTES: dict[tuple[str, str], frozenset[Permission]] = route_permissions(create_app(cast(ApiDependencies, object())))
+
+CALLERS = [*(role.value for role in Role), "no key", "revoked key", "unknown key", "tampered key", "malformed key"]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    with running_api(tmp_path_factory.mktemp("matrix")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def caller_headers(api: Api) -> dict[str, dict[str, str]]:
+    admin = api.keys[Role.ADMIN]
+    return {
+        **{role.value: api.as_role(role) for role in Role},
+        "no key": {},
+        "revoked key": {"X-API-Key": api.revoked_key(Role.ADMIN)},
+        "unknown key": {"X-API-Key": "fac_" + "A" * 43},
+        # The admin key's lookup prefix with a different secret part.
+        "tampered key": {"X-API-Key": admin[:-4] + ("AAAA" if not admin.endswith("AAAA") else "BBBB")},
+        "malformed key": {"X-API-Key": "not-a-key"},
+    }
+
+
+def expected_status(needed: frozenset[Permission], sample: Sample, caller: str) -> int:
+    if not needed:
+        return sample.status
+    if caller not in {role.value for role in Role}:
+        return 401
+    return sample.status if all(allows(Role(caller), permission) for permission in needed) else 403
+
+
+def test_every_route_has_a_sample() -> None:
+    assert set(ROUTES) == set(SAMPLES)
+
+
+def test_only_health_is_open() -> None:
+    open_routes = {key for key, needed in ROUTES.items() if not needed}
+    assert open_routes == {("GET", "/health")}
+
+
+def test_routes_require_the_permissions_we_mean() -> None:
+    site, readings = {Permission.READ_SITE}, {Permission.READ_READINGS}
+    declared = ROUTES
+    assert declared == {
+        ("GET", "/health"): set(),
+        ("GET", "/openapi.json"): {Permission.READ_API_SCHEMA},
+        ("GET", "/sites"): site,
+        ("GET", "/sites/{site_id}"): site,
+        ("GET", "/sites/{site_id}/buildings"): site,
+        ("GET", "/sites/{site_id}/buildings/{building_id}"): site,
+        ("GET", "/sites/{site_id}/units"): site,
+        ("GET", "/sites/{site_id}/units/{unit_id}"): site,
+        ("GET", "/sites/{site_id}/areas"): site,
+        ("GET", "/sites/{site_id}/areas/{area_id}"): site,
+        ("GET", "/assets"): site,
+        ("GET", "/assets/{asset_id}"): site,
+        ("GET", "/assets/{asset_id}/readings/latest"): readings,
+        ("GET", "/assets/{asset_id}/readings/history"): readings,
+        ("GET", "/dead-letters"): {Permission.READ_DEAD_LETTERS},
+        ("GET", "/metrics"): {Permission.READ_METRICS},
+        ("GET", "/keys"): {Permission.MANAGE_KEYS},
+        ("POST", "/keys"): {Permission.MANAGE_KEYS},
+        ("POST", "/keys/{key_id}/revoke"): {Permission.MANAGE_KEYS},
+    }
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("route_key", sorted(SAMPLES), ids=lambda k: f"{k[0]} {k[1]}")
+def test_route_answers_the_caller_as_the_table_says(
+    api: Api, caller_headers: dict[str, dict[str, str]], route_key: tuple[str, str], caller: str
+) -> None:
+    needed, sample = ROUTES[route_key], SAMPLES[route_key]
+    path = sample.path(api) if callable(sample.path) else sample.path
+    response = api.client.request(route_key[0], path, headers=caller_headers[caller], json=sample.json)
+    assert response.status_code == expected_status(needed, sample, caller), response.text
+    if response.status_code in (401, 403):
+        assert response.json()["error"]["code"] == {401: "unauthorized", 403: "forbidden"}[response.status_code]
+
+
+def test_the_matrix_in_numbers(api: Api, caller_headers: dict[str, dict[str, str]]) -> None:
+    """A literal view of the same matrix for the read endpoints: who gets 200 from /assets and /metrics."""
+    answers = {
+        (caller, path): api.client.get(path, headers=headers).status_code
+        for caller, headers in caller_headers.items()
+        for path in ("/assets", "/metrics", "/dead-letters", "/keys", "/health")
+    }
+    assert {caller: answers[caller, "/assets"] for caller in caller_headers} == {
+        "admin": 200, "staff": 200, "crew": 200, "fee_module": 403,
+        "no key": 401, "revoked key": 401, "unknown key": 401, "tampered key": 401, "malformed key": 401,
+    }  # fmt: skip
+    assert {caller: answers[caller, "/metrics"] for caller in Role} == {
+        "admin": 200, "staff": 200, "crew": 403, "fee_module": 403,
+    }  # fmt: skip
+    assert {caller: answers[caller, "/dead-letters"] for caller in Role} == {
+        "admin": 200, "staff": 200, "crew": 403, "fee_module": 403,
+    }  # fmt: skip
+    assert {caller: answers[caller, "/keys"] for caller in Role} == {
+        "admin": 200, "staff": 403, "crew": 403, "fee_module": 403,
+    }  # fmt: skip
+    assert {answers[caller, "/health"] for caller in caller_headers} == {200}
