@@ -13,45 +13,44 @@ A 16-bit value has a single word, so ABCD and CDAB read it as is and BADC and DC
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pymodbus.client.mixin import ModbusClientMixin
 
-# A Modbus "read holding/input registers" request returns at most 125 registers.
-MAX_READ_REGISTERS = 125
-DEFAULT_MAX_GAP = 8
+# The register-map models are site-file data, so they live in core; re-exported here for the collectors.
+from core.modbus_config import (
+    DEFAULT_MAX_GAP,
+    MAX_READ_REGISTERS,
+    ByteOrder,
+    DataType,
+    RegisterField,
+    RegisterMap,
+    RegisterTable,
+    register_count,
+)
+
+__all__ = [
+    "DEFAULT_MAX_GAP",
+    "MAX_READ_REGISTERS",
+    "ByteOrder",
+    "DataType",
+    "ReadSpan",
+    "RegisterDecodeError",
+    "RegisterField",
+    "RegisterMap",
+    "RegisterTable",
+    "SpanResult",
+    "Value",
+    "decode_field",
+    "decode_span",
+    "plan_reads",
+    "register_count",
+]
 
 Value = float | int
-
-
-class RegisterTable(StrEnum):
-    HOLDING = "holding"
-    INPUT = "input"
-
-
-class DataType(StrEnum):
-    INT16 = "int16"
-    UINT16 = "uint16"
-    INT32 = "int32"
-    UINT32 = "uint32"
-    INT64 = "int64"
-    UINT64 = "uint64"
-    FLOAT32 = "float32"
-    FLOAT64 = "float64"
-
-
-class ByteOrder(StrEnum):
-    ABCD = "ABCD"
-    DCBA = "DCBA"
-    BADC = "BADC"
-    CDAB = "CDAB"
-
 
 _DATATYPE = ModbusClientMixin.DATATYPE
 _PYMODBUS_TYPE: dict[DataType, ModbusClientMixin.DATATYPE] = {
@@ -78,82 +77,6 @@ _WORD_ORDER: dict[ByteOrder, Literal["big", "little"]] = {
     ByteOrder.CDAB: "little",
     ByteOrder.DCBA: "little",
 }
-
-
-def register_count(data_type: DataType) -> int:
-    """How many 16-bit registers a value of `data_type` occupies."""
-    count: int = _PYMODBUS_TYPE[DataType(data_type)].value[1]
-    return count
-
-
-class RegisterField(BaseModel):
-    """One value in a device's register map; `value = raw * scale + offset`, in `unit`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
-    table: RegisterTable
-    address: int = Field(ge=0, le=65535)
-    data_type: DataType
-    byte_order: ByteOrder = ByteOrder.ABCD
-    scale: float = Field(default=1.0, allow_inf_nan=False)
-    offset: float = Field(default=0.0, allow_inf_nan=False)
-    unit: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> RegisterField:
-        if self.scale == 0:
-            raise ValueError(f"field {self.name!r}: scale must not be 0")
-        if self.end > 65536:
-            raise ValueError(
-                f"field {self.name!r}: {self.data_type} at register {self.address} runs past register 65535"
-            )
-        return self
-
-    @property
-    def count(self) -> int:
-        return register_count(self.data_type)
-
-    @property
-    def end(self) -> int:
-        """One past the last register of this field."""
-        return self.address + self.count
-
-
-class RegisterMap(BaseModel):
-    """A device's fields; names are unique and no two fields share a register of the same table."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    description: str = ""
-    fields: tuple[RegisterField, ...]
-
-    @model_validator(mode="after")
-    def _check(self) -> RegisterMap:
-        seen: set[str] = set()
-        for f in self.fields:
-            if f.name in seen:
-                raise ValueError(f"field name {f.name!r} is used more than once")
-            seen.add(f.name)
-        for table in RegisterTable:
-            ordered = sorted((f for f in self.fields if f.table == table), key=lambda f: f.address)
-            for before, after in itertools.pairwise(ordered):
-                if after.address < before.end:
-                    raise ValueError(
-                        f"fields {before.name!r} ({table} {before.address}..{before.end - 1}) and "
-                        f"{after.name!r} ({table} {after.address}..{after.end - 1}) overlap"
-                    )
-        return self
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
-
-    def get(self, name: str) -> RegisterField:
-        for f in self.fields:
-            if f.name == name:
-                return f
-        raise KeyError(f"no field {name!r}; fields: {', '.join(self.names) or '(none)'}")
 
 
 class RegisterDecodeError(ValueError):

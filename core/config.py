@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from core.mappings import MqttMapping
+from core.rule_config import AnyRule, validate_rules
 from core.site import (
     UTILITY_CODE,
     Building,
@@ -58,6 +59,8 @@ class Site:
     elevators: dict[str, Elevator]
     circuits: dict[str, Circuit]
     mqtt_mappings: tuple[MqttMapping, ...] = ()
+    rules: tuple[AnyRule, ...] = ()
+    use_builtin_rules: bool = True
     source: str = "<memory>"
 
     @property
@@ -85,6 +88,8 @@ def parse_site(text: str, *, source: str = "<memory>") -> Site:
         raise ConfigError(source, [_problem_from_pydantic(err) for err in exc.errors()]) from None
     problems: list[ConfigProblem] = []
     site = _resolve(parsed, source, problems)
+    if not problems:  # rule targets are checked against a site whose references hold
+        problems += validate_rules(parsed.rules, site)
     if problems:
         raise ConfigError(source, problems)
     return site
@@ -210,6 +215,8 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         elevators=elevators,
         circuits=circuits,
         mqtt_mappings=parsed.mqtt_mappings,
+        rules=parsed.rules,
+        use_builtin_rules=parsed.use_builtin_rules,
         source=source,
     )
 

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.mappings import MqttMapping
+from core.modbus_config import ModbusBinding
+from core.rule_config import RuleSpec
 
 AssetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 
@@ -116,14 +118,6 @@ class MqttBinding(Strict):
     topic: str | None = Field(default=None, min_length=1)
 
 
-class ModbusBinding(Strict):
-    protocol: Literal["modbus"]
-    host: str = Field(min_length=1)
-    port: int = Field(default=502, ge=1, le=65535)
-    device_id: int = Field(ge=0, le=247)
-    profile: str = Field(min_length=1)
-
-
 Binding = Annotated[MqttBinding | ModbusBinding, Field(discriminator="protocol")]
 
 
@@ -202,3 +196,5 @@ class SiteFile(Strict):
     elevators: tuple[Elevator, ...] = ()
     circuits: tuple[Circuit, ...] = ()
     mqtt_mappings: tuple[MqttMapping, ...] = ()
+    rules: tuple[RuleSpec, ...] = ()
+    use_builtin_rules: bool = True

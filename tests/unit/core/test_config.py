@@ -130,3 +130,18 @@ def test_broken_toml_names_the_file_and_line() -> None:
 def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the site file"):
         load_site(tmp_path / "nope.toml")
+
+
+def test_rule_problems_are_named_by_key_path() -> None:
+    text = MINIMAL + '[[rules]]\nid = "typo"\nkind = "threshold"\nfield = "totl"\nabove = 1.0\n'
+    error = rejected(text)
+    assert "rules[0]" in str(error)
+    assert "totl" in str(error)
+
+
+def test_site_rules_are_carried_onto_the_site() -> None:
+    text = MINIMAL + '[[rules]]\nid = "lobby-water"\nkind = "threshold"\nfield = "total"\nabove = 1.0\n'
+    assert parse_site(text).use_builtin_rules is True
+    site = parse_site("use_builtin_rules = false\n" + text)  # top-level keys come before the first table
+    assert [rule.id for rule in site.rules] == ["lobby-water"]
+    assert site.use_builtin_rules is False
