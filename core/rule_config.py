@@ -252,7 +252,11 @@ class RuleBase(_Strict):
 
 
 class Baseline(_Strict):
-    """The asset's own normal level: an exponential moving average over about `samples` readings."""
+    """The asset's own normal level: the mean of its first `samples` normal readings, then held.
+
+    Held, not moving: a baseline that kept learning would follow a bearing that wears over days and
+    never see it. The reference is learnt once (as condition monitoring learns one after commissioning).
+    """
 
     samples: int = Field(default=500, ge=2, le=100_000)
     min_samples: int = Field(default=100, ge=1)  # no alarm until this many readings were learnt

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     mqtt_key_file: Path | None = None
     mqtt_keepalive_s: int = 30
 
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
     spool_max_readings: int = 2_000_000
     metrics_port: int = 0  # 0 = no Prometheus endpoint
     log_format: Literal["text", "json"] = "text"

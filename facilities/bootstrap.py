@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from collectors.mapping import MappingDecoder, subscription_filters
+from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
@@ -57,41 +59,59 @@ def build_decoder(site: Site) -> Decoder:
     return MappingDecoder(site.mqtt_mappings, fallback=own) if site.mqtt_mappings else own
 
 
-def open_spool(settings: Settings, registry: AssetRegistry, clock: Clock) -> Spool:
+def open_spool(
+    settings: Settings, registry: AssetRegistry, clock: Clock, consumers: Sequence[str] = ("store",)
+) -> Spool:
     return Spool(
         settings.data_dir / "spool.db",
         ReadingValidator(registry, clock),
         clock,
         max_readings=settings.spool_max_readings,
+        consumers=consumers,
     )
 
 
 @dataclass
 class Ingest:
-    """MQTT collector → spool → store, as one running service."""
+    """MQTT and Modbus collectors → spool → store, as one running service."""
 
     site: Site
     registry: AssetRegistry
     spool: Spool
     collector: MqttCollector
     writer: SpoolWriter
+    store: ReadingStore
+    poller: ModbusPoller | None = None
 
     def start(self) -> None:
         self.writer.start()
         self.collector.start()
+        if self.poller is not None:
+            self.poller.start()
 
     def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()  # first: its last readings go to the spool
         self.collector.stop()
         self.writer.stop()
         self.spool.close()
 
 
-def build_ingest(settings: Settings, *, site: Site | None = None, clock: Clock | None = None) -> Ingest:
+def build_ingest(
+    settings: Settings,
+    *,
+    site: Site | None = None,
+    clock: Clock | None = None,
+    consumers: Sequence[str] = ("store",),
+    on_device_state: Callable[[DeviceStateChanged], None] | None = None,
+) -> Ingest:
+    """The collectors, the spool (read by `consumers`) and the store writer, not yet started."""
     clock = clock or SystemClock()
     site = site or load_site(settings.site_file)
     registry = AssetRegistry.from_site(site)
+    devices = devices_from_site(site)  # before anything opens: a bad Modbus binding fails fast
     store = build_store(settings)
-    spool = open_spool(settings, registry, clock)
+    spool = open_spool(settings, registry, clock, consumers)
     options = MqttOptions(
         host=settings.mqtt_host,
         port=settings.mqtt_port,
@@ -107,4 +127,5 @@ def build_ingest(settings: Settings, *, site: Site | None = None, clock: Clock |
     )
     collector = MqttCollector(options, build_decoder(site), spool, clock)
     writer = SpoolWriter(spool, store, registry)
-    return Ingest(site, registry, spool, collector, writer)
+    poller = ModbusPoller(devices, spool, clock, on_state=on_device_state) if devices else None
+    return Ingest(site, registry, spool, collector, writer, store, poller)

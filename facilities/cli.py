@@ -90,6 +90,26 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
 
 
 @app.command()
+def run(site: SiteOption = None, log_level: str = "INFO") -> None:
+    """Run the whole hub: collectors, spool, store, rules, work orders, SLA checks and the API."""
+    import asyncio
+
+    from collectors.modbus_devices import ModbusConfigError
+    from facilities.hub import build_hub, run_until_stopped
+
+    settings = _settings()
+    configure_logging(log_level, settings.log_format)
+    try:
+        hub = build_hub(settings, site=_site(settings, site))
+    except (SetupError, ModbusConfigError) as exc:
+        raise _fail(str(exc)) from None
+    if settings.metrics_port:
+        serve_metrics(hub.ingest, settings.metrics_port, address=settings.api_host)
+    log.info("hub for site %s: API on http://%s:%d", hub.site.id, settings.api_host, settings.api_port)
+    asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
+
+
+@app.command()
 def demo(
     site: SiteOption = None,
     rounds: Annotated[int | None, typer.Option(help="Stop after this many publishing rounds.")] = None,

@@ -1,7 +1,7 @@
 """Threshold: a numeric field beyond a level for a while, clearing at a separate level (hysteresis).
 
-With a baseline the levels are multiples of the asset's own normal value (an exponential moving
-average learnt from its normal readings), so each elevator car is judged against itself.
+With a baseline the levels are multiples of the asset's own normal value (the mean of its first normal
+readings, then held), so each elevator car is judged against itself as it was when learnt.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ class ThresholdEvaluator(ReadingsOnly):
         self.fields = frozenset({rule.field})
         self.upward = rule.above is not None
         self.key = "threshold.above" if self.upward else "threshold.below"
-        self.alpha = 2 / (rule.baseline.samples + 1) if rule.baseline else 0.0
         self.since: datetime | None = None
         self.mean: float | None = None
         self.samples = 0
@@ -60,10 +59,11 @@ class ThresholdEvaluator(ReadingsOnly):
         return self.rule.trigger * self.mean, self.rule.clear_level * self.mean
 
     def _learn(self, value: float) -> None:
-        if self.rule.baseline is None:
-            return
-        self.mean = value if self.mean is None else self.mean + self.alpha * (value - self.mean)
+        baseline = self.rule.baseline
+        if baseline is None or self.samples >= baseline.samples:
+            return  # learnt: the reference is held, so slow wear stays visible against it
         self.samples += 1
+        self.mean = value if self.mean is None else self.mean + (value - self.mean) / self.samples
 
     def _evidence(self, ts: datetime, value: float, trigger: float, clear: float) -> Evidence:
         evidence: dict[str, str | float | None] = {

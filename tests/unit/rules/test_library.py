@@ -27,6 +27,7 @@ def test_the_library_holds_every_patrol_check() -> None:
         "elevator-entrapment",
         "elevator-noise",
         "elevator-vibration",
+        "elevator-vibration-limit",
         "lights-left-on",
         "water-running",
         "vacant-unit-water",
@@ -42,6 +43,9 @@ def test_elevator_numbers() -> None:
     assert (noise.above, noise.clear, noise.for_) == (55.0, 52.0, timedelta(seconds=30))  # GB/T 10058-2009
     assert isinstance(vibration, ThresholdRule) and vibration.baseline is not None
     assert (vibration.above, vibration.clear, vibration.baseline.samples) == (2.0, 1.5, 500)
+    limit = builtin("elevator-vibration-limit")
+    assert isinstance(limit, ThresholdRule) and limit.baseline is None
+    assert (limit.above, limit.clear) == (0.30, 0.25)  # GB/T 10058-2009, 0.30 m/s² peak-to-peak
     assert isinstance(trapped, EntrapmentRule)
     assert (trapped.for_, trapped.severity.value) == (timedelta(seconds=30), "critical")
 

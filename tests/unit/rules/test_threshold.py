@@ -167,3 +167,31 @@ def test_vibration_while_standing_still_and_before_the_baseline_is_learnt_is_not
     events += engine.on_reading(reading("B1-L1", T0 + seconds(40), state="moving", vibration=5.0))
     events += engine.on_reading(reading("B1-L1", T0 + seconds(50), state="idle", vibration=50.0))
     assert events == []
+
+
+WEAR = """
+id = "wear"
+kind = "threshold"
+severity = "major"
+targets = { assets = ["B1-L1"] }
+field = "vibration"
+above = 2.0
+clear = 1.5
+when = [{ field = "state", op = "eq", value = "moving" }]
+baseline = { samples = 5, min_samples = 5 }
+"""
+
+
+def test_vibration_creeping_up_over_days_still_fires_against_the_learnt_baseline() -> None:
+    # A bearing wearing out: +1 % a reading. An average that kept learning would creep up with it and
+    # the car would never look twice its normal; the held reference does not.
+    engine, _ = make_engine(WEAR)
+    events = []
+    level = 0.1
+    for i in range(200):
+        events += engine.on_reading(reading("B1-L1", T0 + minutes(i), state="moving", vibration=round(level, 6)))
+        if i >= 5:
+            level *= 1.01
+    [raised] = [e for e in events if isinstance(e, AlarmRaised)]
+    assert raised.evidence["baseline"] == 0.1
+    assert raised.evidence["value"] > 0.2
