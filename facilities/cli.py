@@ -19,6 +19,7 @@ from core.config import ConfigError, Site, load_site
 from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
+from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
 from storage.store import Aggregate
@@ -112,22 +113,26 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
 @app.command()
 def demo(
     site: SiteOption = None,
-    rounds: Annotated[int | None, typer.Option(help="Stop after this many publishing rounds.")] = None,
-    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 5.0,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds and print a JSON summary.")
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same community.")] = 1,
 ) -> None:
-    """Run a simulated community through a private broker and InfluxDB (needs mosquitto and influxd)."""
-    from facilities.demo import run_demo
-    from facilities.localservers import MissingBinary
+    """Run the hub on a simulated community with faults on a schedule, in accelerated time."""
+    from facilities.demo import run_demo, summary_json
 
     settings = _settings()
+    configure_logging("WARNING", settings.log_format)
     loaded = _site(settings, site)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        run_demo(loaded, settings.data_dir / "demo", rounds=rounds, interval_s=interval, stop=stop, echo=typer.echo)
+        summary = run_demo(loaded, settings, duration_s=duration, speed=speed, seed=seed, stop=stop, echo=typer.echo)
     except MissingBinary as exc:
         raise _fail(str(exc)) from None
+    typer.echo(summary_json(summary))
 
 
 @app.command()

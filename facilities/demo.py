@@ -1,81 +1,211 @@
-"""`facilities demo`: a private broker and InfluxDB, the ingest service and a simulated community."""
+"""`facilities demo`: the whole hub on a simulated community, with faults on a schedule, in accelerated time.
+
+A broker (the local Mosquitto, or the embedded amqtt one), the hub with the embedded store and SQLite
+(or the InfluxDB/PostgreSQL named in FACILITIES_*), the API, the Modbus meters' simulator and the MQTT
+devices' simulator. The hub and the simulators share one clock running `speed` times real time, so an
+elevator entrapment, its work order and the 10-minute SLA breach all happen within a minute.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import shutil
 import threading
+import time
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from core.clock import Clock, SystemClock
+import sqlalchemy as sa
+
+from core.clock import ScaledClock
 from core.config import Site
-from core.registry import AssetRegistry
 from core.settings import Settings
-from facilities.bootstrap import Ingest, build_ingest, build_store
-from facilities.localservers import Influxd, Mosquitto
+from facilities.embedded_broker import EmbeddedBroker
+from facilities.hub import Hub, build_hub
+from facilities.localservers import Mosquitto, free_port
 from simulators.community import CommunitySimulator
+from simulators.modbus_server import ModbusSimulator
 from simulators.publisher import DevicePublisher
+from simulators.scenarios import Fault, FaultKind, Scenario
 
-SAMPLE_ASSETS = ("B1-0101-E", "B1-0101-W", "B1-L1", "B1-CORRIDOR-LIGHT")
+log = logging.getLogger(__name__)
+
+# What goes wrong during the demo, in simulated time from its start (10:00 local, daylight).
+DEMO_FAULTS = (
+    ("entrapment", "B1-L2", "+5m", "20m"),  # alarm button, car stopped, doors shut → critical, 10-min SLA
+    ("lights_stuck_on", "B2-CORRIDOR-LIGHT", "+0s", None),  # 長明燈: on in daylight → alarm after 30 min
+    ("fault_code", "B2-L1", "+40m", "30m"),
+    ("leak", "B1-0302-W", "+10m", None),  # a vacant unit using water → alarm after an hour of flow
+    ("meter_silent", "B2-1001-E", "+15m", None),  # silent for 4 × its 15-min interval → alarm
+)
+
+
+@dataclass
+class DemoSummary:
+    simulated_from: str
+    simulated_to: str
+    messages_published: int
+    readings_stored: int
+    dead_letters: int
+    alarms_raised: int
+    open_alarms: list[str]
+    work_orders: int
+    sla_breaches: int
+    api: str
+
+
+def demo_faults(site: Site) -> Scenario:
+    """The demo's faults, for the assets the site has (a custom site may lack some)."""
+    assets = set(site.meters) | set(site.elevators) | set(site.circuits)
+    faults = [
+        Fault(kind=FaultKind(kind), asset=asset, start=start, duration=duration)
+        for kind, asset, start, duration in DEMO_FAULTS
+        if asset in assets
+    ]
+    return Scenario(faults=tuple(faults))
+
+
+def scaled_for_speed(site: Site, speed: float) -> Site:
+    """Modbus polling runs on real seconds: poll `speed` times as often so simulated time sees the set interval."""
+    meters = {}
+    for meter_id, meter in site.meters.items():
+        binding = meter.binding
+        if binding.protocol == "modbus":
+            fast = {
+                "interval_s": max(0.05, binding.interval_s / speed),
+                "backoff_s": max(0.05, binding.backoff_s / speed),
+            }
+            meter = meter.model_copy(update={"binding": binding.model_copy(update=fast)})
+        meters[meter_id] = meter
+    return replace(site, meters=meters)
+
+
+def demo_start(site: Site, now: datetime) -> datetime:
+    """The latest 10:00 local time before now: daylight, so a light left on is a 長明燈."""
+    local = now.astimezone(ZoneInfo(site.info.timezone))
+    ten = local.replace(hour=10, minute=0, second=0, microsecond=0)
+    return (ten if ten <= local else ten - timedelta(days=1)).astimezone(UTC)
 
 
 def run_demo(
     site: Site,
-    data_dir: Path,
+    settings: Settings,
     *,
-    rounds: int | None,
-    interval_s: float,
+    duration_s: float | None,
+    speed: float,
+    seed: int,
     stop: threading.Event,
     echo: Callable[[str], None],
-    clock: Clock | None = None,
-) -> None:
-    clock = clock or SystemClock()
-    broker = Mosquitto(data_dir / "mosquitto")
-    influx = Influxd(data_dir / "influxd")
-    broker.start()
-    influx.start()
-    echo(f"MQTT broker on {broker.url}, InfluxDB on {influx.url} (data in {data_dir})")
-    settings = Settings(
-        mqtt_url=broker.url,
-        influx_url=influx.url,
-        influx_db="facilities",
-        data_dir=data_dir,
-        site_file=Path(site.source),
+) -> DemoSummary:
+    data_dir = settings.data_dir / "demo"
+    clock = ScaledClock(demo_start(site, datetime.now(UTC)), speed)
+    broker: Mosquitto | EmbeddedBroker = (
+        Mosquitto(data_dir / "mosquitto") if shutil.which("mosquitto") else EmbeddedBroker()
     )
-    service = build_ingest(settings, site=site, clock=clock)
-    store = build_store(settings)
-    registry = AssetRegistry.from_site(site)
-    simulator = CommunitySimulator(site, start=clock.now())
-    publisher = DevicePublisher(broker.host, broker.port, site.id)
-    service.start()
-    if not service.collector.subscribed.wait(30):
-        raise RuntimeError(f"the collector could not subscribe at {broker.url}; see {broker.log_path}")
+    broker.start()
+    api_port = free_port()
+    settings = settings.model_copy(
+        update={
+            "mqtt_url": broker.url,
+            "mqtt_client_id": "facilities-demo-hub",
+            "data_dir": data_dir,
+            "database_url": settings.database_url
+            if "FACILITIES_DATABASE_URL" in settings.model_fields_set
+            else f"sqlite:///{data_dir}/facilities.db",
+        }
+    )
+    site = scaled_for_speed(site, speed)
+    hub = build_hub(settings, site=site, clock=clock)
+    modbus = _start_modbus(site, clock)
+    hub.start()
+    # SLA checks every real second: at 60× that is once a simulated minute.
+    serve = hub.serve(host="127.0.0.1", port=api_port, sla_every=timedelta(seconds=1))
+    api = threading.Thread(target=lambda: asyncio.run(serve), daemon=True)
+    api.start()
+    api_url = f"http://127.0.0.1:{api_port}"
+    echo(f"broker {broker.url}; API {api_url} (create a key: facilities keys create --role admin); data in {data_dir}")
+    echo(f"simulated time starts {clock.now().isoformat(timespec='minutes')} and runs {speed:g}× real time")
+    simulator = CommunitySimulator(site, seed=seed, start=clock.now(), scenario=demo_faults(site), mqtt_only=True)
+    publisher = DevicePublisher(broker.host, broker.port, site.id, client_id="facilities-demo-devices")
+    published = 0
+    began = time.monotonic()
+    next_report = began
     try:
-        done = sent_total = 0
-        while rounds is None or done < rounds:
-            sent = publisher.publish(simulator.step(clock.now()))
-            sent_total += sent
-            done += 1
-            # Wait until this round is received and drained, so the printout shows what InfluxDB holds.
-            while (_committed(service) < sent_total or service.spool.depth) and not stop.wait(0.1):
-                pass
-            echo(
-                f"round {done}: published {sent}; stored {service.writer.stats.written} in total, "
-                f"{service.spool.dead_letter_count()} dead letters"
-            )
-            for asset_id in SAMPLE_ASSETS:
-                if asset_id in registry:
-                    latest = store.latest(registry.get(asset_id))
-                    if latest is not None:
-                        shown = ", ".join(f"{k}={v}" for k, v in sorted(latest.fields.items()))
-                        echo(f"  {asset_id} @ {latest.ts.isoformat(timespec='seconds')}: {shown}")
-            if stop.wait(interval_s):
-                break
+        while not stop.is_set() and (duration_s is None or time.monotonic() - began < duration_s):
+            published += publisher.publish(simulator.due(clock.now()))
+            if time.monotonic() >= next_report:
+                echo(_line(hub, clock.now(), published))
+                next_report += 5
+            stop.wait(0.2)
+        # Let the hub catch up with what was published before the summary is taken.
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (hub.ingest.spool.lag("rules") or hub.ingest.spool.depth):
+            time.sleep(0.1)
+        summary = _summary(hub, simulator, published, api_url)
     finally:
         publisher.close()
-        service.stop()
-        influx.stop()
+        _stop_api(hub)
+        api.join(10)
+        hub.stop()
+        if modbus is not None:
+            modbus.stop()
         broker.stop()
+    return summary
 
 
-def _committed(service: Ingest) -> int:
-    return service.collector.stats.accepted + service.collector.stats.rejected
+def _start_modbus(site: Site, clock: ScaledClock) -> ModbusSimulator | None:
+    if not any(m.binding.protocol == "modbus" for m in site.meters.values()):
+        return None
+    simulator = ModbusSimulator(site, clock)
+    try:
+        simulator.start()
+    except OSError as exc:  # the site file's Modbus ports are taken: the demo goes on without them
+        log.warning("Modbus meters are not simulated: %s", exc)
+        return None
+    return simulator
+
+
+def _stop_api(hub: Hub) -> None:
+    server = hub.server
+    if server is not None:
+        server.should_exit = True
+
+
+def _counts(hub: Hub) -> tuple[int, int]:
+    with hub.database.connect() as conn:
+        orders = conn.execute(sa.text("SELECT count(*) FROM work_orders")).scalar_one()
+        breaches = conn.execute(sa.text("SELECT count(*) FROM sla_breaches")).scalar_one()
+    return int(orders), int(breaches)
+
+
+def _line(hub: Hub, now: datetime, published: int) -> str:
+    orders, breaches = _counts(hub)
+    return (
+        f"{now.isoformat(timespec='minutes')}  published {published}  stored {hub.ingest.writer.stats.written}  "
+        f"dead letters {hub.ingest.spool.dead_letter_count()}  alarms {len(hub.engine.open_alarms())} open  "
+        f"work orders {orders}  SLA breaches {breaches}"
+    )
+
+
+def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: str) -> DemoSummary:
+    orders, breaches = _counts(hub)
+    return DemoSummary(
+        simulated_from=simulator.start.isoformat(timespec="seconds"),
+        simulated_to=simulator.now.isoformat(timespec="seconds"),
+        messages_published=published,
+        readings_stored=hub.ingest.writer.stats.written,
+        dead_letters=hub.ingest.spool.dead_letter_count(),
+        alarms_raised=hub.rules.stats.raised,
+        open_alarms=[f"{a.rule_id} {a.asset_id}" for a in hub.engine.open_alarms()],
+        work_orders=orders,
+        sla_breaches=breaches,
+        api=api_url,
+    )
+
+
+def summary_json(summary: DemoSummary) -> str:
+    return json.dumps(asdict(summary), ensure_ascii=False, indent=2)

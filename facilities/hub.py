@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import uvicorn
@@ -54,6 +55,7 @@ class Hub:
     engine: RuleEngine
     rules: RulesWorker
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
+    server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
 
     def start(self) -> None:
         """Start the background work; restored alarms are delivered before the first new reading."""
@@ -92,12 +94,12 @@ class Hub:
         )
         return create_app(deps)
 
-    async def serve(self, *, host: str, port: int) -> None:
+    async def serve(self, *, host: str, port: int, sla_every: timedelta = timedelta(seconds=30)) -> None:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
         scheduler = AsyncIOScheduler()
-        schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach)
+        schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=sla_every)
         scheduler.start()  # inside the running loop, as APScheduler 3 requires
-        server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
+        server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
         try:
             await server.serve()
         finally:
@@ -106,7 +108,10 @@ class Hub:
 
 def _publish_breach(event: WorkOrderEvent) -> None:
     # Alerts to the supervisor arrive with the alerts issue; until then a breach is logged loudly.
-    log.warning("SLA breached: %s", event)
+    details = ", ".join(
+        f"{name}={getattr(event, name)}" for name in ("code", "asset_id", "kind", "due_at") if hasattr(event, name)
+    )
+    log.warning("SLA breached: %s", details or event)
 
 
 def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | None = None) -> Hub:

@@ -29,7 +29,16 @@ MALFORMED = (b'{"ts": "2026-', b'{"total": "lots"}', b'{"total": NaN}', b"\x00\x
 
 
 class CommunitySimulator:
-    def __init__(self, site: Site, *, seed: int = 1, start: datetime, scenario: Scenario | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        *,
+        seed: int = 1,
+        start: datetime,
+        scenario: Scenario | None = None,
+        mqtt_only: bool = False,
+    ) -> None:
+        """`mqtt_only`: leave Modbus-bound assets to the Modbus simulator, which serves them on their own wire."""
         self.site = site
         self.zone = ZoneInfo(site.info.timezone)
         self.start = start
@@ -46,6 +55,10 @@ class CommunitySimulator:
             **{e.id: timedelta(seconds=e.expected_interval_s) for e in site.elevators.values()},
             **{c.id: timedelta(seconds=c.expected_interval_s) for c in site.circuits.values()},
         }
+        if mqtt_only:
+            modbus = {a.id for group in (site.meters, site.elevators, site.circuits) for a in group.values()
+                      if a.binding.protocol == "modbus"}  # fmt: skip
+            self.intervals = {asset: every for asset, every in self.intervals.items() if asset not in modbus}
         # Stagger first reports so 363 meters do not all speak in the same second.
         self.next_report = {asset: start + interval * rng.random() for asset, interval in self.intervals.items()}
         self.faults: dict[str, list[Window]] = {}
