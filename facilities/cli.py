@@ -9,7 +9,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -33,6 +33,14 @@ deadletters_app = typer.Typer(help="Inspect input that could not be ingested.", 
 app.add_typer(config_app, name="config")
 app.add_typer(readings_app, name="readings")
 app.add_typer(deadletters_app, name="deadletters")
+keys_app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
+alarms_app = typer.Typer(help="Alarms raised by the rules engine.", no_args_is_help=True)
+dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
+db_app = typer.Typer(help="The relational database (work orders, alarm state, keys).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(alarms_app, name="alarms")
+app.add_typer(dashboards_app, name="dashboards")
+app.add_typer(db_app, name="db")
 
 SiteOption = Annotated[
     Path | None,
@@ -271,6 +279,103 @@ def deadletters_list(
         typer.echo(f"#{letter.id} {letter.received_at.isoformat()} {letter.source}")
         typer.echo(f"  error: {letter.error}\n  payload: {payload}")
     spool.close()
+
+
+def _sessions(settings: Settings) -> Any:
+    from storage.database import make_engine, session_factory, upgrade
+
+    upgrade(settings.database_url)
+    return session_factory(make_engine(settings.database_url))
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database named by FACILITIES_DATABASE_URL to the newest schema (the hub does it at start too)."""
+    from storage.database import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    typer.echo(f"database schema is up to date: {settings.database_url.split('@')[-1]}")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="admin, staff, crew or fee_module.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key, e.g. 'crew-phone-zhang'.")],
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from api.keys_cli import create_key
+
+    try:
+        key = create_key(_sessions(_settings()), role, name)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[int, typer.Option("--id", help="The key's id (GET /keys lists them).")]) -> None:
+    """Revoke an API key at once."""
+    from api.keys_cli import revoke_key
+
+    try:
+        revoke_key(_sessions(_settings()), key_id)
+    except (ValueError, LookupError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"key {key_id} revoked")
+
+
+@alarms_app.command("list")
+def alarms_list(site: SiteOption = None) -> None:
+    """Alarms firing now, oldest first, from the stored rule state."""
+    from rules.state_store import SqlRuleStateStore
+    from storage.database import make_engine, upgrade
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    alarms = SqlRuleStateStore(engine, loaded.id).open_alarms()
+    engine.dispose()
+    typer.echo(f"{len(alarms)} alarms firing at site {loaded.id}")
+    for alarm in alarms:
+        when = alarm.raised_at.isoformat(timespec="seconds") if alarm.raised_at else "?"
+        evidence = ", ".join(f"{k}={v}" for k, v in alarm.evidence.items())
+        typer.echo(f"{when}  {alarm.severity:8}  {alarm.rule_id}  {alarm.asset_id}  {evidence}")
+
+
+@dashboards_app.command("generate")
+def dashboards_generate(
+    check: Annotated[bool, typer.Option(help="Only report whether the committed JSON is current.")] = False,
+) -> None:
+    """Write the dashboards' JSON (zh-CN and en) next to their generator."""
+    from dashboards.generate import differences, write_all
+
+    if check:
+        stale = differences()
+        if stale:
+            raise _fail("out of date: " + ", ".join(stale) + " (run: facilities dashboards generate)")
+        typer.echo("dashboards are up to date")
+        return
+    for path in write_all():
+        typer.echo(str(path))
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    url: Annotated[str, typer.Option(envvar="FACILITIES_GRAFANA_URL", help="Grafana base URL.")],
+    token: Annotated[str, typer.Option(envvar="FACILITIES_GRAFANA_TOKEN", help="Service-account token.")],
+    folder: Annotated[str, typer.Option(help="Grafana folder.")] = "Facilities",
+) -> None:
+    """Upload the dashboards to a running Grafana (token from FACILITIES_GRAFANA_TOKEN)."""
+    from dashboards.push import PushError, push_dashboards
+
+    try:
+        pushed = push_dashboards(url, token, folder)
+    except PushError as exc:
+        raise _fail(str(exc)) from None
+    for board in pushed:
+        typer.echo(f"{board.title}: {url.rstrip('/')}{board.url}")
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -54,3 +54,26 @@ def test_durations(text: str, expected: timedelta) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="positive whole number"):
         parse_duration(text)
+
+
+def test_keys_create_prints_a_key_once_and_refuses_unknown_roles(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FACILITIES_DATABASE_URL", f"sqlite:///{tmp_path}/f.db")
+    created = runner.invoke(app, ["keys", "create", "--role", "crew", "--name", "crew-phone-zhang"])
+    assert created.exit_code == 0, created.output
+    assert created.output.startswith("fac_") and len(created.output.strip()) == 47
+    refused = runner.invoke(app, ["keys", "create", "--role", "boss", "--name", "x"])
+    assert refused.exit_code == 2
+    assert "unknown role 'boss'; use one of admin, staff, crew, fee_module" in refused.output
+
+
+def test_alarms_list_on_a_fresh_database(tmp_path, monkeypatch, example_site_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("FACILITIES_DATABASE_URL", f"sqlite:///{tmp_path}/f.db")
+    result = runner.invoke(app, ["alarms", "list", "--site", str(example_site_path)])
+    assert result.exit_code == 0, result.output
+    assert "0 alarms firing at site lakeview" in result.output
+
+
+def test_dashboards_are_current() -> None:
+    result = runner.invoke(app, ["dashboards", "generate", "--check"])
+    assert result.exit_code == 0, result.output
+    assert "dashboards are up to date" in result.output
