@@ -66,6 +66,8 @@ class RulesWorker:
         self._annotations: list[Point] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # step and tick may come from the worker thread and from a driver
+        self.auto_tick = True  # a driver that moves the clock itself (a test, a backfill) may tick by hand
 
     def restore(self) -> None:
         """Load the engine's stored state; alarms of rules that were removed since are cleared."""
@@ -73,6 +75,10 @@ class RulesWorker:
 
     def step(self) -> int:
         """Judge one batch (after delivering anything left over); returns how many readings were judged."""
+        with self._lock:
+            return self._step()
+
+    def _step(self) -> int:
         if not self._deliver():
             return 0
         rows = self.spool.take_rows(self.batch_size, self.consumer)
@@ -86,9 +92,10 @@ class RulesWorker:
 
     def tick(self) -> None:
         """Let time pass: durations end and silent assets are noticed with no reading at all."""
-        if self._deliver():
-            self._accept(self.engine.on_tick(), through=None)
-            self._deliver()
+        with self._lock:
+            if self._deliver():
+                self._accept(self.engine.on_tick(), through=None)
+                self._deliver()
 
     def _accept(self, events: Sequence[Event], *, through: int | None) -> None:
         self._undelivered.extend(events)
@@ -146,7 +153,9 @@ class RulesWorker:
             try:
                 judged = self.step()
                 now = time.monotonic()
-                if now >= next_tick:
+                # Only once caught up: with readings still queued (after a restart, say) a tick would
+                # take every asset behind the queue for silent and open a storm of false work orders.
+                if self.auto_tick and now >= next_tick and judged < self.batch_size:
                     self.tick()
                     next_tick = now + self.tick_s
                 if now >= next_checkpoint:

@@ -94,7 +94,8 @@ class MeterState:
         if self.utility is Utility.ELECTRICITY:
             return (0.12 + 1.1 * busy) * hours  # the fridge never sleeps
         # Water and gas come in events (a shower, a flush, cooking); none at night.
-        per_hour, volume = {Utility.WATER: (6.0, (0.003, 0.04)), Utility.GAS: (1.2, (0.05, 0.2))}[self.utility]
+        # About 0.35 m³ of water a day for a household of three; gas for two or three meals.
+        per_hour, volume = {Utility.WATER: (3.0, (0.003, 0.04)), Utility.GAS: (1.2, (0.05, 0.2))}[self.utility]
         events = poisson(self.rng, per_hour * busy * hours)
         return sum(self.rng.uniform(*volume) for _ in range(events))
 

@@ -44,7 +44,8 @@ class StateEvaluator(ReadingsOnly):
 
 
 class EntrapmentEvaluator(ReadingsOnly):
-    """The alarm button latches (a trapped passenger presses, lets go, presses again) until the doors open.
+    """The alarm button latches (a trapped passenger presses, lets go, presses again) until the doors open
+    or the car runs again.
 
     Condition: latched, car in a stopped state and doors closed; it ends when the doors open or the car moves.
     """
@@ -61,8 +62,10 @@ class EntrapmentEvaluator(ReadingsOnly):
         state, door, alarm = fields.get("state"), fields.get("door"), fields.get("alarm")
         if not isinstance(state, str) or not isinstance(door, str):
             return None
-        if door != "closed":
-            self.pressed_at = None  # open doors let people out
+        if door != "closed" or (state not in self.rule.stopped_states and alarm is not True):
+            # Open doors let people out; a car running again with nobody pressing has been freed. Either
+            # way the latch ends, or a car idling with closed doors after the rescue would look trapped.
+            self.pressed_at = None
         elif alarm is True and self.pressed_at is None:
             self.pressed_at = ts
         shut = door == "closed" and state in self.rule.stopped_states

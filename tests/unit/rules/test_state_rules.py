@@ -97,3 +97,18 @@ def test_a_press_while_moving_counts_once_the_car_stops_with_doors_closed() -> N
     [raised] = engine.on_tick(T0 + seconds(40))
     assert isinstance(raised, AlarmRaised)
     assert raised.started_at == T0 + seconds(10)
+
+
+def test_after_a_rescue_the_car_running_again_ends_the_latch_so_idling_with_closed_doors_is_not_entrapment() -> None:
+    # Seen in the 48-hour scenario: the alarm was raised and cleared four times for one entrapment,
+    # because the latch waited for open doors that the 1-minute reports never caught.
+    engine, _ = make_engine(rule_list=ELEVATOR_RULES)
+    engine.on_reading(reading("B1-L1", T0, state="stopped", door="closed", alarm=True, in_door_zone=False, floor=8))
+    raised = engine.on_tick(T0 + seconds(30))
+    assert ("AlarmRaised", "elevator-entrapment") in [(type(e).__name__, e.rule_id) for e in raised]
+
+    events = engine.on_reading(reading("B1-L1", T0 + seconds(600), state="moving", alarm=False, in_door_zone=False))
+    events += engine.on_reading(reading("B1-L1", T0 + seconds(660), state="idle", in_door_zone=True))
+    events += engine.on_tick(T0 + seconds(900))
+    entrapment = [type(e).__name__ for e in events if e.rule_id == "elevator-entrapment"]
+    assert entrapment == ["AlarmCleared"]  # and not raised again while idling with closed doors
