@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
@@ -18,6 +19,8 @@ from core.config import Site
 from core.registry import AssetRegistry
 from storage.spool import DeadLetter
 from storage.store import ReadingStore
+from workorders.events import Event as WorkOrderEvent
+from workorders.unit_of_work import UnitOfWork
 
 # Makes database sessions: `storage.database.session_factory(engine)`.
 SessionFactory = Callable[[], Session]
@@ -31,6 +34,35 @@ class DeadLetterSource(Protocol):
     def dead_letters(self, limit: int) -> Sequence[DeadLetter]: ...
 
     def dead_letter_count(self) -> int: ...
+
+
+class OpenAlarm(Protocol):
+    """A firing alarm as the rules engine keeps it (`rules.state_store.StoredState` is one)."""
+
+    @property
+    def alarm_id(self) -> str | None: ...
+    @property
+    def rule_id(self) -> str: ...
+    @property
+    def asset_id(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def since(self) -> datetime | None:
+        """When the condition began."""
+
+    @property
+    def raised_at(self) -> datetime | None: ...
+    @property
+    def message_key(self) -> str: ...
+    @property
+    def evidence(self) -> Mapping[str, Any]: ...
+
+
+class AlarmSource(Protocol):
+    """The site's firing alarms, oldest first (`rules.state_store.SqlRuleStateStore` is one)."""
+
+    def open_alarms(self) -> Sequence[OpenAlarm]: ...
 
 
 @dataclass(frozen=True)
@@ -48,3 +80,10 @@ class ApiDependencies:
     clock: Clock = field(default_factory=SystemClock)
     # Seconds /health waits for all checks together before it counts the slow ones as failed.
     health_timeout_s: float = 5.0
+    # Open alarms; None reads the rule state the engine keeps in this same database (`session_factory`).
+    alarms: AlarmSource | None = None
+    # Receives the events of work-order commands made through the API, e.g. a `SlaBreached` that a late
+    # acknowledge records; None drops them (the breach itself is stored either way).
+    work_order_events: Callable[[WorkOrderEvent], None] | None = None
+    # The hub's unit of work (it also writes the alerts outbox); None: a plain one over session_factory.
+    uow_factory: Callable[[], UnitOfWork] | None = None

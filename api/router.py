@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import assets, deadletters, health, keys, metrics, readings, sites
+from api.routes import (
+    alarms,
+    assets,
+    deadletters,
+    health,
+    keys,
+    metrics,
+    readings,
+    sites,
+    sla,
+    workorder_actions,
+    workorders,
+)
 
 api_router = APIRouter()
 api_router.include_router(health.router)
@@ -14,3 +26,7 @@ api_router.include_router(readings.router)
 api_router.include_router(deadletters.router)
 api_router.include_router(keys.router)
 api_router.include_router(metrics.router)
+api_router.include_router(workorders.router)
+api_router.include_router(workorder_actions.router)
+api_router.include_router(alarms.router)
+api_router.include_router(sla.router)

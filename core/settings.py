@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     mqtt_key_file: Path | None = None
     mqtt_keepalive_s: int = 30
 
+    # Alert routing (teams, channels, on-call, escalation); unset: alerts are off. See docs/alerts.md.
+    alerts_file: Path | None = None
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 

@@ -22,14 +22,17 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.escalation import schedule_escalation_checks
 from api.app import create_app
 from api.health_checks import database_check, store_check, tcp_check
 from api.ports import ApiDependencies
+from api.workorder_deps import WORK_ORDER_CONFLICTS
 from collectors.modbus import DeviceStateChanged
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.settings import Settings
 from facilities.alarm_handling import AlarmDispatcher
+from facilities.alerting import Alerts, build_alerts
 from facilities.bootstrap import Ingest, build_ingest
 from facilities.metrics import IngestMetrics
 from facilities.rules_worker import RulesWorker
@@ -38,6 +41,7 @@ from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
 from storage.database import make_engine, session_factory, upgrade
 from workorders.events import Event as WorkOrderEvent
+from workorders.events import SlaBreached
 from workorders.sla import schedule_sla_checks
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
@@ -54,11 +58,14 @@ class Hub:
     ingest: Ingest
     engine: RuleEngine
     rules: RulesWorker
+    alerts: Alerts | None = None
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
 
     def start(self) -> None:
         """Start the background work; restored alarms are delivered before the first new reading."""
+        if self.alerts is not None:
+            self.alerts.start()  # first: what the outbox still holds from before goes out
         self.ingest.writer.start()
         self.rules.start()
         self.ingest.collector.start()
@@ -70,12 +77,14 @@ class Hub:
             self.ingest.poller.stop()
         self.ingest.collector.stop()
         self.rules.stop()
+        if self.alerts is not None:
+            self.alerts.stop()
         self.ingest.writer.stop()
         self.ingest.spool.close()
         self.database.dispose()
 
     def uow(self) -> UnitOfWork:
-        return SqlAlchemyUnitOfWork(self.sessions)
+        return self.alerts.uow() if self.alerts is not None else SqlAlchemyUnitOfWork(self.sessions)
 
     def api(self) -> FastAPI:
         deps = ApiDependencies(
@@ -91,13 +100,19 @@ class Hub:
             },
             metrics=self.metrics,
             clock=self.clock,
+            alarms=SqlRuleStateStore(self.database, self.site.id),
+            work_order_events=_publish_breach,
+            uow_factory=self.uow,
         )
-        return create_app(deps)
+        return create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
 
     async def serve(self, *, host: str, port: int, sla_every: timedelta = timedelta(seconds=30)) -> None:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
         scheduler = AsyncIOScheduler()
         schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=sla_every)
+        if self.alerts is not None:
+            alerts = self.alerts
+            schedule_escalation_checks(scheduler, uow_factory=alerts.uow, clock=self.clock, sites=[self.site.id])
         scheduler.start()  # inside the running loop, as APScheduler 3 requires
         server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
         try:
@@ -107,7 +122,9 @@ class Hub:
 
 
 def _publish_breach(event: WorkOrderEvent) -> None:
-    # Alerts to the supervisor arrive with the alerts issue; until then a breach is logged loudly.
+    # The alerts outbox (when configured) carries breaches to supervisors; the log line is for operators.
+    if not isinstance(event, SlaBreached):
+        return
     details = ", ".join(
         f"{name}={getattr(event, name)}" for name in ("code", "asset_id", "kind", "due_at") if hasattr(event, name)
     )
@@ -128,18 +145,19 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
         if not event.online:
             engine.on_offline(event.asset_id, event.reason)
 
+    alerts = build_alerts(settings, site, sessions, clock) if settings.alerts_file else None
     ingest = build_ingest(settings, site=site, clock=clock, consumers=("store", "rules"), on_device_state=device_state)
     zone = ZoneInfo(site.info.timezone)
     dispatcher = AlarmDispatcher(
         rules=rules,
         registry=ingest.registry,
-        uow_factory=lambda: SqlAlchemyUnitOfWork(sessions),
+        uow_factory=alerts.uow if alerts is not None else lambda: SqlAlchemyUnitOfWork(sessions),
         clock=clock,
         zone=zone,
     )
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.store)
     worker.restore()
-    hub = Hub(settings, site, clock, database, sessions, ingest, engine, worker)
+    hub = Hub(settings, site, clock, database, sessions, ingest, engine, worker, alerts)
     hub.metrics.register(IngestMetrics(ingest))
     return hub
 

@@ -17,6 +17,8 @@ from api.deps import route_permissions
 from api.permissions import Permission, Role, allows
 from api.ports import ApiDependencies
 from tests.unit.api.harness import Api, running_api
+from tests.unit.api.workorders_harness import order_in
+from workorders.lifecycle import Status
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,17 @@ def _fresh_key_to_revoke(api: Api) -> str:
     key_id, _ = api.new_key(Role.CREW, "victim")
     return f"/keys/{key_id}/revoke"
 
+
+def _order(status: Status, action: str = "") -> Callable[[Api], str]:
+    """The path of a fresh order in `status` (each caller gets its own, so every allowed move is legal)."""
+
+    def path(api: Api) -> str:
+        return f"/sites/lakeview/work-orders/{order_in(api, status)}" + (f"/{action}" if action else "")
+
+    return path
+
+
+ORDER = "/sites/{site_id}/work-orders/{code}"
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/health"): Sample("/health"),
@@ -53,6 +66,22 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/keys"): Sample("/keys"),
     ("POST", "/keys"): Sample("/keys", 201, {"name": "made in the matrix", "role": "crew"}),
     ("POST", "/keys/{key_id}/revoke"): Sample(_fresh_key_to_revoke),
+    ("GET", "/sites/{site_id}/work-orders"): Sample("/sites/lakeview/work-orders"),
+    ("POST", "/sites/{site_id}/work-orders"): Sample(
+        "/sites/lakeview/work-orders", 201, {"category": "other", "title": "made in the matrix"}
+    ),
+    ("GET", ORDER): Sample(_order(Status.OPEN)),
+    ("POST", f"{ORDER}/acknowledge"): Sample(_order(Status.OPEN, "acknowledge")),
+    ("POST", f"{ORDER}/arrive"): Sample(_order(Status.ACKNOWLEDGED, "arrive")),
+    ("POST", f"{ORDER}/resolve"): Sample(_order(Status.ON_SITE, "resolve"), json={"resolution": "Fixed"}),
+    ("POST", f"{ORDER}/close"): Sample(_order(Status.RESOLVED, "close")),
+    ("POST", f"{ORDER}/cancel"): Sample(_order(Status.OPEN, "cancel"), json={"reason": "Duplicate"}),
+    ("POST", f"{ORDER}/assign"): Sample(_order(Status.OPEN, "assign"), json={"team": "night shift"}),
+    ("POST", f"{ORDER}/comments"): Sample(_order(Status.OPEN, "comments"), 201, {"text": "On my way"}),
+    ("POST", f"{ORDER}/follow-up"): Sample(_order(Status.RESOLVED, "follow-up"), 201, {"satisfaction": "satisfied"}),
+    ("GET", "/sites/{site_id}/alarms"): Sample("/sites/lakeview/alarms"),
+    ("GET", "/sites/{site_id}/sla/statistics"): Sample("/sites/lakeview/sla/statistics?year=2026&month=11"),
+    ("GET", "/sites/{site_id}/sla/breaches"): Sample("/sites/lakeview/sla/breaches"),
 }
 
 # Every route the app serves with the permission it requires; create_app only stores deps, so a
@@ -101,6 +130,7 @@ def test_only_health_is_open() -> None:
 
 def test_routes_require_the_permissions_we_mean() -> None:
     site, readings = {Permission.READ_SITE}, {Permission.READ_READINGS}
+    orders, move = {Permission.READ_WORK_ORDERS}, {Permission.TRANSITION_WORK_ORDERS}
     declared = ROUTES
     assert declared == {
         ("GET", "/health"): set(),
@@ -122,6 +152,20 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", "/keys"): {Permission.MANAGE_KEYS},
         ("POST", "/keys"): {Permission.MANAGE_KEYS},
         ("POST", "/keys/{key_id}/revoke"): {Permission.MANAGE_KEYS},
+        ("GET", "/sites/{site_id}/work-orders"): orders,
+        ("POST", "/sites/{site_id}/work-orders"): {Permission.CREATE_WORK_ORDERS},
+        ("GET", ORDER): orders,
+        ("POST", f"{ORDER}/acknowledge"): move,
+        ("POST", f"{ORDER}/arrive"): move,
+        ("POST", f"{ORDER}/resolve"): move,
+        ("POST", f"{ORDER}/close"): move,
+        ("POST", f"{ORDER}/cancel"): move,
+        ("POST", f"{ORDER}/assign"): {Permission.ASSIGN_WORK_ORDERS},
+        ("POST", f"{ORDER}/comments"): {Permission.COMMENT_WORK_ORDERS},
+        ("POST", f"{ORDER}/follow-up"): {Permission.FOLLOW_UP_WORK_ORDERS},
+        ("GET", "/sites/{site_id}/alarms"): {Permission.READ_ALARMS},
+        ("GET", "/sites/{site_id}/sla/statistics"): {Permission.READ_SLA},
+        ("GET", "/sites/{site_id}/sla/breaches"): {Permission.READ_SLA},
     }
 
 

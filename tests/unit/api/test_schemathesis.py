@@ -7,22 +7,27 @@ with an admin key; `not_a_server_error` fails on any 5xx answer or unhandled exc
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, cast
 
 import httpx
 import pytest
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from api.permissions import Role
 from api.ports import ApiDependencies
+from api.workorder_deps import WORK_ORDER_CONFLICTS
 from core.reading import Reading
 from storage.embedded import EmbeddedStore
 from storage.points import to_point
 from tests.unit.api.harness import NOW, Api, running_api
+from tests.unit.api.workorders_harness import order_in
+from workorders.lifecycle import Status
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,13 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
             info = running.deps.registry.get(asset_id)
             store.write([to_point(Reading(asset_id, NOW - timedelta(minutes=m), fields), info) for m in (5, 65)])
         running.spool.reject(source="test", payload=b"\xff{", error="malformed JSON")
-        yield running
+        # Orders in every state, the first one WO-20261126-0001 (the code the schema gives as its example).
+        for status in Status:
+            order_in(running, status)
+        # The app as the hub builds it: refused work-order moves answer 409.
+        app = create_app(running.deps, conflicts=WORK_ORDER_CONFLICTS)
+        with TestClient(app) as client:
+            yield replace(running, app=app, client=client)
 
 
 # The schema does not depend on the ports, so it is read from an app over a placeholder at import
