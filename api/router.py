@@ -8,6 +8,7 @@ from api.routes import (
     alarms,
     assets,
     deadletters,
+    deliveries,
     health,
     keys,
     metrics,
@@ -30,3 +31,4 @@ api_router.include_router(workorders.router)
 api_router.include_router(workorder_actions.router)
 api_router.include_router(alarms.router)
 api_router.include_router(sla.router)
+api_router.include_router(deliveries.router)

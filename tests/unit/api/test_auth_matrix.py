@@ -82,6 +82,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/sites/{site_id}/alarms"): Sample("/sites/lakeview/alarms"),
     ("GET", "/sites/{site_id}/sla/statistics"): Sample("/sites/lakeview/sla/statistics?year=2026&month=11"),
     ("GET", "/sites/{site_id}/sla/breaches"): Sample("/sites/lakeview/sla/breaches"),
+    ("GET", "/sites/{site_id}/alert-deliveries"): Sample("/sites/lakeview/alert-deliveries"),
 }
 
 # Every route the app serves with the permission it requires; create_app only stores deps, so a
@@ -166,6 +167,7 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", "/sites/{site_id}/alarms"): {Permission.READ_ALARMS},
         ("GET", "/sites/{site_id}/sla/statistics"): {Permission.READ_SLA},
         ("GET", "/sites/{site_id}/sla/breaches"): {Permission.READ_SLA},
+        ("GET", "/sites/{site_id}/alert-deliveries"): {Permission.READ_WORK_ORDERS},
     }
 
 

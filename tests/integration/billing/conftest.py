@@ -1,0 +1,47 @@
+"""A migrated database per test (SQLite file, or the session's PostgreSQL) and a site id of the test's own.
+
+Final statements cannot be deleted (that is the point), so tests on the shared PostgreSQL database never
+clean up; each bills a site of its own instead, and the database is dropped with the session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import sessionmaker
+
+from core.config import Site
+from storage.database import make_engine, session_factory, upgrade
+from tests.unit.billing.sample import make_site
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_url: str) -> str:
+    upgrade(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue("migrated_postgres")
+        return url
+    url = f"sqlite:///{tmp_path}/facilities.db"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Any]]:
+    engine = make_engine(database_url)
+    yield session_factory(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def site() -> Site:
+    return make_site(f"site-{uuid.uuid4().hex[:10]}")

@@ -1,0 +1,127 @@
+"""CSV and JSON for the fee module, and the monthly report, from statements written out by hand."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import uuid
+from pathlib import Path
+
+from billing.config import CsvHeaders
+from billing.exports import COLUMNS, csv_bytes, export_csv, export_json
+from billing.report import monthly_report, render_text
+from billing.statements import BoundaryReading, Charge, Statement, StatementKind, StatementLine
+from core.site import Utility
+from tests.unit.billing.sample import OCTOBER, D, cst
+
+STATEMENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+WATER = StatementLine(
+    meter_id="W-0101",
+    utility=Utility.WATER,
+    uom="m3",
+    start=BoundaryReading(D("250.000"), cst(2026, 9, 30, 23, 50), "reading"),
+    end=BoundaryReading(D("280.000"), cst(2026, 11, 1), "interpolated"),
+    consumption=D("30.000"),
+    charges=(
+        Charge("第一阶梯", D("16"), D("2.90"), D("46.40")),
+        Charge("第二阶梯", D("14.000"), D("3.85"), D("53.90")),
+    ),
+    amount=D("100.30"),
+)
+GAS = StatementLine(
+    meter_id="G-0101",
+    utility=Utility.GAS,
+    uom="m3",
+    start=None,
+    end=None,
+    consumption=None,
+    charges=(),
+    amount=D("0"),
+    estimated=True,
+    estimate_method="no readings: nothing to measure or estimate from",
+    review="=no readings to find the start and end register",
+)
+STATEMENT = Statement(
+    id=STATEMENT_ID,
+    site_id="test-site",
+    unit_id="B1-0101",
+    building_id="B1",
+    period=OCTOBER,
+    currency="CNY",
+    lines=(WATER, GAS),
+    created_at=cst(2026, 11, 2),
+)
+
+
+def test_csv_is_utf8_with_bom_and_chinese_headers_for_excel(tmp_path: Path) -> None:
+    path = tmp_path / "2026-10.csv"
+    assert export_csv([STATEMENT], path) == 2
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["账单编号", "账期", "小区", "楼栋", "房号"]
+    water = dict(zip(rows[0], rows[1], strict=True))
+    assert water["类别"] == "水" and water["状态"] == "草稿" and water["类型"] == "正常"
+    # registers and money exactly as stored; times in the site's local time
+    assert (water["起始读数"], water["起始时间"], water["结束时间"]) == (
+        "250.000",
+        "2026-09-30 23:50:00",
+        "2026-11-01 00:00:00",
+    )
+    assert water["阶梯明细"] == "第一阶梯 16 × 2.90 = 46.40; 第二阶梯 14.000 × 3.85 = 53.90"
+    assert (water["用量"], water["金额"], water["账单合计"], water["估算"]) == ("30.000", "100.30", "100.30", "否")
+    gas = dict(zip(rows[0], rows[2], strict=True))
+    assert (gas["起始读数"], gas["用量"], gas["估算"]) == ("", "", "是")
+    # free text starting like a formula is shown as text, not run by Excel
+    assert gas["待复核原因"] == "'=no readings to find the start and end register"
+
+
+def test_csv_with_english_headers() -> None:
+    text = csv_bytes([STATEMENT], headers=CsvHeaders.EN).decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == [english for english, _ in COLUMNS]
+    assert (rows[0]["utility"], rows[0]["status"], rows[1]["estimated"]) == ("water", "draft", "yes")
+    assert rows[0]["statement_id"] == str(STATEMENT_ID)
+
+
+def test_json_keeps_decimals_exact(tmp_path: Path) -> None:
+    path = tmp_path / "2026-10.json"
+    export_json([STATEMENT], path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    (exported,) = data["statements"]
+    assert exported["id"] == str(STATEMENT_ID) and exported["status"] == "draft"
+    assert exported["total"] == "100.30"
+    assert exported["lines"][0]["charges"][1] == {
+        "name": "第二阶梯",
+        "quantity": "14.000",
+        "unit_price": "3.85",
+        "amount": "53.90",
+        "start": None,
+        "end": None,
+    }
+    assert exported["lines"][1]["consumption"] is None
+    assert exported["fingerprint"] == STATEMENT.fingerprint
+
+
+def test_monthly_report() -> None:
+    vacant = dataclasses.replace(
+        STATEMENT,
+        id=uuid.uuid4(),
+        unit_id="B1-0102",
+        vacant=True,
+        lines=(dataclasses.replace(WATER, meter_id="W-0102", consumption=D("2.500"), amount=D("7.25")),),
+    )
+    correction = dataclasses.replace(STATEMENT, kind=StatementKind.ADJUSTMENT, sequence=1)
+    report = monthly_report("test-site", OCTOBER, [STATEMENT, vacant, correction])
+    assert (report.statements, report.adjustments, report.total) == (2, 1, D("107.55"))
+    water = next(b for b in report.by_building if b.utility == "water")
+    # 30.000 + 2.500 = 32.500 m³ for 100.30 + 7.25 = 107.55
+    assert (water.meters, water.consumption, water.amount) == (2, D("32.500"), D("107.55"))
+    assert [i.meter_id for i in report.top_consumers["water"]] == ["W-0101", "W-0102"]
+    assert [i.meter_id for i in report.estimated] == ["G-0101"]
+    assert [i.meter_id for i in report.to_review] == ["G-0101"]
+    assert [i.unit_id for i in report.vacant_with_use] == ["B1-0102"]
+    assert report.to_dict()["total"] == "107.55"
+    assert "Meters needing review: 1" in render_text(report)
