@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     # Alert routing (teams, channels, on-call, escalation); unset: alerts are off. See docs/alerts.md.
     alerts_file: Path | None = None
+    # Tariffs and billing rules; the hub bills the last month on the 1st at 02:00 site time. See docs/billing.md.
+    billing_file: Path = Path("examples/billing.toml")
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from billing.config import BillingConfig
+from billing.influx_registers import InfluxRegisterReader
+from billing.sources import RegisterReader
 from collectors.mapping import MappingDecoder, subscription_filters
 from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
@@ -129,3 +132,10 @@ def build_ingest(
     writer = SpoolWriter(spool, store, registry)
     poller = ModbusPoller(devices, spool, clock, on_state=on_device_state) if devices else None
     return Ingest(site, registry, spool, collector, writer, store, poller)
+
+
+def billing_reader(store: ReadingStore, config: BillingConfig) -> RegisterReader | None:
+    """Batch boundary reads on InfluxDB 1.x (one query for many meters); other stores answer meter by meter."""
+    if isinstance(store, InfluxV1Store):
+        return InfluxRegisterReader(store, window=config.tolerance)
+    return None

@@ -36,11 +36,13 @@ app.add_typer(deadletters_app, name="deadletters")
 keys_app = typer.Typer(help="API keys: create and revoke.", no_args_is_help=True)
 alarms_app = typer.Typer(help="Alarms raised by the rules engine.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
+billing_app = typer.Typer(help="Metered billing for the fee module.", no_args_is_help=True)
 db_app = typer.Typer(help="The relational database (work orders, alarm state, keys).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(alarms_app, name="alarms")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(db_app, name="db")
+app.add_typer(billing_app, name="billing")
 
 SiteOption = Annotated[
     Path | None,
@@ -376,6 +378,110 @@ def dashboards_push(
         raise _fail(str(exc)) from None
     for board in pushed:
         typer.echo(f"{board.title}: {url.rstrip('/')}{board.url}")
+
+
+PeriodOption = Annotated[str, typer.Option("--period", help="The month, e.g. 2026-10.")]
+
+
+def _billing(settings: Settings, site: Site) -> Any:
+    from billing.config import check_against_site, load_billing_config
+
+    try:
+        config = load_billing_config(settings.billing_file)
+        check_against_site(config, site, source=str(settings.billing_file))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    return config
+
+
+@billing_app.command("run")
+def billing_run(
+    period: PeriodOption,
+    site: SiteOption = None,
+    adjust: Annotated[bool, typer.Option(help="Issue adjusting statements where finals differ.")] = False,
+) -> None:
+    """Bill every unit for a month from its boundary readings; drafts are stored (re-running is safe)."""
+    from billing.calculate import BillingError
+    from billing.periods import BillingPeriod
+    from billing.run import run_billing
+    from facilities.bootstrap import billing_reader
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    config = _billing(settings, loaded)
+    try:
+        store = build_store(settings)
+        result = run_billing(
+            loaded, store, _sessions(settings), BillingPeriod.parse(period), config,
+            clock=SystemClock(), reader=billing_reader(store, config), adjust=adjust,
+        )  # fmt: skip
+    except (SetupError, BillingError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+
+
+@billing_app.command("finalize")
+def billing_finalize(period: PeriodOption, site: SiteOption = None) -> None:
+    """Make a month's drafts final (immutable); drafts with lines to review are held back and listed."""
+    from billing.periods import BillingPeriod
+    from billing.service import finalize_period
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    try:
+        result = finalize_period(_sessions(settings), loaded.id, BillingPeriod.parse(period), clock=SystemClock())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{len(result.finalized)} statements final, {len(result.blocked)} held for review")
+    for statement, reason in result.blocked:
+        typer.echo(f"  {statement.unit_id}: {reason}")
+
+
+@billing_app.command("export")
+def billing_export(
+    period: PeriodOption,
+    out: Annotated[Path, typer.Option(help="File to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    english: Annotated[bool, typer.Option(help="English CSV headers (default Chinese).")] = False,
+    site: SiteOption = None,
+) -> None:
+    """Write a month's statements for the fee module: CSV (UTF-8 with BOM, for Excel) or JSON."""
+    from billing.config import CsvHeaders
+    from billing.exports import export_csv, export_json
+    from billing.periods import BillingPeriod
+    from billing.service import list_statements
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    try:
+        statements = list_statements(_sessions(settings), loaded.id, BillingPeriod.parse(period))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if fmt == "json":
+        export_json(statements, out)
+    elif fmt == "csv":
+        headers = CsvHeaders.EN if english else CsvHeaders.ZH
+        export_csv(statements, out, timezone=loaded.info.timezone, headers=headers)
+    else:
+        raise _fail(f"--format {fmt!r}: use csv or json")
+    typer.echo(f"{len(statements)} statements written to {out}")
+
+
+@billing_app.command("report")
+def billing_report(period: PeriodOption, site: SiteOption = None) -> None:
+    """The month in numbers: consumption and amounts per building and utility, top consumers, lines to review."""
+    from billing.periods import BillingPeriod
+    from billing.report import monthly_report, render_text
+    from billing.service import list_statements
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    try:
+        month = BillingPeriod.parse(period)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    statements = list_statements(_sessions(settings), loaded.id, month)
+    typer.echo(render_text(monthly_report(loaded.id, month, statements)))
 
 
 def main() -> None:  # pragma: no cover - entry point

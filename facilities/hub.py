@@ -27,13 +27,16 @@ from api.app import create_app
 from api.health_checks import database_check, store_check, tcp_check
 from api.ports import ApiDependencies
 from api.workorder_deps import WORK_ORDER_CONFLICTS
+from billing.config import BillingConfig, check_against_site, load_billing_config
+from billing.periods import BillingPeriod
+from billing.run import run_billing
 from collectors.modbus import DeviceStateChanged
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.settings import Settings
 from facilities.alarm_handling import AlarmDispatcher
 from facilities.alerting import Alerts, build_alerts
-from facilities.bootstrap import Ingest, build_ingest
+from facilities.bootstrap import Ingest, billing_reader, build_ingest
 from facilities.metrics import IngestMetrics
 from facilities.rules_worker import RulesWorker
 from rules.engine import RuleEngine
@@ -59,6 +62,7 @@ class Hub:
     engine: RuleEngine
     rules: RulesWorker
     alerts: Alerts | None = None
+    billing: BillingConfig | None = None
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
 
@@ -86,6 +90,17 @@ class Hub:
     def uow(self) -> UnitOfWork:
         return self.alerts.uow() if self.alerts is not None else SqlAlchemyUnitOfWork(self.sessions)
 
+    def bill_last_month(self) -> None:
+        """Draft statements for the month that just ended (re-running is harmless: unchanged drafts stay)."""
+        if self.billing is None:
+            return
+        period = BillingPeriod.last_completed(self.clock.now(), self.site.info.timezone)
+        reader = billing_reader(self.ingest.store, self.billing)
+        result = run_billing(
+            self.site, self.ingest.store, self.sessions, period, self.billing, clock=self.clock, reader=reader
+        )
+        log.info("billing %s: %s", period, result.counts)
+
     def api(self) -> FastAPI:
         deps = ApiDependencies(
             site=self.site,
@@ -110,6 +125,12 @@ class Hub:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
         scheduler = AsyncIOScheduler()
         schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=sla_every)
+        if self.billing is not None:
+            # The fee module wants last month's drafts on the 1st; a missed run (hub down) runs once at start.
+            scheduler.add_job(
+                self.bill_last_month, "cron", day=1, hour=2, timezone=self.site.info.timezone,
+                id="billing.monthly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
+            )  # fmt: skip
         if self.alerts is not None:
             alerts = self.alerts
             schedule_escalation_checks(scheduler, uow_factory=alerts.uow, clock=self.clock, sites=[self.site.id])
@@ -157,9 +178,20 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.store)
     worker.restore()
-    hub = Hub(settings, site, clock, database, sessions, ingest, engine, worker, alerts)
+    hub = Hub(
+        settings, site, clock, database, sessions, ingest, engine, worker, alerts, _billing_config(settings, site)
+    )
     hub.metrics.register(IngestMetrics(ingest))
     return hub
+
+
+def _billing_config(settings: Settings, site: Site) -> BillingConfig | None:
+    if not settings.billing_file.is_file():
+        log.warning("no billing file at %s: monthly billing is off (FACILITIES_BILLING_FILE)", settings.billing_file)
+        return None
+    config = load_billing_config(settings.billing_file)  # a bad file stops the start with its key path
+    check_against_site(config, site, source=str(settings.billing_file))
+    return config
 
 
 async def run_until_stopped(hub: Hub, *, host: str, port: int) -> None:

@@ -77,3 +77,23 @@ def test_dashboards_are_current() -> None:
     result = runner.invoke(app, ["dashboards", "generate", "--check"])
     assert result.exit_code == 0, result.output
     assert "dashboards are up to date" in result.output
+
+
+def test_billing_run_without_readings_flags_every_line_never_bills_zero(  # type: ignore[no-untyped-def]
+    tmp_path, monkeypatch, example_site_path
+) -> None:
+    monkeypatch.setenv("FACILITIES_DATABASE_URL", f"sqlite:///{tmp_path}/f.db")
+    monkeypatch.setenv("FACILITIES_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("FACILITIES_BILLING_FILE", str(example_site_path.parent / "billing.toml"))
+    site = ["--site", str(example_site_path)]
+    ran = runner.invoke(app, ["billing", "run", "--period", "2026-10", *site])
+    assert ran.exit_code == 0, ran.output
+    assert '"counts": {"created": 120}' in ran.output
+    held = runner.invoke(app, ["billing", "finalize", "--period", "2026-10", *site])
+    assert "0 statements final, 120 held for review" in held.output
+    out = tmp_path / "october.csv"
+    exported = runner.invoke(app, ["billing", "export", "--period", "2026-10", "--out", str(out), *site])
+    assert exported.exit_code == 0, exported.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    bad = runner.invoke(app, ["billing", "run", "--period", "2026-13", *site])
+    assert bad.exit_code == 2
