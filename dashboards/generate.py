@@ -11,13 +11,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboards import elevators, utilities, workorders
+from dashboards import billing, elevators, utilities, workorders
 from dashboards.grafana import Json
 from dashboards.i18n import Lang
 
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 
 BUILDERS: dict[str, Callable[[Lang], Json]] = {
+    "billing": billing.build,
     "elevators": elevators.build,
     "utilities": utilities.build,
     "workorders": workorders.build,
