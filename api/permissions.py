@@ -35,6 +35,7 @@ class Permission(StrEnum):
     DELETE_WORK_ORDERS = "work_orders:delete"
     READ_SLA = "sla:read"
     READ_BILLING = "billing:read"
+    RUN_BILLING = "billing:run"  # finalise statements; admin and staff
 
 
 _CREW: frozenset[Permission] = frozenset(

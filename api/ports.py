@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
+from billing.config import BillingConfig
 from core.clock import Clock, SystemClock
 from core.config import Site
 from core.registry import AssetRegistry
@@ -87,3 +88,5 @@ class ApiDependencies:
     work_order_events: Callable[[WorkOrderEvent], None] | None = None
     # The hub's unit of work (it also writes the alerts outbox); None: a plain one over session_factory.
     uow_factory: Callable[[], UnitOfWork] | None = None
+    # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
+    billing_config: BillingConfig | None = None

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     alarms,
     assets,
+    billing,
     deadletters,
     deliveries,
     health,
@@ -32,3 +33,4 @@ api_router.include_router(workorder_actions.router)
 api_router.include_router(alarms.router)
 api_router.include_router(sla.router)
 api_router.include_router(deliveries.router)
+api_router.include_router(billing.router)

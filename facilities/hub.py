@@ -118,6 +118,7 @@ class Hub:
             alarms=SqlRuleStateStore(self.database, self.site.id),
             work_order_events=_publish_breach,
             uow_factory=self.uow,
+            billing_config=self.billing,
         )
         return create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
 

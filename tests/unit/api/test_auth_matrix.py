@@ -6,6 +6,7 @@ keeps covering the whole API as routers are added.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -16,8 +17,11 @@ from api.app import create_app
 from api.deps import route_permissions
 from api.permissions import Permission, Role, allows
 from api.ports import ApiDependencies
+from billing.repository import StatementRepository
+from billing.statements import Statement
 from tests.unit.api.harness import Api, running_api
 from tests.unit.api.workorders_harness import order_in
+from tests.unit.billing.sample import OCTOBER, cst
 from workorders.lifecycle import Status
 
 
@@ -44,7 +48,19 @@ def _order(status: Status, action: str = "") -> Callable[[Api], str]:
     return path
 
 
+def _statement(api: Api) -> str:
+    """The path of a fresh draft statement of lakeview (no lines: the matrix tests access, not billing)."""
+    statement_id = uuid.uuid4()  # a unit of its own too: one regular statement per unit and period
+    unit = f"U-{statement_id.hex[:8]}"
+    statement = Statement(statement_id, "lakeview", unit, "B1", OCTOBER, "CNY", (), cst(2026, 11, 2))
+    with api.sessions() as session:
+        StatementRepository(session).add(statement)
+        session.commit()
+    return f"/sites/lakeview/billing/statements/{statement.id}"
+
+
 ORDER = "/sites/{site_id}/work-orders/{code}"
+BILLING = "/sites/{site_id}/billing"
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/health"): Sample("/health"),
@@ -83,6 +99,11 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/sites/{site_id}/sla/statistics"): Sample("/sites/lakeview/sla/statistics?year=2026&month=11"),
     ("GET", "/sites/{site_id}/sla/breaches"): Sample("/sites/lakeview/sla/breaches"),
     ("GET", "/sites/{site_id}/alert-deliveries"): Sample("/sites/lakeview/alert-deliveries"),
+    ("GET", f"{BILLING}/periods"): Sample("/sites/lakeview/billing/periods"),
+    ("GET", f"{BILLING}/statements"): Sample("/sites/lakeview/billing/statements?period=2026-10"),
+    ("GET", f"{BILLING}/statements.csv"): Sample("/sites/lakeview/billing/statements.csv?period=2026-10"),
+    ("GET", f"{BILLING}/statements/{{statement_id}}"): Sample(_statement),
+    ("POST", f"{BILLING}/finalize"): Sample("/sites/lakeview/billing/finalize?period=2026-10"),
 }
 
 # Every route the app serves with the permission it requires; create_app only stores deps, so a
@@ -168,6 +189,11 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", "/sites/{site_id}/sla/statistics"): {Permission.READ_SLA},
         ("GET", "/sites/{site_id}/sla/breaches"): {Permission.READ_SLA},
         ("GET", "/sites/{site_id}/alert-deliveries"): {Permission.READ_WORK_ORDERS},
+        ("GET", f"{BILLING}/periods"): {Permission.READ_BILLING},
+        ("GET", f"{BILLING}/statements"): {Permission.READ_BILLING},
+        ("GET", f"{BILLING}/statements.csv"): {Permission.READ_BILLING},
+        ("GET", f"{BILLING}/statements/{{statement_id}}"): {Permission.READ_BILLING},
+        ("POST", f"{BILLING}/finalize"): {Permission.RUN_BILLING},
     }
 
 

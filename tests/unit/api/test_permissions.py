@@ -61,4 +61,5 @@ def test_the_permissions_there_are() -> None:
         "work_orders:delete",
         "sla:read",
         "billing:read",
+        "billing:run",
     ]
