@@ -149,7 +149,8 @@ class ElevatorState:
             elif fault.kind is FaultKind.DOOR_FAULT:
                 fields.update(state="moving", door="open", in_door_zone=False)
             elif fault.kind is FaultKind.FAULT_CODE:
-                fields.update(state="stopped", fault_code=fault.code)
+                # The controller stops the car at a landing and holds it there: one consistent picture.
+                fields.update(state="stopped", fault_code=fault.code, in_door_zone=True, door="closed", load=0.0)
         return fields
 
 

@@ -144,8 +144,10 @@ def test_entrapment_door_fault_and_fault_code() -> None:
     }  # fmt: skip
     door = snapshot(simulator(Fault(kind=FaultKind.DOOR_FAULT, asset="L1")), at_local(1))["L1"]
     assert (door["state"], door["door"]) == ("moving", "open")  # type: ignore[index]
-    code = snapshot(simulator(Fault(kind=FaultKind.FAULT_CODE, asset="L1", code=47)), at_local(1))["L1"]
-    assert code["fault_code"] == 47  # type: ignore[index]
+    faulted = simulator(Fault(kind=FaultKind.FAULT_CODE, asset="L1", code=47))
+    samples = [snapshot(faulted, at_local(1, day=0) + timedelta(minutes=m))["L1"] for m in range(30)]
+    # Stopped at a landing for the whole episode: no flicker between in and out of the door zone.
+    assert {(s["fault_code"], s["state"], s["in_door_zone"]) for s in samples} == {(47, "stopped", True)}  # type: ignore[index]
 
 
 def test_bearing_wear_grows_vibration_day_by_day() -> None:
