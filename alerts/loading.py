@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from alerts.config import GROUP_ONLY, AlertsFile, Team
-from core.config import ConfigError, ConfigProblem, _problem_from_pydantic
+from core.config import ConfigError, ConfigProblem, problem_from_pydantic
 from workorders.values import Category, Priority
 
 
@@ -31,7 +31,7 @@ def parse_alerts(text: str, *, source: str = "<memory>") -> AlertsFile:
     try:
         parsed = AlertsFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_problem_from_pydantic(err) for err in exc.errors()]) from None
+        raise ConfigError(source, [problem_from_pydantic(err) for err in exc.errors()]) from None
     problems = cross_reference_problems(parsed)
     if problems:
         raise ConfigError(source, problems)

@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from billing.money import RoundingRule
 from billing.tariffs import TariffSchedule
-from core.config import ConfigError, ConfigProblem, Site, _problem_from_pydantic
+from core.config import ConfigError, ConfigProblem, Site, problem_from_pydantic
 from core.site import Utility
 
 
@@ -149,7 +149,7 @@ def _problems(exc: ValidationError) -> list[ConfigProblem]:
         loc = err["loc"]
         return err["type"] == "too_short" and any(p != loc and p[: len(loc)] == loc for p in paths)
 
-    return [_problem_from_pydantic(err) for err in errors if not echoes_a_child(err)]
+    return [problem_from_pydantic(err) for err in errors if not echoes_a_child(err)]
 
 
 def load_billing_config(path: str | Path) -> BillingConfig:

@@ -85,7 +85,7 @@ def parse_site(text: str, *, source: str = "<memory>") -> Site:
     try:
         parsed = SiteFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(source, [_problem_from_pydantic(err) for err in exc.errors()]) from None
+        raise ConfigError(source, [problem_from_pydantic(err) for err in exc.errors()]) from None
     problems: list[ConfigProblem] = []
     site = _resolve(parsed, source, problems)
     if not problems:  # rule targets are checked against a site whose references hold
@@ -105,7 +105,8 @@ def _format_loc(loc: Iterable[int | str]) -> str:
     return out
 
 
-def _problem_from_pydantic(err: ErrorDetails) -> ConfigProblem:
+def problem_from_pydantic(err: ErrorDetails) -> ConfigProblem:
+    """A pydantic error as a key path and a sentence saying what to change (shared by every config file)."""
     loc = tuple(err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden":
