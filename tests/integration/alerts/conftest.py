@@ -6,10 +6,8 @@ The PostgreSQL database is shared by the whole test session, so each test works 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -26,7 +24,7 @@ from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
 from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import FakeClock
-from storage.database import make_engine, session_factory, upgrade
+from storage.database import make_engine, session_factory
 from tests.integration.alerts.peers import HttpPeer, http_peer
 from tests.unit.workorders.builders import T0, elevator_alarm
 from workorders import service
@@ -132,27 +130,6 @@ class Rig:
         with self.sessions() as session:
             query = select(OutboxRow).where(OutboxRow.site_id == self.site_id).order_by(OutboxRow.id)
             return list(session.scalars(query.filter_by(**where)))
-
-
-@pytest.fixture(scope="session")
-def migrated_postgres(postgres_url: str) -> str:
-    upgrade(postgres_url)
-    return postgres_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("migrated_postgres")
-        return url
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture
-def site_id() -> str:
-    return f"site-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture

@@ -8,31 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
 from core.config import Site
-from storage.database import make_engine, session_factory, upgrade
+from storage.database import make_engine, session_factory
 from tests.unit.billing.sample import make_site
-
-
-@pytest.fixture(scope="session")
-def migrated_postgres(postgres_url: str) -> str:
-    upgrade(postgres_url)
-    return postgres_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("migrated_postgres")
-        return url
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    return url
 
 
 @pytest.fixture

@@ -6,37 +6,14 @@ The PostgreSQL database is shared by the whole test session, so each test works 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine
 
-from storage.database import make_engine, session_factory, upgrade
+from storage.database import make_engine, session_factory
 from workorders.unit_of_work import SqlAlchemyUnitOfWork
-
-
-@pytest.fixture(scope="session")
-def migrated_postgres(postgres_url: str) -> str:
-    upgrade(postgres_url)
-    return postgres_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("migrated_postgres")
-        return url
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    return url
-
-
-@pytest.fixture
-def site_id() -> str:
-    return f"site-{uuid.uuid4().hex[:10]}"
 
 
 @pytest.fixture
