@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     alerts_file: Path | None = None
     # Tariffs and billing rules; the hub bills the last month on the 1st at 02:00 site time. See docs/billing.md.
     billing_file: Path = Path("examples/billing.toml")
+    billing_webhook_url: str | None = None  # the fee module's endpoint for final statements
+    billing_webhook_token: SecretStr | None = None
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -411,10 +411,16 @@ def billing_run(
     config = _billing(settings, loaded)
     try:
         store = build_store(settings)
-        result = run_billing(
-            loaded, store, _sessions(settings), BillingPeriod.parse(period), config,
-            clock=SystemClock(), reader=billing_reader(store, config), adjust=adjust,
-        )  # fmt: skip
+        with typer.progressbar(length=len(loaded.meters), label="billing meters", file=sys.stderr) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            result = run_billing(
+                loaded, store, _sessions(settings), BillingPeriod.parse(period), config,
+                clock=SystemClock(), reader=billing_reader(store, config), adjust=adjust, progress=progress,
+            )  # fmt: skip
     except (SetupError, BillingError, ValueError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
@@ -465,6 +471,35 @@ def billing_export(
     else:
         raise _fail(f"--format {fmt!r}: use csv or json")
     typer.echo(f"{len(statements)} statements written to {out}")
+
+
+@billing_app.command("push")
+def billing_push(period: PeriodOption, site: SiteOption = None) -> None:
+    """Send a month's final statements to the fee module's webhook (FACILITIES_BILLING_WEBHOOK_URL), with retries;
+    each carries an idempotency key and a confirmed one is never sent again."""
+    from billing.periods import BillingPeriod
+    from billing.service import list_statements
+    from billing.webhook import WebhookPusher, push_statements
+
+    settings = _settings()
+    loaded = _site(settings, site)
+    config = _billing(settings, loaded)
+    if not settings.billing_webhook_url:
+        raise _fail("set FACILITIES_BILLING_WEBHOOK_URL (and _TOKEN) to the fee module's endpoint")
+    token = settings.billing_webhook_token.get_secret_value() if settings.billing_webhook_token else None
+    pusher = WebhookPusher(settings.billing_webhook_url, token=token, settings=config.export.webhook)
+    try:
+        sessions = _sessions(settings)
+        statements = list_statements(sessions, loaded.id, BillingPeriod.parse(period))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    results = push_statements(sessions, pusher, statements, clock=SystemClock())
+    failed = [r for r in results if not r.delivered]
+    typer.echo(f"{len(results) - len(failed)} final statements confirmed by {settings.billing_webhook_url}")
+    for result in failed:
+        typer.echo(f"  {result.statement_id}: not delivered after {result.attempts} attempts ({result.error})")
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @billing_app.command("report")

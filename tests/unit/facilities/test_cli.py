@@ -97,3 +97,7 @@ def test_billing_run_without_readings_flags_every_line_never_bills_zero(  # type
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
     bad = runner.invoke(app, ["billing", "run", "--period", "2026-13", *site])
     assert bad.exit_code == 2
+    monkeypatch.delenv("FACILITIES_BILLING_WEBHOOK_URL", raising=False)
+    unset = runner.invoke(app, ["billing", "push", "--period", "2026-10", *site])
+    assert unset.exit_code == 2
+    assert "set FACILITIES_BILLING_WEBHOOK_URL" in unset.output
