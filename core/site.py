@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.dlt645_config import Dlt645Binding
 from core.mappings import MqttMapping
 from core.modbus_config import ModbusBinding
 from core.rule_config import RuleSpec
@@ -118,7 +119,7 @@ class MqttBinding(Strict):
     topic: str | None = Field(default=None, min_length=1)
 
 
-Binding = Annotated[MqttBinding | ModbusBinding, Field(discriminator="protocol")]
+Binding = Annotated[MqttBinding | ModbusBinding | Dlt645Binding, Field(discriminator="protocol")]
 
 
 class Meter(Strict):

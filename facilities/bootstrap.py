@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from billing.config import BillingConfig
 from billing.influx_registers import InfluxRegisterReader
 from billing.sources import RegisterReader
+from collectors.dlt645 import Dlt645Poller
+from collectors.dlt645 import devices_from_site as dlt645_meters_from_site
 from collectors.mapping import MappingDecoder, subscription_filters
 from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
@@ -85,16 +87,21 @@ class Ingest:
     writer: SpoolWriter
     store: ReadingStore
     poller: ModbusPoller | None = None
+    dlt645_poller: Dlt645Poller | None = None
+
+    @property
+    def pollers(self) -> list[ModbusPoller | Dlt645Poller]:
+        return [p for p in (self.poller, self.dlt645_poller) if p is not None]
 
     def start(self) -> None:
         self.writer.start()
         self.collector.start()
-        if self.poller is not None:
-            self.poller.start()
+        for poller in self.pollers:
+            poller.start()
 
     def stop(self) -> None:
-        if self.poller is not None:
-            self.poller.stop()  # first: its last readings go to the spool
+        for poller in self.pollers:
+            poller.stop()  # first: their last readings go to the spool
         self.collector.stop()
         self.writer.stop()
         self.spool.close()
@@ -113,6 +120,7 @@ def build_ingest(
     site = site or load_site(settings.site_file)
     registry = AssetRegistry.from_site(site)
     devices = devices_from_site(site)  # before anything opens: a bad Modbus binding fails fast
+    dlt645_meters = dlt645_meters_from_site(site)
     store = build_store(settings)
     spool = open_spool(settings, registry, clock, consumers)
     options = MqttOptions(
@@ -131,7 +139,8 @@ def build_ingest(
     collector = MqttCollector(options, build_decoder(site), spool, clock)
     writer = SpoolWriter(spool, store, registry)
     poller = ModbusPoller(devices, spool, clock, on_state=on_device_state) if devices else None
-    return Ingest(site, registry, spool, collector, writer, store, poller)
+    dlt645 = Dlt645Poller(dlt645_meters, spool, clock, on_state=on_device_state) if dlt645_meters else None
+    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645)
 
 
 def billing_reader(store: ReadingStore, config: BillingConfig) -> RegisterReader | None:

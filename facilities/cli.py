@@ -105,6 +105,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     """Run the whole hub: collectors, spool, store, rules, work orders, SLA checks and the API."""
     import asyncio
 
+    from collectors.dlt645_devices import Dlt645ConfigError
     from collectors.modbus_devices import ModbusConfigError
     from facilities.hub import build_hub, run_until_stopped
 
@@ -112,7 +113,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     configure_logging(log_level, settings.log_format)
     try:
         hub = build_hub(settings, site=_site(settings, site))
-    except (SetupError, ModbusConfigError) as exc:
+    except (SetupError, ModbusConfigError, Dlt645ConfigError) as exc:
         raise _fail(str(exc)) from None
     if settings.metrics_port:
         serve_metrics(hub.ingest, settings.metrics_port, address=settings.api_host)

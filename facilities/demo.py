@@ -28,6 +28,7 @@ from facilities.embedded_broker import EmbeddedBroker
 from facilities.hub import Hub, build_hub
 from facilities.localservers import Mosquitto, free_port
 from simulators.community import CommunitySimulator
+from simulators.dlt645_server import Dlt645Simulator
 from simulators.modbus_server import ModbusSimulator
 from simulators.publisher import DevicePublisher
 from simulators.scenarios import Fault, FaultKind, Scenario
@@ -70,11 +71,11 @@ def demo_faults(site: Site) -> Scenario:
 
 
 def scaled_for_speed(site: Site, speed: float) -> Site:
-    """Modbus polling runs on real seconds: poll `speed` times as often so simulated time sees the set interval."""
+    """Polling runs on real seconds: poll `speed` times as often so simulated time sees the set interval."""
     meters = {}
     for meter_id, meter in site.meters.items():
         binding = meter.binding
-        if binding.protocol == "modbus":
+        if binding.protocol in ("modbus", "dlt645"):
             fast = {
                 "interval_s": max(0.05, binding.interval_s / speed),
                 "backoff_s": max(0.05, binding.backoff_s / speed),
@@ -121,6 +122,7 @@ def run_demo(
     site = scaled_for_speed(site, speed)
     hub = build_hub(settings, site=site, clock=clock)
     modbus = _start_modbus(site, clock)
+    dlt645 = _start_dlt645(site, clock)
     hub.start()
     # SLA checks every real second: at 60× that is once a simulated minute.
     serve = hub.serve(host="127.0.0.1", port=api_port, sla_every=timedelta(seconds=1))
@@ -151,8 +153,9 @@ def run_demo(
         _stop_api(hub)
         api.join(10)
         hub.stop()
-        if modbus is not None:
-            modbus.stop()
+        for meters in (modbus, dlt645):
+            if meters is not None:
+                meters.stop()
         broker.stop()
     return summary
 
@@ -165,6 +168,18 @@ def _start_modbus(site: Site, clock: ScaledClock) -> ModbusSimulator | None:
         simulator.start()
     except OSError as exc:  # the site file's Modbus ports are taken: the demo goes on without them
         log.warning("Modbus meters are not simulated: %s", exc)
+        return None
+    return simulator
+
+
+def _start_dlt645(site: Site, clock: ScaledClock) -> Dlt645Simulator | None:
+    if not any(m.binding.protocol == "dlt645" for m in site.meters.values()):
+        return None
+    simulator = Dlt645Simulator.from_site(site, clock)
+    try:
+        simulator.start()
+    except OSError as exc:  # the gateway port is taken: the demo goes on without these meters
+        log.warning("DL/T 645 meters are not simulated: %s", exc)
         return None
     return simulator
 

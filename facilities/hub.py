@@ -73,12 +73,12 @@ class Hub:
         self.ingest.writer.start()
         self.rules.start()
         self.ingest.collector.start()
-        if self.ingest.poller is not None:
-            self.ingest.poller.start()
+        for poller in self.ingest.pollers:
+            poller.start()
 
     def stop(self) -> None:
-        if self.ingest.poller is not None:
-            self.ingest.poller.stop()
+        for poller in self.ingest.pollers:
+            poller.stop()
         self.ingest.collector.stop()
         self.rules.stop()
         if self.alerts is not None:

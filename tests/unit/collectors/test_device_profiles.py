@@ -35,7 +35,7 @@ def test_every_profile_has_a_total(name: str) -> None:
 SDM630 = {
     "voltage_l1": (0, "V"),
     "current_l1": (6, "A"),
-    "rate": (52, "W"),
+    "rate": (52, "kW"),
     "frequency": (70, "Hz"),
     "import_kwh": (72, "kWh"),
     "export_kwh": (74, "kWh"),
@@ -44,7 +44,7 @@ SDM630 = {
 SDM120 = {
     "voltage": (0, "V"),
     "current": (6, "A"),
-    "rate": (12, "W"),
+    "rate": (12, "kW"),
     "frequency": (70, "Hz"),
     "import_kwh": (72, "kWh"),
     "export_kwh": (74, "kWh"),
@@ -64,7 +64,8 @@ def test_eastron_addresses(name: str, expected: dict[str, tuple[int, str]]) -> N
             DataType.FLOAT32,
             ByteOrder.ABCD,
         ), f.name
-        assert (f.scale, f.offset) == (1.0, 0.0), f.name
+        # Eastron registers are float32 in the meter's own units; only `rate` is scaled, W → kW.
+        assert (f.scale, f.offset) == ((0.001 if f.name == "rate" else 1.0), 0.0), f.name
 
 
 def test_sdm630_reads_coalesce() -> None:
