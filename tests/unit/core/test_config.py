@@ -145,3 +145,14 @@ def test_site_rules_are_carried_onto_the_site() -> None:
     site = parse_site("use_builtin_rules = false\n" + text)  # top-level keys come before the first table
     assert [rule.id for rule in site.rules] == ["lobby-water"]
     assert site.use_builtin_rules is False
+
+
+def test_dlt645_binding_in_a_site_file() -> None:
+    text = MINIMAL + (
+        '[[meters]]\nid = "LOBBY-E"\nutility = "electricity"\narea = "lobby"\n'
+        'binding = { protocol = "dlt645", transport = "rtu", serial_port = "/dev/ttyUSB0", address = "000012345678" }\n'
+    )
+    binding = parse_site(text).meters["LOBBY-E"].binding
+    assert (binding.protocol, binding.address) == ("dlt645", "000012345678")  # type: ignore[union-attr]
+    error = rejected(text.replace('address = "000012345678"', 'address = "12345"'))
+    assert "meters[0].binding.dlt645.address" in str(error)
