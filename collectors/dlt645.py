@@ -9,7 +9,6 @@ both. Readings the sink refuses stay queued in memory (at most `max_pending`, ol
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import threading
@@ -20,6 +19,7 @@ from collectors.dlt645_devices import Dlt645ConfigError, Dlt645Meter, devices_fr
 from collectors.dlt645_line import Dlt645Stats, LinePoller, LinkFactory, PollResult
 from collectors.dlt645_link import Link, make_link
 from collectors.modbus import DeviceStateChanged, DeviceStatus
+from collectors.sink_buffer import SinkBuffer
 from core.clock import Clock
 from core.dlt645_config import Dlt645Line
 from core.ports import ReadingSink
@@ -36,8 +36,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("collectors.dlt645")
-
-Message = tuple[Sequence[Reading], str]
 
 
 def default_link(line: Dlt645Line, meters: Sequence[Dlt645Meter]) -> Link:
@@ -64,15 +62,12 @@ class Dlt645Poller:
         self.clock = clock
         self.on_state = on_state
         self.link_factory = link_factory
-        self.max_pending = max_pending
-        self.full_retry_s = full_retry_s
-        self.group_max = group_max
         self.stats = Dlt645Stats()
         self._status = {m.asset_id: DeviceStatus() for m in self.meters}
         self._status_lock = threading.Lock()
-        self._pending: collections.deque[Message] = collections.deque()
-        self._pending_lock = threading.Lock()
-        self._wake = asyncio.Event()
+        self._buffer = SinkBuffer(
+            sink, self.stats, name="dlt645", max_pending=max_pending, group_max=group_max, full_retry_s=full_retry_s
+        )
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -84,7 +79,6 @@ class Dlt645Poller:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then close the links and offer what is queued to the sink once more."""
-        self._wake = asyncio.Event()
         lines: list[LinePoller] = []
         for line, members in group_lines(self.meters).items():
             try:
@@ -94,18 +88,13 @@ class Dlt645Poller:
                 for meter in members:
                     self._report(PollResult(meter, self.clock.now(), problems=[f"cannot set up {line}: {exc}"]))
         tasks = [asyncio.create_task(line.run(stop), name=str(line.line)) for line in lines]
-        flusher = asyncio.create_task(self._flush_loop(stop), name="dlt645 sink")
+        flusher = asyncio.create_task(self._buffer.run(stop), name="dlt645 sink")
         await stop.wait()
         for task in tasks:
             task.cancel()
-        self._wake.set()
+        self._buffer.wake()  # the flusher sees `stop` and returns once its commit in progress is done
         await asyncio.gather(*tasks, flusher, return_exceptions=True)
-        await asyncio.to_thread(self._flush_once)
-        if self._pending:
-            lost = sum(len(readings) for readings, _ in self._pending)
-            self.stats.dropped += lost
-            log.warning("dlt645 poller stopped with %d reading(s) the sink did not take; they are lost", lost)
-            self._pending.clear()
+        await self._buffer.close()
 
     def start(self) -> None:
         """Run the poller in a thread with its own event loop, until `stop()`."""
@@ -137,7 +126,7 @@ class Dlt645Poller:
         online = bool(result.values)
         if online:
             self.stats.readings += 1
-            self._queue(([Reading(asset_id, result.ts, dict(result.values))], result.device.source))
+            self._buffer.put(([Reading(asset_id, result.ts, dict(result.values))], result.device.source))
             reason = "answering" if not result.problems else f"partial: {'; '.join(result.problems)}"
         else:
             reason = "; ".join(result.problems) or "no data items read"
@@ -160,48 +149,3 @@ class Dlt645Poller:
                     self.on_state(event)
                 except Exception:  # a failing subscriber must not stop polling
                     log.exception("on_state callback failed for %s", event)
-
-    def _queue(self, message: Message) -> None:
-        with self._pending_lock:
-            self._pending.append(message)
-            overflow = len(self._pending) > self.max_pending
-            if overflow:
-                readings, _ = self._pending.popleft()
-                self.stats.dropped += len(readings)
-        if overflow:
-            log.warning("dlt645: the sink is full and %d readings are queued; dropped the oldest", self.max_pending)
-        self._wake.set()
-
-    async def _flush_loop(self, stop: asyncio.Event) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if stop.is_set():
-                return
-            # SQLite commits block, so they run in a worker thread while the lines keep polling.
-            while self._pending and not await asyncio.to_thread(self._flush_once):
-                self.stats.sink_refusals += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.full_retry_s)
-                if stop.is_set():
-                    return
-
-    def _flush_once(self) -> bool:
-        """Offer queued messages in groups; False if the sink took fewer than offered (it is full)."""
-        while True:
-            with self._pending_lock:
-                group = [self._pending[i] for i in range(min(self.group_max, len(self._pending)))]
-            if not group:
-                return True
-            try:
-                taken = self.sink.accept_many(group)
-            except Exception:  # keep the readings queued; the next flush tries again
-                log.exception("the sink failed to take %d DL/T 645 message(s)", len(group))
-                return False
-            with self._pending_lock:
-                for message in group[:taken]:
-                    # By identity: an overflow may have dropped the oldest while the sink was committing.
-                    if self._pending and self._pending[0] is message:
-                        self._pending.popleft()
-            if taken < len(group):
-                return False

@@ -13,7 +13,6 @@ dropped sample costs time resolution, not consumption.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 import threading
@@ -24,6 +23,7 @@ from datetime import datetime
 from collectors.modbus_client import ClientFactory, make_client
 from collectors.modbus_devices import ModbusConfigError, ModbusDevice, devices_from_site, group_lines
 from collectors.modbus_line import LinePoller, ModbusStats, PollResult
+from collectors.sink_buffer import SinkBuffer
 from core.clock import Clock
 from core.ports import ReadingSink
 from core.reading import Reading
@@ -39,8 +39,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("collectors.modbus")
-
-Message = tuple[Sequence[Reading], str]
 
 
 @dataclass(frozen=True)
@@ -83,15 +81,12 @@ class ModbusPoller:
         self.clock = clock
         self.on_state = on_state
         self.client_factory = client_factory
-        self.max_pending = max_pending
-        self.full_retry_s = full_retry_s
-        self.group_max = group_max
         self.stats = ModbusStats()
         self._status = {d.asset_id: DeviceStatus() for d in self.devices}
         self._status_lock = threading.Lock()
-        self._pending: collections.deque[Message] = collections.deque()
-        self._pending_lock = threading.Lock()  # the loop queues while a worker thread commits
-        self._wake = asyncio.Event()
+        self._buffer = SinkBuffer(
+            sink, self.stats, name="modbus", max_pending=max_pending, group_max=group_max, full_retry_s=full_retry_s
+        )
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -103,7 +98,6 @@ class ModbusPoller:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set, then close the clients and offer what is queued to the sink once more."""
-        self._wake = asyncio.Event()  # bound to this run's loop
         lines: list[LinePoller] = []
         for line, members in group_lines(self.devices).items():
             try:
@@ -113,18 +107,13 @@ class ModbusPoller:
                 for device in members:
                     self._report(PollResult(device, self.clock.now(), problems=[f"cannot set up {line}: {exc}"]))
         tasks = [asyncio.create_task(line.run(stop), name=f"modbus {line.line}") for line in lines]
-        flusher = asyncio.create_task(self._flush_loop(stop), name="modbus sink")
+        flusher = asyncio.create_task(self._buffer.run(stop), name="modbus sink")
         await stop.wait()
         for task in tasks:
             task.cancel()
-        self._wake.set()  # the flusher sees `stop` and returns once its commit in progress is done
+        self._buffer.wake()  # the flusher sees `stop` and returns once its commit in progress is done
         await asyncio.gather(*tasks, flusher, return_exceptions=True)
-        await asyncio.to_thread(self._flush_once)
-        if self._pending:
-            lost = sum(len(readings) for readings, _ in self._pending)
-            self.stats.dropped += lost
-            log.warning("modbus poller stopped with %d reading(s) the sink did not take; they are lost", lost)
-            self._pending.clear()
+        await self._buffer.close()
 
     def start(self) -> None:
         """Run the poller in a thread with its own event loop, until `stop()`."""
@@ -155,7 +144,7 @@ class ModbusPoller:
         asset_id = result.device.asset_id
         if result.values:
             self.stats.readings += 1
-            self._queue(([Reading(asset_id, result.ts, result.values)], result.device.source))
+            self._buffer.put(([Reading(asset_id, result.ts, result.values)], result.device.source))
             reason = "answering" if not result.problems else f"partial: {'; '.join(result.problems)}"
         else:
             reason = "; ".join(result.problems) or "no fields read"
@@ -178,51 +167,6 @@ class ModbusPoller:
                     self.on_state(event)
                 except Exception:  # a failing subscriber must not stop polling
                     log.exception("on_state callback failed for %s", event)
-
-    def _queue(self, message: Message) -> None:
-        with self._pending_lock:
-            self._pending.append(message)
-            overflow = len(self._pending) > self.max_pending
-            if overflow:
-                readings, _ = self._pending.popleft()
-                self.stats.dropped += len(readings)
-        if overflow:
-            log.warning("modbus: the sink is full and %d readings are queued; dropped the oldest", self.max_pending)
-        self._wake.set()
-
-    async def _flush_loop(self, stop: asyncio.Event) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            if stop.is_set():
-                return
-            # SQLite commits block, so they run in a worker thread while the lines keep polling.
-            while self._pending and not await asyncio.to_thread(self._flush_once):
-                self.stats.sink_refusals += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.full_retry_s)
-                if stop.is_set():
-                    return
-
-    def _flush_once(self) -> bool:
-        """Offer queued messages in groups; False if the sink took fewer than offered (it is full)."""
-        while True:
-            with self._pending_lock:
-                group = [self._pending[i] for i in range(min(self.group_max, len(self._pending)))]
-            if not group:
-                return True
-            try:
-                taken = self.sink.accept_many(group)
-            except Exception:  # keep the readings queued; the next flush tries again
-                log.exception("the sink failed to take %d Modbus message(s)", len(group))
-                return False
-            with self._pending_lock:
-                for message in group[:taken]:
-                    # By identity: an overflow may have dropped the oldest while the sink was committing.
-                    if self._pending and self._pending[0] is message:
-                        self._pending.popleft()
-            if taken < len(group):
-                return False
 
 
 def _word(online: bool) -> str:
