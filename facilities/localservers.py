@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 START_TIMEOUT_S = 30.0
 
@@ -58,6 +59,15 @@ def wait_until(ready: Callable[[], bool], what: str, timeout: float = START_TIME
     raise TimeoutError(f"{what} was not ready within {timeout:.0f} s")
 
 
+def listening(pid: int, port: int) -> bool:
+    """True when process `pid` itself listens on `port`; a connect alone could reach another server there."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="inet")
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections)
+
+
 def port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -76,6 +86,7 @@ class ServerProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"{self.name}.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self._started = False  # after a first start, a restart must keep its ports: clients know them
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -87,25 +98,45 @@ class ServerProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    def new_ports(self) -> None:
+        """Pick other free ports (and rewrite any config naming them); servers with ports override this."""
+
     def start(self) -> None:
         if self.running:
             return
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(  # noqa: S603
-                self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
-            )
-        try:
-            wait_until(self._ready_or_dead, self.name)
-        except TimeoutError:
-            self.stop()
-            raise TimeoutError(f"{self.name} did not start; log:\n{self.log()}") from None
+        for attempt in range(3):
+            log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
+            with self.log_path.open("ab") as log:
+                self._process = subprocess.Popen(  # noqa: S603
+                    self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+                )
+            try:
+                wait_until(self._ready_or_dead, self.name)
+            except TimeoutError:
+                self.stop()
+                raise TimeoutError(f"{self.name} did not start; log:\n{self.log()}") from None
+            except RuntimeError:
+                # free_port() only found a free port; another process may bind it before we do. On a first
+                # start (nothing depends on the port yet) take other ports and try again.
+                taken = "address already in use" in self.log_path.read_text(errors="replace")[log_size:].lower()
+                if not taken or self._started or attempt == 2:
+                    raise
+                self._process = None
+                self.new_ports()
+                continue
+            self._started = True
+            return
 
     def _ready_or_dead(self) -> bool:
         if self._process is None:
             raise RuntimeError(f"{self.name} was stopped while starting")
         if self._process.poll() is not None:
             raise RuntimeError(f"{self.name} exited with {self._process.returncode}; log:\n{self.log()}")
-        return self.is_ready()
+        return all(listening(self._process.pid, port) for port in self.ports()) and self.is_ready()
+
+    def ports(self) -> tuple[int, ...]:
+        """The ports this server must hold itself before it counts as ready."""
+        return ()
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self._process is None:
@@ -179,6 +210,14 @@ class Mosquitto(ServerProcess):
         ]
         self.config_path.write_text("\n".join(lines) + "\n")
 
+    def ports(self) -> tuple[int, ...]:
+        return (self.port,)
+
+    def new_ports(self) -> None:
+        self.port = free_port()
+        rest = self.config_path.read_text().split("\n", 1)[1]  # the listener is the first line
+        self.config_path.write_text(f"listener {self.port} 127.0.0.1\n{rest}")
+
     @property
     def url(self) -> str:
         return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
@@ -198,9 +237,15 @@ class Influxd(ServerProcess):
     def __init__(self, workdir: Path) -> None:
         super().__init__(workdir)
         self.binary = require_binary("influxd")
+        self.config_path = self.workdir / "influxdb.conf"
+        self.new_ports()
+
+    def ports(self) -> tuple[int, ...]:
+        return (self.http_port,)
+
+    def new_ports(self) -> None:
         self.http_port = free_port()
         self.rpc_port = free_port()
-        self.config_path = self.workdir / "influxdb.conf"
         # Both the HTTP and the RPC (backup) ports move, or two instances collide on 8088.
         self.config_path.write_text(
             f'reporting-disabled = true\nbind-address = "127.0.0.1:{self.rpc_port}"\n'
@@ -250,6 +295,12 @@ class VictoriaMetrics(ServerProcess):
         super().__init__(workdir)
         self.binary = require_binary("victoria-metrics")
         self.port = free_port()
+
+    def ports(self) -> tuple[int, ...]:
+        return (self.port,)
+
+    def new_ports(self) -> None:
+        self.port = free_port()  # the command line carries it
 
     @property
     def url(self) -> str:

@@ -6,7 +6,7 @@ import paho.mqtt.client as mqtt
 import sqlalchemy as sa
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.support.services import Influxd, Mosquitto, port_open
+from tests.support.services import Influxd, Mosquitto, make_server, port_open
 
 
 def test_two_influxd_instances_do_not_collide(influxd: Influxd, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -45,3 +45,22 @@ def test_postgres_database_is_private_to_the_session(postgres_url: str) -> None:
         name = conn.execute(sa.text("select current_database()")).scalar_one()
     engine.dispose()
     assert name.startswith("facilities_test_")
+
+
+def test_a_port_taken_before_the_first_start_is_replaced(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # free_port() only finds a port that is free now; another process may bind it before the server does.
+    import socket
+
+    broker = make_server(Mosquitto, tmp_path / "raced")
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", broker.port))
+    squatter.listen()
+    taken = broker.port
+    try:
+        broker.start()
+        assert broker.port != taken
+        assert port_open(broker.port)
+    finally:
+        broker.stop()
+        squatter.close()
