@@ -17,10 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from alerts.deliveries import delivery_counts
 from core.clock import ScaledClock
 from core.config import Site
 from core.settings import Settings
@@ -45,6 +47,9 @@ DEMO_FAULTS = (
 )
 
 
+DEMO_ALERTS = Path("examples/alerts-demo.toml")
+
+
 @dataclass
 class DemoSummary:
     simulated_from: str
@@ -56,6 +61,7 @@ class DemoSummary:
     open_alarms: list[str]
     work_orders: int
     sla_breaches: int
+    alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
     api: str
 
 
@@ -117,6 +123,8 @@ def run_demo(
             "database_url": settings.database_url
             if "FACILITIES_DATABASE_URL" in settings.model_fields_set
             else f"sqlite:///{data_dir}/facilities.db",
+            # Alerts to the crews over the demo's own broker, unless a routing file was named.
+            "alerts_file": settings.alerts_file or (DEMO_ALERTS if DEMO_ALERTS.is_file() else None),
         }
     )
     site = scaled_for_speed(site, speed)
@@ -124,8 +132,8 @@ def run_demo(
     modbus = _start_modbus(site, clock)
     dlt645 = _start_dlt645(site, clock)
     hub.start()
-    # SLA checks every real second: at 60× that is once a simulated minute.
-    serve = hub.serve(host="127.0.0.1", port=api_port, sla_every=timedelta(seconds=1))
+    # SLA and escalation checks every real second: at 60× that is once a simulated minute.
+    serve = hub.serve(host="127.0.0.1", port=api_port, checks_every=timedelta(seconds=1))
     api = threading.Thread(target=lambda: asyncio.run(serve), daemon=True)
     api.start()
     api_url = f"http://127.0.0.1:{api_port}"
@@ -218,8 +226,16 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         open_alarms=[f"{a.rule_id} {a.asset_id}" for a in hub.engine.open_alarms()],
         work_orders=orders,
         sla_breaches=breaches,
+        alerts=_alert_counts(hub),
         api=api_url,
     )
+
+
+def _alert_counts(hub: Hub) -> dict[str, int]:
+    if hub.alerts is None:
+        return {}
+    with hub.sessions() as session:
+        return delivery_counts(session, site_id=hub.site.id)
 
 
 def summary_json(summary: DemoSummary) -> str:

@@ -122,10 +122,11 @@ class Hub:
         )
         return create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
 
-    async def serve(self, *, host: str, port: int, sla_every: timedelta = timedelta(seconds=30)) -> None:
+    async def serve(self, *, host: str, port: int, checks_every: timedelta | None = None) -> None:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
         scheduler = AsyncIOScheduler()
-        schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=sla_every)
+        every = checks_every or timedelta(seconds=30)
+        schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=every)
         if self.billing is not None:
             # The fee module wants last month's drafts on the 1st; a missed run (hub down) runs once at start.
             scheduler.add_job(
@@ -134,7 +135,13 @@ class Hub:
             )  # fmt: skip
         if self.alerts is not None:
             alerts = self.alerts
-            schedule_escalation_checks(scheduler, uow_factory=alerts.uow, clock=self.clock, sites=[self.site.id])
+            schedule_escalation_checks(
+                scheduler,
+                uow_factory=alerts.uow,
+                clock=self.clock,
+                sites=[self.site.id],
+                every=checks_every or timedelta(seconds=15),
+            )
         scheduler.start()  # inside the running loop, as APScheduler 3 requires
         server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
         try:
