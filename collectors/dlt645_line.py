@@ -9,9 +9,7 @@ address or an error reply is logged with the meter and the data identifier and t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,12 +17,12 @@ from datetime import datetime
 from collectors.dlt645_devices import Dlt645Meter
 from collectors.dlt645_frames import READ_DATA, REPLY, BcdError, FrameError, decode, decode_bcd, di_bytes, read_request
 from collectors.dlt645_link import Link
+from collectors.line_loop import LineLoop
 from core.clock import Clock
 from core.dlt645_config import DataItem, Dlt645Line
 
 log = logging.getLogger("collectors.dlt645")
 
-RECONNECT_AFTER = 2  # polls in a row that no meter on the line answered
 LinkFactory = Callable[[Dlt645Line, Sequence[Dlt645Meter]], Link]
 
 
@@ -64,8 +62,8 @@ class BadReply(Exception):
     """The meter (or something on its line) answered, but not with the value asked for."""
 
 
-class LinePoller:
-    """Polls the meters of one line in turn, forever; `report` gets every poll's result."""
+class LinePoller(LineLoop[Dlt645Meter, PollResult]):
+    """Polls the meters of one line in turn, forever (the schedule is `LineLoop`'s); `report` gets each result."""
 
     def __init__(
         self,
@@ -76,60 +74,13 @@ class LinePoller:
         stats: Dlt645Stats,
         link_factory: LinkFactory,
     ) -> None:
-        self.line = line
         self.meters = list(meters)
-        self.clock = clock
-        self.report = report
         self.stats = stats
         self.link = link_factory(line, self.meters)
-        self.failures = {m.asset_id: 0 for m in self.meters}
-        self.unanswered_polls = 0
+        super().__init__("dlt645", line, self.meters, self.link, report, stats, clock)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        due = {m.asset_id: loop.time() for m in self.meters}
-        try:
-            while not stop.is_set():
-                meter = min(self.meters, key=lambda m: due[m.asset_id])
-                delay = due[meter.asset_id] - loop.time()
-                if delay > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
-                    continue
-                result = await self._poll_guarded(meter)
-                due[meter.asset_id] = self._next_due(meter, due[meter.asset_id], bool(result.values), loop.time())
-                self._check_connection(result.answered)
-                self.report(result)
-        finally:
-            self.link.close()
-
-    def _check_connection(self, answered: bool) -> None:
-        self.unanswered_polls = 0 if answered else self.unanswered_polls + 1
-        if self.unanswered_polls and self.unanswered_polls % RECONNECT_AFTER == 0 and self.link.connected:
-            log.info("dlt645: no meter on %s answers; reopening the line", self.line)
-            self.link.close()
-
-    def _next_due(self, meter: Dlt645Meter, due: float, ok: bool, now: float) -> float:
-        b = meter.binding
-        if not ok:
-            self.failures[meter.asset_id] += 1
-            return now + min(b.backoff_max_s, b.backoff_s * 2.0 ** (self.failures[meter.asset_id] - 1))
-        if self.failures[meter.asset_id]:  # back from a failure: start a new grid from this poll
-            self.failures[meter.asset_id] = 0
-            return due + b.interval_s if due + b.interval_s > now else now + b.interval_s
-        nxt = due + b.interval_s
-        if nxt < now:  # the line was busy past this slot: keep the grid and skip what was missed
-            missed = math.floor((now - nxt) / b.interval_s) + 1
-            self.stats.skipped_slots += missed
-            nxt += missed * b.interval_s
-        return nxt
-
-    async def _poll_guarded(self, meter: Dlt645Meter) -> PollResult:
-        try:
-            return await self.poll(meter)
-        except Exception as exc:  # a bug must not stop the line; the meter is backed off like a failure
-            log.exception("dlt645 %s: polling failed unexpectedly", meter)
-            return PollResult(meter, self.clock.now(), problems=[f"poller error: {exc!r}"])
+    def failed(self, device: Dlt645Meter, problem: str) -> PollResult:
+        return PollResult(device, self.clock.now(), problems=[problem])
 
     async def poll(self, meter: Dlt645Meter) -> PollResult:
         """Read every data item of the meter once; stop at the first one nobody answers."""

@@ -9,9 +9,7 @@ Scheduling uses the event loop's monotonic time; readings are stamped with the i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +17,7 @@ from datetime import datetime
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ModbusException
 
+from collectors.line_loop import LineLoop
 from collectors.modbus_client import ClientFactory, make_client
 from collectors.modbus_devices import ModbusDevice
 from collectors.registers import ReadSpan, RegisterTable, Value, decode_span
@@ -26,9 +25,6 @@ from core.clock import Clock
 from core.modbus_config import ModbusLine
 
 log = logging.getLogger("collectors.modbus")
-
-
-RECONNECT_AFTER = 2  # polls in a row that no device on the line answered
 
 
 @dataclass
@@ -80,8 +76,8 @@ def _span_text(span: ReadSpan) -> str:
     return f"{span.table} registers {span.address}..{span.end - 1}"
 
 
-class LinePoller:
-    """Polls the devices of one line in turn, forever; `report` gets every poll's result."""
+class LinePoller(LineLoop[ModbusDevice, PollResult]):
+    """Polls the devices of one line in turn, forever (the schedule is `LineLoop`'s); `report` gets each result."""
 
     def __init__(
         self,
@@ -92,61 +88,13 @@ class LinePoller:
         stats: ModbusStats,
         client_factory: ClientFactory = make_client,
     ) -> None:
-        self.line = line
         self.devices = list(devices)
-        self.clock = clock
-        self.report = report
         self.stats = stats
         self.client = client_factory(line, self.devices)
-        self.failures: dict[str, int] = {d.asset_id: 0 for d in self.devices}
-        self.unanswered_polls = 0  # in a row, over all devices of the line
+        super().__init__("modbus", line, self.devices, self.client, report, stats, clock)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        due = {d.asset_id: loop.time() for d in self.devices}
-        try:
-            while not stop.is_set():
-                device = min(self.devices, key=lambda d: due[d.asset_id])
-                delay = due[device.asset_id] - loop.time()
-                if delay > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), delay)
-                    continue
-                result = await self._poll_guarded(device)
-                due[device.asset_id] = self._next_due(device, due[device.asset_id], bool(result.values), loop.time())
-                self._check_connection(result.answered)
-                self.report(result)
-        finally:
-            self.client.close()
-
-    def _check_connection(self, answered: bool) -> None:
-        self.unanswered_polls = 0 if answered else self.unanswered_polls + 1
-        if self.unanswered_polls and self.unanswered_polls % RECONNECT_AFTER == 0 and self.client.connected:
-            # Nobody on the line answers: the connection may be half-open (a gateway rebooted), so open it anew.
-            log.info("modbus: no device on %s answers; reconnecting", self.line)
-            self.client.close()
-
-    def _next_due(self, device: ModbusDevice, due: float, ok: bool, now: float) -> float:
-        b = device.binding
-        if not ok:
-            self.failures[device.asset_id] += 1
-            return now + min(b.backoff_max_s, b.backoff_s * 2.0 ** (self.failures[device.asset_id] - 1))
-        if self.failures[device.asset_id]:  # back from a failure: start a new grid from this poll
-            self.failures[device.asset_id] = 0
-            return due + b.interval_s if due + b.interval_s > now else now + b.interval_s
-        nxt = due + b.interval_s
-        if nxt < now:  # the line was busy past this slot: keep the grid and skip what was missed
-            missed = math.floor((now - nxt) / b.interval_s) + 1
-            self.stats.skipped_slots += missed
-            nxt += missed * b.interval_s
-        return nxt
-
-    async def _poll_guarded(self, device: ModbusDevice) -> PollResult:
-        try:
-            return await self.poll(device)
-        except Exception as exc:  # a bug must not stop the line; the device is backed off like a failure
-            log.exception("modbus %s: polling failed unexpectedly", device)
-            return PollResult(device, self.clock.now(), problems=[f"poller error: {exc!r}"])
+    def failed(self, device: ModbusDevice, problem: str) -> PollResult:
+        return PollResult(device, self.clock.now(), problems=[problem])
 
     async def poll(self, device: ModbusDevice) -> PollResult:
         """Read every span of the device once; stop at the first span nobody answers."""
