@@ -33,6 +33,7 @@ from storage.database import Base
 from workorders import events as ev
 from workorders.domain import WorkOrder
 from workorders.lifecycle import Status
+from workorders.links import OrderLinkSigner
 
 KEY_NAMESPACE = uuid.UUID("5b0f3e52-1d0c-4c39-9a43-6f1f1c7a9e10")
 # Each of these means someone has the order in hand (or it is gone): no further escalation.
@@ -49,10 +50,13 @@ STATE_EVENTS = (ev.WorkOrderOpened, ev.AlarmAppended, ev.WorkOrderAssigned, *STO
 class AlertOutbox:
     """Turns work-order events into outbox rows; one per hub, shared by every unit of work."""
 
-    def __init__(self, routing: Routing, *, places: PlaceBook, clock: Clock) -> None:
+    def __init__(
+        self, routing: Routing, *, places: PlaceBook, clock: Clock, links: OrderLinkSigner | None = None
+    ) -> None:
         self.routing = routing
         self.places = places
         self.clock = clock
+        self.links = links  # signs each recipient's own link to the order; None: the plain link only
 
     def enqueue(self, session: Session, orders: Iterable[WorkOrder]) -> int:
         """Write the messages for the pending events of `orders` in `session`; returns how many."""
@@ -140,7 +144,11 @@ class AlertOutbox:
         now = self.clock.now()
         rows = []
         for target in targets:
-            text = render(kind, facts, target.locale, self.routing.zone)
+            personal_links = self._personal_links(order, target, link)
+            target_facts = {**facts, "links": personal_links}
+            if len(personal_links) == 1:  # one person: the message's link is theirs
+                target_facts["link"] = personal_links[0]["url"]
+            text = render(kind, target_facts, target.locale, self.routing.zone)
             who = ",".join(member.id for member in target.recipients)
             key = uuid.uuid5(KEY_NAMESPACE, f"{order.id}|{trigger}|{target.team}|{target.channel}|{who}")
             rows.append(
@@ -154,11 +162,14 @@ class AlertOutbox:
                     "team": target.team or None,
                     "personal": target.personal,
                     "channel": target.channel,
-                    "recipients": [_recipient(member) for member in target.recipients],
+                    "recipients": [
+                        _recipient(member, entry["url"])
+                        for member, entry in zip(target.recipients, personal_links or _no_links(target), strict=True)
+                    ],
                     "locale": target.locale,
                     "title": text.title,
                     "body": text.body,
-                    "facts": facts,
+                    "facts": target_facts,
                     "status": DeliveryStatus.PENDING.value,
                     "attempts": 0,
                     "created_at": now,
@@ -166,6 +177,24 @@ class AlertOutbox:
                 }
             )
         return rows
+
+    def _personal_links(self, order: WorkOrder, target: Target, link: str) -> list[dict[str, str]]:
+        """Each recipient's signed link to this order (it lets that person act on it, and nothing else)."""
+        if self.links is None or not link:
+            return []
+        now = self.clock.now()
+        links = []
+        for member in target.recipients:
+            token = self.links.issue(
+                order_id=order.id, member_id=member.id, member_name=member.name, team=target.team, now=now
+            )
+            separator = "&" if "?" in link else "?"
+            links.append({"member": member.id, "name": member.name, "url": f"{link}{separator}k={token}"})
+        return links
+
+
+def _no_links(target: Target) -> list[dict[str, str]]:
+    return [{"url": ""} for _ in target.recipients]
 
 
 def stop_escalation(session: Session, order_id: uuid.UUID, *, at: datetime, reason: str) -> None:
@@ -199,6 +228,6 @@ def _trigger(event: ev.Event) -> str:
     return f"{type(event).__name__}@{event.at.isoformat()}"
 
 
-def _recipient(member: Member) -> dict[str, str]:
+def _recipient(member: Member, link: str) -> dict[str, str]:
     return {"id": member.id, "name": member.name, "phone": member.phone, "email": member.email,
-            "wecom_id": member.wecom_id}  # fmt: skip
+            "wecom_id": member.wecom_id, "link": link}  # fmt: skip

@@ -26,6 +26,7 @@ WORDS: dict[Locale, dict[str, str]] = {
         "open": "待接单", "acknowledged": "已接单", "resolved": "已完工", "closed": "已归档", "cancelled": "已取消",
         "building": "{name}栋", "order": "工单 {code} · {where}", "reported": "报警 {when} · {priority}",
         "evidence": "证据 {text}", "deadline": "时限 {when} 前{step}（{minutes} 分钟）", "link": "详情 {link}",
+        "link_for": "{name} 处理 {link}",
         "escalation": "【升级】{minutes} 分钟无人接单 · {title}", "notified": "已通知 {teams}，无人接单",
         "breach": "【超时】{step}超时 · {title}", "missed": "应于 {when} 前{step}，仍未完成",
         "alert": "【{priority}】{title}", "state": "工单 {code} {status}", "assignee": "处理人 {name}",
@@ -40,6 +41,7 @@ WORDS: dict[Locale, dict[str, str]] = {
         "cancelled": "cancelled",
         "building": "bldg {name}", "order": "Work order {code} · {where}", "reported": "Raised {when} · {priority}",
         "evidence": "Evidence {text}", "deadline": "Deadline {step} by {when} ({minutes} min)", "link": "{link}",
+        "link_for": "{name}: {link}",
         "escalation": "[ESCALATED] unacknowledged {minutes} min · {title}", "notified": "{teams} told, no one took it",
         "breach": "[SLA MISSED] {step} · {title}", "missed": "Due {step} by {when}, not done",
         "alert": "[{priority}] {title}", "state": "Work order {code} {status}", "assignee": "Assignee {name}",
@@ -85,7 +87,10 @@ def render(kind: MessageKind, facts: Mapping[str, Any], locale: Locale, zone: tz
     if deadline and kind is not MessageKind.BREACH:
         when = _when(deadline["due_at"], zone)
         lines.append(w["deadline"].format(when=when, step=w[deadline["step"]], minutes=deadline["within_min"]))
-    if facts.get("link"):
+    personal = facts.get("links") or []
+    if len(personal) > 1:  # a group message: each person on call gets their own link
+        lines += [w["link_for"].format(name=entry["name"], link=entry["url"]) for entry in personal]
+    elif facts.get("link"):
         lines.append(w["link"].format(link=facts["link"]))
     return Rendered(title, "\n".join(lines))
 

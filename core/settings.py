@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that must never be accepted as a secret in production (.env.example uses "changeme").
@@ -49,6 +49,12 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+
+    # Signs the work-order links in alerts and the web console's session cookies. Unset outside production:
+    # one is generated once and kept in data_dir/console-secret, so links survive a restart.
+    console_secret: SecretStr | None = None
+    console_link_ttl_h: float = Field(default=72.0, gt=0, le=24 * 31)  # how long an alert's link works
+    console_session_h: float = Field(default=12.0, gt=0, le=24 * 31)  # a staff sign-in lasts one shift
 
     spool_max_readings: int = 2_000_000
     metrics_port: int = 0  # 0 = no Prometheus endpoint

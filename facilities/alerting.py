@@ -18,6 +18,7 @@ from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import Clock
 from core.config import Site
 from core.settings import Environment, Settings
+from workorders.links import OrderLinkSigner
 
 
 @dataclass
@@ -39,7 +40,14 @@ class Alerts:
         self.publisher.stop()
 
 
-def build_alerts(settings: Settings, site: Site, sessions: sessionmaker[Session], clock: Clock) -> Alerts:
+def build_alerts(
+    settings: Settings,
+    site: Site,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    *,
+    links: OrderLinkSigner | None = None,
+) -> Alerts:
     """Alerts from FACILITIES_ALERTS_FILE; its errors name the file and key, missing secrets their variable."""
     assert settings.alerts_file is not None  # noqa: S101 (the caller checks)
     source = str(settings.alerts_file)
@@ -54,5 +62,6 @@ def build_alerts(settings: Settings, site: Site, sessions: sessionmaker[Session]
         source=source,
     )
     dispatcher = OutboxDispatcher(sessions, channels, clock=clock, sites=[site.id])
-    outbox = AlertOutbox(Routing(file, timezone=site.info.timezone), places=PlaceBook.from_site(site), clock=clock)
+    routing = Routing(file, timezone=site.info.timezone)
+    outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=links)
     return Alerts(sessions, outbox, dispatcher, publisher)

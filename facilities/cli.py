@@ -43,6 +43,10 @@ app.add_typer(alarms_app, name="alarms")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(db_app, name="db")
 app.add_typer(billing_app, name="billing")
+users_app = typer.Typer(
+    help="Web console accounts (/console): staff and crews sign in with these.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
 
 SiteOption = Annotated[
     Path | None,
@@ -326,6 +330,82 @@ def keys_revoke(key_id: Annotated[int, typer.Option("--id", help="The key's id (
     except (ValueError, LookupError) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"key {key_id} revoked")
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin (scripts).")]
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Option(help="Sign-in name, e.g. 'wang.wei'.")],
+    name: Annotated[str, typer.Option(help="Name shown on pages and in the audit log, e.g. '王伟'.")],
+    role: Annotated[str, typer.Option(help="admin, staff (service centre) or crew.")],
+    team: Annotated[str | None, typer.Option(help="Their team in the alerts file, e.g. 'elevator-crew'.")] = None,
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Create a console account (the password is asked for, or read from stdin)."""
+    from console.users import UserError, create_user
+
+    password = _password(password_stdin)
+    sessions = _sessions(_settings())
+    try:
+        with sessions() as session:
+            member = create_user(
+                session, username=username, display_name=name, role=role, password=password, team=team,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+            session.commit()
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"console user {member.username} ({member.role}) created")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Every console account with its role, team and whether it is active."""
+    from console.users import list_users
+
+    with _sessions(_settings())() as session:
+        for row in list_users(session):
+            state = "active" if row.active else "disabled"
+            typer.echo(f"{row.username}\t{row.display_name}\t{row.role}\t{row.team or '-'}\t{state}")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    username: Annotated[str, typer.Option(help="The account.")], password_stdin: PasswordStdin = False
+) -> None:
+    """Set a new password; the account's open sessions end."""
+    from console.users import UserError, set_password
+
+    password = _password(password_stdin)
+    try:
+        with _sessions(_settings())() as session:
+            set_password(session, username, password)
+            session.commit()
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"password of {username} changed")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Option(help="The account.")]) -> None:
+    """Stop an account from signing in; its open sessions end at once."""
+    from console.users import UserError, set_active
+
+    try:
+        with _sessions(_settings())() as session:
+            set_active(session, username, False)
+            session.commit()
+    except UserError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{username} disabled")
 
 
 @alarms_app.command("list")

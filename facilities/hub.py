@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,9 +31,12 @@ from billing.config import BillingConfig, check_against_site, load_billing_confi
 from billing.periods import BillingPeriod
 from billing.run import run_billing
 from collectors.modbus import DeviceStateChanged
+from console.access import ConsoleConfig
+from console.pages import mount_console
+from console.secret import console_secret
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
-from core.settings import Settings
+from core.settings import Environment, Settings
 from facilities.alarm_handling import AlarmDispatcher
 from facilities.alerting import Alerts, build_alerts
 from facilities.bootstrap import Ingest, billing_reader, build_ingest
@@ -63,6 +66,7 @@ class Hub:
     rules: RulesWorker
     alerts: Alerts | None = None
     billing: BillingConfig | None = None
+    console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
 
@@ -120,7 +124,8 @@ class Hub:
             uow_factory=self.uow,
             billing_config=self.billing,
         )
-        return create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
+        app = create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
+        return mount_console(app, self.console) if self.console is not None else app
 
     async def serve(self, *, host: str, port: int, checks_every: timedelta | None = None) -> None:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
@@ -174,7 +179,8 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
         if not event.online:
             engine.on_offline(event.asset_id, event.reason)
 
-    alerts = build_alerts(settings, site, sessions, clock) if settings.alerts_file else None
+    console = console_config(settings)
+    alerts = build_alerts(settings, site, sessions, clock, links=console.links) if settings.alerts_file else None
     ingest = build_ingest(settings, site=site, clock=clock, consumers=("store", "rules"), on_device_state=device_state)
     zone = ZoneInfo(site.info.timezone)
     dispatcher = AlarmDispatcher(
@@ -186,11 +192,24 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.store)
     worker.restore()
+    if alerts is not None:
+        console = replace(console, routing=alerts.outbox.routing)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, alerts, _billing_config(settings, site)
     )
+    hub.console = console
     hub.metrics.register(IngestMetrics(ingest))
     return hub
+
+
+def console_config(settings: Settings) -> ConsoleConfig:
+    """The console's signer and sessions from FACILITIES_CONSOLE_*; production refuses a missing secret."""
+    return ConsoleConfig.from_secret(
+        console_secret(settings),
+        link_ttl=timedelta(hours=settings.console_link_ttl_h),
+        session_ttl=timedelta(hours=settings.console_session_h),
+        secure_cookies=settings.env is Environment.PRODUCTION,
+    )
 
 
 def _billing_config(settings: Settings, site: Site) -> BillingConfig | None:

@@ -7,6 +7,9 @@ command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
 command -v socat >/dev/null || missing+=(socat)  # a real pseudo-terminal pair for the Modbus RTU tests
 command -v docker-compose >/dev/null || missing+=(docker-compose)  # validates docker-compose.yml without an engine
+command -v chromium >/dev/null || missing+=(chromium)  # the web console's browser tests, headless
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing+=(fonts-wqy-microhei)  # Chinese text in screenshots
 if ((${#missing[@]})); then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"

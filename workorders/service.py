@@ -115,32 +115,56 @@ def create_resident_request(
     tz: tzinfo = CHINA,
 ) -> OrderRef:
     """Record a repair request or complaint taken by the service centre (`source=STAFF` for staff's own)."""
-    if source is Source.RULE:
+    request = ResidentRequest(
+        site_id=site_id, category=category, priority=priority, title=title, description=description,
+        reporter=reporter, actor=actor, asset_id=asset_id, building_id=building_id, unit_id=unit_id, source=source,
+    )  # fmt: skip
+    return run_in_transaction(uow, lambda: open_request(uow, request, clock=clock, sla=sla, tz=tz))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResidentRequest:
+    """What the service centre takes down when a resident calls or walks in (報修登記)."""
+
+    site_id: str
+    category: Category
+    priority: Priority
+    title: str
+    description: str
+    reporter: str
+    actor: str
+    asset_id: str | None = None
+    building_id: str | None = None
+    unit_id: str | None = None
+    source: Source = Source.RESIDENT_REQUEST
+
+
+def open_request(
+    uow: UnitOfWork, request: ResidentRequest, *, clock: Clock, sla: SlaTable = DEFAULT_SLA, tz: tzinfo = CHINA
+) -> OrderRef:
+    """Add the order inside the caller's open unit of work, for callers that write more in the same transaction."""
+    if request.source is Source.RULE:
         raise ValueError("orders from rules are opened by open_from_alarm")
-
-    def work() -> OrderRef:
-        now = clock.now()
-        order = WorkOrder.open(
-            code=_next_code(uow, site_id, now=now, tz=tz),
-            site_id=site_id,
-            category=category,
-            priority=priority,
-            source=source,
-            title=title,
-            description=description,
-            reported_at=now,
-            opened_at=now,
-            deadlines=sla.policy(category, priority).deadlines(now),
-            actor=actor,
-            asset_id=asset_id,
-            building_id=building_id,
-            unit_id=unit_id,
-            reporter=reporter,
-        )
-        uow.work_orders.add(order)
-        return OrderRef(order.id, order.code, created=True)
-
-    return run_in_transaction(uow, work)
+    now = clock.now()
+    order = WorkOrder.open(
+        code=_next_code(uow, request.site_id, now=now, tz=tz),
+        site_id=request.site_id,
+        category=request.category,
+        priority=request.priority,
+        source=request.source,
+        title=request.title,
+        description=request.description,
+        reported_at=now,
+        opened_at=now,
+        deadlines=sla.policy(request.category, request.priority).deadlines(now),
+        actor=request.actor,
+        asset_id=request.asset_id,
+        building_id=request.building_id,
+        unit_id=request.unit_id,
+        reporter=request.reporter,
+    )
+    uow.work_orders.add(order)
+    return OrderRef(order.id, order.code, created=True)
 
 
 def assign(

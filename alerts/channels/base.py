@@ -18,10 +18,12 @@ class Recipient:
     phone: str = ""
     email: str = ""
     wecom_id: str = ""
+    link: str = ""  # their own signed link to the work order, when the hub signs links
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Recipient:
-        return cls(**{key: str(data.get(key, "")) for key in ("id", "name", "phone", "email", "wecom_id")})
+        keys = ("id", "name", "phone", "email", "wecom_id", "link")
+        return cls(**{key: str(data.get(key, "")) for key in keys})
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,10 @@ class OutgoingMessage:
             "locale": self.locale,
             "title": self.title,
             "text": self.body,
-            "recipients": [{"id": r.id, "name": r.name, "phone": r.phone, "email": r.email} for r in self.recipients],
+            "recipients": [
+                {"id": r.id, "name": r.name, "phone": r.phone, "email": r.email, "link": r.link}
+                for r in self.recipients
+            ],
             "facts": dict(self.facts),
         }
 

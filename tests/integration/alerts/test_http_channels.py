@@ -88,7 +88,7 @@ def test_the_webhook_posts_the_document_with_its_key(peer: HttpPeer) -> None:
     }
     assert document["work_order"]["code"] == "WO-20261126-0001"
     assert document["recipients"][0] == {"id": "wang", "name": "王师傅", "phone": "13800000001",
-                                         "email": "wang@example.com"}  # fmt: skip
+                                         "email": "wang@example.com", "link": ""}  # fmt: skip
     assert document["facts"]["deadline"] == {"step": "on_site", "due_at": "2026-11-26T08:10:00+00:00", "within_min": 10}
 
 

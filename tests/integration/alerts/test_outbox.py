@@ -26,7 +26,9 @@ def test_opening_an_order_writes_its_alert_and_state_in_the_same_transaction(rig
     alert, state = rig.rows()
     assert (alert.kind, alert.team, alert.channel, alert.status) == ("alert", "elevator-crew", "crew-hook", "pending")
     assert (alert.work_order_id, alert.work_order_code, alert.attempts) == (ref.order_id, ref.code, 0)
-    assert alert.recipients == [{"id": "wang", "name": "王师傅", "phone": "13800000001", "email": "", "wecom_id": ""}]
+    assert alert.recipients == [
+        {"id": "wang", "name": "王师傅", "phone": "13800000001", "email": "", "wecom_id": "", "link": ""}
+    ]
     assert alert.title == "【紧急】Passenger trapped between floors 3 and 4 · B1-L1"
     assert (state.kind, state.channel) == ("state", "app")
     assert alert.idempotency_key != state.idempotency_key

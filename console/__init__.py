@@ -1,0 +1,1 @@
+"""The crew and service-centre web console: server-rendered pages for work orders."""
