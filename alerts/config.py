@@ -174,11 +174,25 @@ class EscalationChain(_Strict):
         return steps
 
 
+LINK_FIELDS = {"base": "", "id": "0", "code": "WO-20261126-0001", "site": "site"}
+
+
 class AlertsFile(_Strict):
     locale: Locale = "zh-CN"
-    link: str = ""  # the work order in the API; {id}, {code} and {site} are filled in
+    # The work order's page: {base} (FACILITIES_PUBLIC_URL), {id}, {code} and {site} are filled in. Each
+    # recipient's copy gets their own signed ?k= token, so the link lets them act on that order.
+    link: str = ""
     state_channels: tuple[Ident, ...] = ()  # MQTT channels that get every order's state, retained
     channels: dict[Ident, AnyChannel] = Field(min_length=1)
     teams: dict[Ident, Team] = Field(min_length=1)
     rules: tuple[RouteRule, ...] = Field(min_length=1)
     escalations: dict[Ident, EscalationChain] = Field(default_factory=dict)
+
+    @field_validator("link")
+    @classmethod
+    def _known_placeholders(cls, link: str) -> str:
+        try:
+            link.format(**LINK_FIELDS)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"{link!r} uses {exc}; the link may use {{base}}, {{id}}, {{code}} and {{site}}") from None
+        return link

@@ -31,9 +31,10 @@ class Target:
 class Routing:
     """The alerts file, resolved against the site's time zone."""
 
-    def __init__(self, file: AlertsFile, *, timezone: str = "Asia/Shanghai") -> None:
+    def __init__(self, file: AlertsFile, *, timezone: str = "Asia/Shanghai", base_url: str = "") -> None:
         self.file = file
         self.zone = ZoneInfo(timezone)
+        self.base_url = base_url.rstrip("/")  # fills {base} in the link: where people reach this hub
 
     def rule(self, category: Category, priority: Priority) -> RouteRule:
         """The first rule that matches; loading made sure one does."""
@@ -70,7 +71,9 @@ class Routing:
         return (team.name if team is not None else "") or team_id
 
     def link(self, *, order_id: str, code: str, site_id: str) -> str:
-        return self.file.link.format(id=order_id, code=code, site=site_id) if self.file.link else ""
+        if not self.file.link:
+            return ""
+        return self.file.link.format(base=self.base_url, id=order_id, code=code, site=site_id)
 
 
 def covers(shift: Shift, local: datetime) -> bool:

@@ -10,6 +10,7 @@ import html
 import logging
 import math
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -64,6 +65,7 @@ def render_evidence_chart(
     threshold_label: str = "threshold",
     alarm_label: str = "alarm",
     empty_text: str = "no readings",
+    font_size: int | None = None,
 ) -> str:
     """SVG markup of one field around an alarm: the readings, the threshold, the alarm time, local-time labels.
 
@@ -75,7 +77,7 @@ def render_evidence_chart(
     points = _finite_sorted(series)
     limit = threshold if threshold is not None and math.isfinite(threshold) else None
     label = _describe(points, alarm_at, limit, tz, field_label, unit, threshold_label, alarm_label, empty_text)
-    font = max(11, round(width / 40))  # ≈ 9 px when a phone shrinks the default 640 to 360
+    font = font_size or max(11, round(width / 40))  # ≈ 9 px when a phone shrinks the default 640 to 360
     if not points:
         body = [_text(width / 2, height / 2, empty_text, cls="empty", anchor="middle", fill=_INK)]
         return _svg(width, height, font, label, body)
@@ -238,7 +240,7 @@ def _time_axis(frame: _Frame, ticks: list[datetime], tz: tzinfo, width: int, fon
     marks = []
     for tick in ticks:
         label, x = tick.astimezone(tz).strftime(pattern), frame.x(tick)
-        half = len(label) * font * 0.3
+        half = _text_width(label, font) / 2
         anchor = "start" if x - half < 0 else "end" if x + half > width else "middle"
         marks.append(_text(x, frame.bottom + font + 4, label, cls="tick-x", anchor=anchor, fill=_INK, middle=False))
     return marks
@@ -252,7 +254,8 @@ def _threshold_line(frame: _Frame, threshold: float | None, label: str, font: in
     return [
         f'<line class="threshold" data-value="{threshold!r}" x1="{_n(frame.left)}" x2="{_n(frame.right)}" '
         f'y1="{_n(y)}" y2="{_n(y)}" stroke="{_THRESHOLD}" stroke-width="1.5" stroke-dasharray="6 4"/>',
-        _text(frame.right - 4, label_y, label, cls="threshold-label", anchor="end", fill=_THRESHOLD, middle=False),
+        # At the left end: the readings there are the ones before the alarm, usually under the line.
+        _text(frame.left + 4, label_y, label, cls="threshold-label", anchor="start", fill=_THRESHOLD, middle=False),
     ]
 
 
@@ -274,7 +277,7 @@ def _series_marks(frame: _Frame, points: list[_Point], threshold: float | None) 
 
 def _alarm_marker(frame: _Frame, alarm_at: datetime, label: str, width: int, font: int) -> list[str]:
     x = frame.x(alarm_at)
-    after = x + 4 + len(label) * font * 0.6 <= width  # the label goes right of the line when it fits
+    after = x + 4 + _text_width(label, font) <= width  # the label goes right of the line when it fits
     return [
         f'<line class="alarm" x1="{_n(x)}" x2="{_n(x)}" y1="{_n(frame.top)}" y2="{_n(frame.bottom)}" '
         f'stroke="{_ALARM}" stroke-width="1.5"/>',
@@ -322,6 +325,11 @@ def _svg(width: int, height: int, font: int, label: str, body: list[str]) -> str
         f'width="100%" style="max-width: {width}px; height: auto" role="img" aria-label="{_esc(label)}" '
         f'font-family="system-ui, sans-serif" font-size="{font}"><title>{_esc(label)}</title>{"".join(body)}</svg>'
     )
+
+
+def _text_width(text: str, font: int) -> float:
+    """Roughly how wide `text` is drawn: CJK characters take a full em, Latin ones about 0.6."""
+    return sum(font * (1.0 if unicodedata.east_asian_width(char) in "WF" else 0.6) for char in text)
 
 
 def _text(x: float, y: float, content: str, *, cls: str, anchor: str, fill: str, middle: bool = True) -> str:

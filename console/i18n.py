@@ -47,7 +47,11 @@ WORDS: dict[Lang, dict[str, str]] = {
         "link_other_order": "此链接属于另一个工单，不能用于此工单。",
         "link_holder": "通过告警链接访问：{name}", "forbidden": "没有权限", "not_found": "未找到工单",
         "conflict": "无法执行", "invalid": "输入有误", "session_expired": "登录已过期，请重新登录",
-        "language": "English", "back": "返回",
+        "language": "English", "back": "返回", "details": "详情", "resolution": "处理结果",
+        "audit_opened": "创建", "audit_alarm_appended": "再次报警", "audit_alarm_cleared": "报警解除",
+        "audit_assigned": "派单", "audit_acknowledged": "接单", "audit_arrived": "到场", "audit_resolved": "完工",
+        "audit_closed": "归档", "audit_cancelled": "取消", "audit_commented": "备注", "audit_followed_up": "回访",
+        "audit_sla_breached": "超时",
     },
     "en": {
         "app": "Facilities", "my_orders": "My team", "all_orders": "All orders", "new_request": "New request",
@@ -90,6 +94,11 @@ WORDS: dict[Lang, dict[str, str]] = {
         "link_holder": "Opened from an alert: {name}", "forbidden": "Not allowed", "not_found": "Work order not found",
         "conflict": "Cannot do that", "invalid": "Please correct the input",
         "session_expired": "Your sign-in expired; sign in again", "language": "中文", "back": "Back",
+        "details": "Details", "resolution": "Resolution",
+        "audit_opened": "opened", "audit_alarm_appended": "alarm again", "audit_alarm_cleared": "alarm cleared",
+        "audit_assigned": "dispatched", "audit_acknowledged": "acknowledged", "audit_arrived": "on site",
+        "audit_resolved": "resolved", "audit_closed": "closed", "audit_cancelled": "cancelled",
+        "audit_commented": "note", "audit_followed_up": "follow-up call", "audit_sla_breached": "deadline missed",
     },
 }  # fmt: skip
 

@@ -49,7 +49,13 @@ from workorders import service
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
 from workorders.links import LinkRefused
-from workorders.queries import WorkOrderFilters, list_breaches, list_work_orders, monthly_site_statistics
+from workorders.queries import (
+    WorkOrderFilters,
+    WorkOrderSummary,
+    list_breaches,
+    list_work_orders,
+    monthly_site_statistics,
+)
 from workorders.repository import SqlAlchemyWorkOrderRepository
 from workorders.unit_of_work import UnitOfWork
 from workorders.values import Category, Priority, Satisfaction, Source
@@ -313,8 +319,24 @@ def _places(request: Request, order: WorkOrder) -> str:
     site = _deps(request).site
     building = site.buildings.get(order.building_id or "")
     parts = [site.info.name, (building.name or building.id) if building else (order.building_id or "")]
-    parts += [order.unit_id or "", order.asset_id or ""]
+    parts += [order.unit_id or "", _asset_name(request, order.asset_id)]
     return " · ".join(part for part in parts if part)
+
+
+def _asset_name(request: Request, asset_id: str | None) -> str:
+    """An elevator's or circuit's name as the site file gives it (1号楼1号梯), else its id."""
+    if asset_id is None:
+        return ""
+    site = _deps(request).site
+    named = site.elevators.get(asset_id) or site.circuits.get(asset_id)
+    return f"{named.name} ({asset_id})" if named is not None and named.name else asset_id
+
+
+def _list_place(request: Request) -> Callable[[WorkOrderSummary], str]:
+    def place(order: WorkOrderSummary) -> str:
+        return order.unit_id or _asset_name(request, order.asset_id) or order.building_id or ""
+
+    return place
 
 
 def _chart(request: Request, order: WorkOrder, words: Words) -> str:
@@ -344,6 +366,9 @@ def _chart(request: Request, order: WorkOrder, words: Words) -> str:
         threshold_label=words.t("threshold"),
         alarm_label=words.t("alarm"),
         empty_text=words.t("no_readings"),
+        width=480,
+        height=240,
+        font_size=14,  # about 9.5 px on a 360 px phone, 19 px at the 640 px the chart grows to on a desk
     )
 
 
@@ -519,6 +544,7 @@ def my_orders(request: Request) -> Response:
         local=lambda when: local(when, _zone(request)),
         total=len(items),
         filters=None,
+        place=_list_place(request),
     )
 
 
@@ -561,6 +587,7 @@ def all_orders(
         countdown=lambda due: countdown(due, words),
         local=lambda when: local(when, _zone(request)),
         total=found.total,
+        place=_list_place(request),
         filters={"values": query, "statuses": list(Status), "categories": list(Category), "sources": list(Source)},
         page=page,
         prev_url=f"/console/orders?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,

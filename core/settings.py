@@ -49,6 +49,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Where people reach the hub (behind a proxy: https://wuye.example.com); fills {base} in alert links.
+    # Empty: http://{api_host}:{api_port}.
+    public_url: str = ""
 
     # Signs the work-order links in alerts and the web console's session cookies. Unset outside production:
     # one is generated once and kept in data_dir/console-secret, so links survive a restart.
@@ -110,6 +113,10 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("FACILITIES_ENV=production needs " + "; ".join(problems))
         return self
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def mqtt_host(self) -> str:

@@ -62,6 +62,6 @@ def build_alerts(
         source=source,
     )
     dispatcher = OutboxDispatcher(sessions, channels, clock=clock, sites=[site.id])
-    routing = Routing(file, timezone=site.info.timezone)
+    routing = Routing(file, timezone=site.info.timezone, base_url=settings.base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=links)
     return Alerts(sessions, outbox, dispatcher, publisher)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import shutil
 import threading
 import time
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from alerts.deliveries import delivery_counts
+from console.users import create_user, list_users, set_password
 from core.clock import ScaledClock
 from core.config import Site
 from core.settings import Settings
@@ -48,6 +50,12 @@ DEMO_FAULTS = (
 
 
 DEMO_ALERTS = Path("examples/alerts-demo.toml")
+# Console accounts the demo makes (username, name, role, alerts team); they share one password per run.
+DEMO_ACCOUNTS = (
+    ("service", "客服 李娜", "staff", "service-centre"),
+    ("wang", "王师傅", "crew", "elevator-crew"),
+    ("chen", "陈师傅", "crew", "plumbing"),
+)
 
 
 @dataclass
@@ -63,6 +71,7 @@ class DemoSummary:
     sla_breaches: int
     alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
     api: str
+    console: str
 
 
 def demo_faults(site: Site) -> Scenario:
@@ -125,6 +134,7 @@ def run_demo(
             else f"sqlite:///{data_dir}/facilities.db",
             # Alerts to the crews over the demo's own broker, unless a routing file was named.
             "alerts_file": settings.alerts_file or (DEMO_ALERTS if DEMO_ALERTS.is_file() else None),
+            "public_url": f"http://127.0.0.1:{api_port}",  # the links in the crews' alerts open this console
         }
     )
     site = scaled_for_speed(site, speed)
@@ -138,6 +148,9 @@ def run_demo(
     api.start()
     api_url = f"http://127.0.0.1:{api_port}"
     echo(f"broker {broker.url}; API {api_url} (create a key: facilities keys create --role admin); data in {data_dir}")
+    password = demo_accounts(hub)
+    names = ", ".join(username for username, *_ in DEMO_ACCOUNTS)
+    echo(f"web console {api_url}/console: sign in as {names} with password {password}")
     echo(f"simulated time starts {clock.now().isoformat(timespec='minutes')} and runs {speed:g}× real time")
     simulator = CommunitySimulator(site, seed=seed, start=clock.now(), scenario=demo_faults(site), mqtt_only=True)
     publisher = DevicePublisher(broker.host, broker.port, site.id, client_id="facilities-demo-devices")
@@ -228,7 +241,25 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         sla_breaches=breaches,
         alerts=_alert_counts(hub),
         api=api_url,
+        console=f"{api_url}/console",
     )
+
+
+def demo_accounts(hub: Hub) -> str:
+    """Make (or re-password) the demo's console accounts; returns this run's password."""
+    password = secrets.token_urlsafe(9)
+    with hub.sessions() as session:
+        existing = {row.username for row in list_users(session)}
+        for username, name, role, team in DEMO_ACCOUNTS:
+            if username in existing:
+                set_password(session, username, password)
+            else:
+                create_user(
+                    session, username=username, display_name=name, role=role, password=password, team=team,
+                    now=hub.clock.now(),
+                )  # fmt: skip
+        session.commit()
+    return password
 
 
 def _alert_counts(hub: Hub) -> dict[str, int]:

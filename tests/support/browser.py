@@ -53,7 +53,9 @@ def require_browser() -> None:
             )
 
 
-def chrome_driver(*, width: int = 1280, height: int = 900, lang: str = "zh-CN") -> webdriver.Chrome:
+def chrome_driver(
+    *, width: int = 1280, height: int = 900, lang: str = "zh-CN", javascript: bool = True
+) -> webdriver.Chrome:
     """Start Debian's Chromium headless, as root in a container, with a window of width×height (not the viewport:
     headless=new draws a toolbar, so the viewport is shorter; use set_viewport for exact viewport sizes)."""
     require_browser()
@@ -73,7 +75,10 @@ def chrome_driver(*, width: int = 1280, height: int = 900, lang: str = "zh-CN") 
     ):
         options.add_argument(flag)
     # --lang alone changes neither navigator.language nor Accept-Language on Linux; this preference does both.
-    options.add_experimental_option("prefs", {"intl.accept_languages": f"{lang},{lang.split('-')[0]}"})
+    prefs: dict[str, object] = {"intl.accept_languages": f"{lang},{lang.split('-')[0]}"}
+    if not javascript:  # the console's core actions must work as plain forms
+        prefs["profile.managed_default_content_settings.javascript"] = 2
+    options.add_experimental_option("prefs", prefs)
     try:
         driver = HeadlessChromium(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     except BaseException:

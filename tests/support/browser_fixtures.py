@@ -20,16 +20,29 @@ from tests.support.browser import LiveServer, chrome_driver, require_browser
 LiveServerFactory = Callable[[Any], LiveServer]
 
 
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    """A fresh headless Chromium per test (it starts in well under a second), 1280×900, zh-CN."""
+def _require_browser() -> None:
     try:
         require_browser()
     except MissingBinary as exc:
         if os.environ.get("CI"):
             pytest.fail(f"{exc}; CI must run every browser test")
         pytest.skip(str(exc))
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    """A fresh headless Chromium per test (it starts in well under a second), 1280×900, zh-CN."""
+    _require_browser()
     driver = chrome_driver()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def browser_without_js() -> Iterator[webdriver.Chrome]:
+    """The same browser with JavaScript switched off: what a locked-down phone or a slow page shows."""
+    _require_browser()
+    driver = chrome_driver(javascript=False)
     yield driver
     driver.quit()
 

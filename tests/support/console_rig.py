@@ -57,7 +57,7 @@ ACCOUNTS = (STAFF, CREW, PLUMBER)
 
 ROUTING = """
 locale = "zh-CN"
-link = "{base}/console/orders/{{code}}"
+link = "{{base}}/console/orders/{{code}}"
 
 [channels.crew-sms]
 type = "webhook"
@@ -108,8 +108,8 @@ class ConsoleRig:
 
     def point_links_at(self, base_url: str, peer_url: str = "http://127.0.0.1:9") -> None:
         """Alerts link to `base_url` (the live server); messages would go to `peer_url`."""
-        routing = Routing(parse_alerts(ROUTING.format(base=base_url, peer=peer_url)), timezone="Asia/Shanghai")
-        self.outbox.routing = routing
+        file = parse_alerts(ROUTING.format(peer=peer_url))
+        self.outbox.routing = Routing(file, timezone="Asia/Shanghai", base_url=base_url)
 
     def vibration_order(self, *, asset_id: str = "B1-L1", peak: float = 0.42) -> service.OrderRef:
         """An elevator running rough: 30 min of readings around 0.12 m/s², then a climb past the 0.30 limit."""
@@ -164,7 +164,8 @@ def console_rig(
     store = EmbeddedStore(folder / "readings.db")
     spool = Spool(folder / "spool.db", ReadingValidator(registry, clock), clock)
     config = ConsoleConfig.from_secret(SECRET, link_ttl=timedelta(hours=72))
-    routing = Routing(parse_alerts(ROUTING.format(base=base_url, peer="http://127.0.0.1:9")), timezone="Asia/Shanghai")
+    file = parse_alerts(ROUTING.format(peer="http://127.0.0.1:9"))
+    routing = Routing(file, timezone="Asia/Shanghai", base_url=base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=config.links)
     config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing)
     events: list[Event] = []

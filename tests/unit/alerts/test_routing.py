@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from alerts.loading import load_alerts
+from alerts.loading import load_alerts, parse_alerts
 from alerts.routing import Routing, Target
+from core.config import ConfigError
 from workorders.values import Category, Priority
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "alerts.toml"
@@ -65,5 +66,14 @@ def test_targets_are_the_team_channels_then_each_on_call_members_own() -> None:
 
 
 def test_links_and_team_names() -> None:
-    assert ROUTING.link(order_id="42", code="WO-1", site_id="lakeview") == "https://wuye.example.com/workorders/42"
+    routing = Routing(load_alerts(EXAMPLE), timezone="Asia/Shanghai", base_url="https://wuye.example.com/")
+    assert (
+        routing.link(order_id="42", code="WO-1", site_id="lakeview") == "https://wuye.example.com/console/orders/WO-1"
+    )
     assert (ROUTING.team_name("elevator-crew"), ROUTING.team_name("gone")) == ("电梯运维", "gone")
+
+
+def test_a_link_with_an_unknown_placeholder_is_refused_naming_the_ones_allowed() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace('link = "{base}/console', 'link = "{host}/console')
+    with pytest.raises(ConfigError, match=r"link.*uses 'host'.*\{base\}, \{id\}, \{code\} and \{site\}"):
+        parse_alerts(text)
