@@ -108,7 +108,9 @@ def _subject(facts: Mapping[str, Any], room: int) -> str:
 
 
 def _where(facts: Mapping[str, Any], w: Mapping[str, str]) -> str:
-    building = w["building"].format(name=facts["building"]) if facts.get("building") else ""
+    name = facts.get("building") or ""
+    # "1" becomes 1栋 / bldg 1; a name that already says what it is ("1号楼", "A座") stays as it is.
+    building = name if name[-1:] in "楼栋座幢" or not name else w["building"].format(name=name)
     category = w.get(facts["category"], facts["category"])
     asset = f"{category} {facts['asset']}" if facts.get("asset") else ""
     return " ".join(part for part in (facts["site"], building, facts.get("unit_id") or "", asset) if part)

@@ -28,9 +28,14 @@ class OutboxUnitOfWork(SqlAlchemyUnitOfWork):
         super().__init__(session_factory)
         self.outbox = outbox
         self.on_commit = on_commit
+        self._written = 0
+
+    def before_commit(self) -> None:
+        # Its inserts flush the block's pending rows: a unique clash there must become ConcurrentUpdate too.
+        self._written = self.outbox.enqueue(self.session, self.work_orders.seen)
 
     def commit(self) -> None:
-        written = self.outbox.enqueue(self.session, self.work_orders.seen)
+        self._written = 0
         super().commit()
-        if written and self.on_commit is not None:
+        if self._written and self.on_commit is not None:
             self.on_commit()

@@ -135,11 +135,14 @@ def evidence_field(evidence: Mapping[str, object]) -> tuple[str | None, float | 
 
     Threshold rules name the field ("field") and the level it crossed ("limit", in the field's unit, also with
     a baseline). State rules put each condition's field under its own name beside "conditions"; their levels
-    are only in that text. Flow and spike evidence hold window use ("used" against "limit") without naming the
-    field; silence, lighting and entrapment watch no numeric field.
+    are only in that text. Flow and spike evidence name the register ("field") but their "limit" is use within
+    a window, not a level on it, so they get no threshold line; silence, lighting and entrapment watch no
+    numeric field.
     """
     field = evidence.get("field")
     if isinstance(field, str) and field:
+        if "used" in evidence or "rising_since" in evidence:  # flow and spike: "limit" is use in a window
+            return field, None
         return field, number(evidence.get("limit"))
     if isinstance(evidence.get("conditions"), str):
         numeric = [key for key, value in evidence.items() if number(value) is not None]

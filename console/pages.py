@@ -47,7 +47,7 @@ from console.views import (
 )
 from workorders import service
 from workorders.domain import WorkOrder
-from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
+from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status, WorkOrderConflict
 from workorders.links import LinkRefused
 from workorders.queries import (
     WorkOrderFilters,
@@ -201,6 +201,8 @@ def _run(request: Request, command: Callable[[UnitOfWork], object]) -> str | Non
         run_command(_deps(request), command)
     except HTTPException as exc:
         return str(exc.detail)
+    except WorkOrderConflict as exc:  # the API answers these 409 as JSON; the console shows them on the page
+        return str(exc)
     return None
 
 
@@ -221,7 +223,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login")
-def login(request: Request, username: FormText, password: FormText, next: OptionalText = None) -> Response:
+def login(request: Request, username: FormText = "", password: FormText = "", next: OptionalText = None) -> Response:
     deps, config = _deps(request), _config(request)
     with deps.session_factory() as session:
         member = sign_in(session, username, password)
@@ -308,6 +310,7 @@ def _order_response(
         error=error,
         intake=intake,
         nonce=forms.new_nonce(),
+        follow_up_nonce=forms.new_nonce(),  # each form its own: sending one must not use up the other
         satisfactions=list(Satisfaction),
         may_comment=viewer.may(Permission.COMMENT_WORK_ORDERS),
         may_follow_up=viewer.may(Permission.FOLLOW_UP_WORK_ORDERS) and order.status in {Status.RESOLVED, Status.CLOSED},
@@ -380,7 +383,7 @@ def _unit(field: str) -> str:
 def act(
     request: Request,
     code: str,
-    action: FormText,
+    action: FormText = "",
     note: Annotated[str, Form()] = "",
     k: OptionalText = None,
     csrf: OptionalText = None,
@@ -425,8 +428,8 @@ def _comment(order_id: UUID, actor: str, text: str, deps: ApiDependencies) -> Ca
 def comment(
     request: Request,
     code: str,
-    text: FormText,
-    nonce: FormText,
+    text: FormText = "",
+    nonce: FormText = "",
     k: OptionalText = None,
     csrf: OptionalText = None,
 ) -> Response:
@@ -453,8 +456,8 @@ def comment(
 def follow_up(
     request: Request,
     code: str,
-    satisfaction: FormText,
-    nonce: FormText,
+    satisfaction: FormText = "",
+    nonce: FormText = "",
     feedback: Annotated[str, Form()] = "",
     csrf: OptionalText = None,
 ) -> Response:
@@ -503,7 +506,11 @@ def _once(
     earlier = forms.claim(deps.session_factory, nonce, action, deps.clock.now())
     if earlier is not None:
         return RedirectResponse(earlier or success_url, status_code=303)
-    error = work()
+    try:
+        error = work()
+    except BaseException:
+        forms.release(deps.session_factory, nonce)  # a crash must not swallow the form's next, corrected try
+        raise
     if error is not None:
         forms.release(deps.session_factory, nonce)
         return on_error(error)
@@ -617,7 +624,7 @@ def _request_page(request: Request, viewer: Viewer, *, values: Mapping[str, str]
         viewer=viewer,
         values=values,
         error=error,
-        nonce=values.get("nonce") or forms.new_nonce(),
+        nonce=nonce if forms.valid_nonce(nonce := values.get("nonce")) and nonce else forms.new_nonce(),
         units=sorted(site.units),
         categories=list(Category),
         priorities=[p for p in Priority if p is not Priority.EMERGENCY] + [Priority.EMERGENCY],
@@ -627,13 +634,13 @@ def _request_page(request: Request, viewer: Viewer, *, values: Mapping[str, str]
 @router.post("/requests")
 def register(
     request: Request,
-    kind: FormText,
-    unit: FormText,
-    category: FormText,
-    description: FormText,
-    contact_name: FormText,
-    contact_phone: FormText,
-    nonce: FormText,
+    kind: FormText = "",
+    unit: FormText = "",
+    category: FormText = "",
+    description: FormText = "",
+    contact_name: FormText = "",
+    contact_phone: FormText = "",
+    nonce: FormText = "",
     priority: Annotated[str, Form()] = "normal",
     preferred_time: Annotated[str, Form()] = "",
     csrf: OptionalText = None,
@@ -649,6 +656,8 @@ def register(
         "nonce": nonce,
     }  # fmt: skip
     deps, words = _deps(request), _words(request)
+    if not forms.valid_nonce(nonce):
+        return _request_page(request, viewer, values=values, error="the form is incomplete; reload the page")
     try:
         form = RequestForm.parse(values, site=deps.site, words=words)
     except IntakeError as exc:
@@ -676,6 +685,10 @@ def register(
 # --- statistics ---------------------------------------------------------------------------------------------
 
 
+def _month(year: int, number: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return datetime(year, number, 1, tzinfo=zone), datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+
+
 @router.get("/stats")
 def statistics(request: Request, month: str = "") -> Response:
     viewer = _staff_or_login(request, Permission.READ_SLA)
@@ -685,11 +698,10 @@ def statistics(request: Request, month: str = "") -> Response:
     today = deps.clock.now().astimezone(zone)
     try:
         year, number = (int(part) for part in month.split("-")) if month else (today.year, today.month)
-        start = datetime(year, number, 1, tzinfo=zone)
-    except ValueError:
+        start, end = _month(year, number, zone)
+    except ValueError:  # not a month we can show (2026-13, 9999-12): this month instead
         year, number = today.year, today.month
-        start = datetime(year, number, 1, tzinfo=zone)
-    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+        start, end = _month(year, number, zone)
     with deps.session_factory() as session:
         stats = monthly_site_statistics(session, site_id=deps.site.id, year=year, month=number, tz=zone)
         breaches = list_breaches(

@@ -29,7 +29,9 @@ class SessionClaims:
 
 class SessionSigner:
     def __init__(self, secret: str, *, ttl: timedelta = timedelta(hours=12)) -> None:
-        self._serializer = URLSafeSerializer(secret, salt=_SALT)
+        if len(secret) < 16:
+            raise ValueError("the session secret must be at least 16 characters (FACILITIES_CONSOLE_SECRET)")
+        self._serializer = URLSafeSerializer(secret, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256})
         self._csrf_key = hashlib.sha256(("csrf:" + secret).encode()).digest()
         self.ttl = ttl
 

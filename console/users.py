@@ -93,11 +93,10 @@ def create_user(
         active=True,
         created_at=now,
     )
-    session.add(row)
     try:
-        session.flush()
+        with session.begin_nested():  # a savepoint: the caller's other changes survive a taken username
+            session.add(row)
     except IntegrityError:
-        session.rollback()
         raise UserError(f"username {username!r} is taken") from None
     return member_of(row)
 

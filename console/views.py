@@ -33,7 +33,7 @@ class Due:
 
     @property
     def late(self) -> bool:
-        return self.seconds_left < 0
+        return self.seconds_left <= 0  # at the deadline itself the step is already missed (Deadlines.missed)
 
 
 def next_due(

@@ -8,6 +8,8 @@ expiry is refused. Expiry is checked against the injected clock, not the wall cl
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -56,7 +58,7 @@ class OrderLinkSigner:
             raise ValueError("the link secret must be at least 16 characters (FACILITIES_CONSOLE_SECRET)")
         if ttl <= timedelta(0):
             raise ValueError("the link lifetime must be positive")
-        self._serializer = URLSafeSerializer(secret, salt=_SALT)
+        self._serializer = URLSafeSerializer(secret, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256})
         self.ttl = ttl
 
     def issue(self, *, order_id: UUID, member_id: str, member_name: str, team: str, now: datetime) -> str:
@@ -78,6 +80,9 @@ class OrderLinkSigner:
             )
         except (BadSignature, KeyError, TypeError, ValueError):
             raise LinkRefused(LinkProblem.TAMPERED, "this link is not valid: it was changed or is incomplete") from None
+        # base64 ignores a last character's unused bits: only the exact token we issued is accepted.
+        if not hmac.compare_digest(str(self._serializer.dumps(payload)), token):
+            raise LinkRefused(LinkProblem.TAMPERED, "this link is not valid: it was changed or is incomplete")
         if grant.order_id != order_id:
             raise LinkRefused(LinkProblem.OTHER_ORDER, "this link belongs to a different work order")
         if now >= grant.expires_at:

@@ -82,6 +82,7 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def commit(self) -> None:
         try:
+            self.before_commit()
             self._repository.flush()
             self.session.commit()
         except (DBAPIError, StaleDataError) as exc:
@@ -92,6 +93,9 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def before_commit(self) -> None:
+        """Write what belongs in the same transaction (an outbox); a conflict it meets is retried like any other."""
 
 
 class FakeUnitOfWork(UnitOfWork):

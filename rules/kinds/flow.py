@@ -11,7 +11,18 @@ from datetime import datetime
 
 from core.reading import FieldValue
 from core.rule_config import ContinuousFlowRule
-from rules.kinds.base import Context, Json, ReadingsOnly, Verdict, iso, load_ts, normal, number, violating
+from rules.kinds.base import (
+    Context,
+    EvidenceValue,
+    Json,
+    ReadingsOnly,
+    Verdict,
+    iso,
+    load_ts,
+    normal,
+    number,
+    violating,
+)
 from rules.windows import span_text, window_at
 
 
@@ -44,7 +55,12 @@ class ContinuousFlowEvaluator(ReadingsOnly):
         else:
             self.streak_start = None
         used = self._window_use(ts, total, before_ts, before)
-        evidence = {"total": total, "at": iso(ts, self.zone), "rising_since": iso(self.streak_start, self.zone)}
+        evidence: dict[str, EvidenceValue] = {
+            "field": str(self.rule.field),  # which register: the work order's chart draws it
+            "total": total,
+            "at": iso(ts, self.zone),
+            "rising_since": iso(self.streak_start, self.zone),
+        }
         if firing:
             quiet_since = self.last_rise or before_ts
             if rising or ts - quiet_since < self.rule.clear_after:

@@ -12,7 +12,18 @@ from datetime import datetime, timedelta
 
 from core.reading import FieldValue
 from core.rule_config import ConsumptionSpikeRule
-from rules.kinds.base import Context, Json, ReadingsOnly, Verdict, iso, load_ts, normal, number, violating
+from rules.kinds.base import (
+    Context,
+    EvidenceValue,
+    Json,
+    ReadingsOnly,
+    Verdict,
+    iso,
+    load_ts,
+    normal,
+    number,
+    violating,
+)
 
 
 class SpikeEvaluator(ReadingsOnly):
@@ -45,7 +56,8 @@ class SpikeEvaluator(ReadingsOnly):
         if baseline is None or firing or verdict is not None:
             return verdict
         limit = max(self.rule.factor * baseline, self.rule.min_usage)
-        evidence = {
+        evidence: dict[str, EvidenceValue] = {
+            "field": str(self.rule.field),
             "used": round(used, 6),
             "baseline": round(baseline, 6),
             "factor": self.rule.factor,

@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.browser import MOBILE_HEIGHT, MOBILE_WIDTH, save_screenshot, set_viewport
-from tests.support.browser_fixtures import LiveServerFactory, browser, live_server  # noqa: F401
+from tests.support.browser_fixtures import LiveServerFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -58,8 +58,8 @@ def form_app() -> tuple[FastAPI, Seen]:
 
 
 def test_form_post_redirects_to_a_page_showing_the_text(
-    browser: webdriver.Chrome,  # noqa: F811
-    live_server: LiveServerFactory,  # noqa: F811
+    browser: webdriver.Chrome,
+    live_server: LiveServerFactory,
 ) -> None:
     app, seen = form_app()
     server = live_server(app)
@@ -74,8 +74,8 @@ def test_form_post_redirects_to_a_page_showing_the_text(
 
 @pytest.mark.parametrize("mobile", [False, True], ids=["window", "emulated-phone"])
 def test_360px_viewport_and_full_page_screenshot(
-    browser: webdriver.Chrome,  # noqa: F811
-    live_server: LiveServerFactory,  # noqa: F811
+    browser: webdriver.Chrome,
+    live_server: LiveServerFactory,
     request: pytest.FixtureRequest,
     mobile: bool,
 ) -> None:

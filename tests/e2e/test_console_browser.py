@@ -26,7 +26,7 @@ from api.keys_crud import create_key
 from api.permissions import Role
 from tests.integration.alerts.peers import HttpPeer, http_peer
 from tests.support.browser import LiveServer, save_screenshot, set_viewport
-from tests.support.browser_fixtures import LiveServerFactory, browser, browser_without_js, live_server  # noqa: F401
+from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig
 
 pytestmark = pytest.mark.e2e
@@ -54,7 +54,7 @@ class Served:
 
 
 @pytest.fixture
-def served(tmp_path: Any, live_server: LiveServerFactory) -> Iterator[Served]:  # noqa: F811
+def served(tmp_path: Any, live_server: LiveServerFactory) -> Iterator[Served]:
     with console_rig(tmp_path) as rig, http_peer() as peer:
         server = live_server(rig.app)
         rig.point_links_at(server.url, peer.url)
@@ -95,7 +95,7 @@ def _at(iso: str) -> datetime:
 
 def test_a_technician_works_the_order_from_the_link_in_the_alert(
     served: Served,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
 ) -> None:
     rig = served.rig
     order = rig.vibration_order()
@@ -156,7 +156,7 @@ def test_a_technician_works_the_order_from_the_link_in_the_alert(
     assert "王师傅 (wang)" in _text(browser, "history")
 
 
-def test_a_double_tap_acknowledges_once(served: Served, browser: webdriver.Chrome) -> None:  # noqa: F811
+def test_a_double_tap_acknowledges_once(served: Served, browser: webdriver.Chrome) -> None:
     rig = served.rig
     order = rig.vibration_order()
     browser.get(rig.link_for(order.code, "wang"))
@@ -176,7 +176,7 @@ def test_a_double_tap_acknowledges_once(served: Served, browser: webdriver.Chrom
 
 def test_the_core_actions_work_without_javascript(
     served: Served,
-    browser_without_js: webdriver.Chrome,  # noqa: F811
+    browser_without_js: webdriver.Chrome,
 ) -> None:
     rig = served.rig
     order = rig.vibration_order()
@@ -196,7 +196,7 @@ def test_the_core_actions_work_without_javascript(
 @pytest.mark.parametrize("problem", ["tampered", "expired", "other_order"])
 def test_a_bad_link_is_refused_in_the_browser(
     served: Served,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
     problem: str,
 ) -> None:
     rig = served.rig
@@ -228,7 +228,7 @@ def _sign_in(browser: webdriver.Chrome, server: LiveServer, username: str) -> No
 
 def test_the_service_centre_registers_a_request_and_the_plumbers_are_alerted(
     served: Served,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
 ) -> None:
     rig = served.rig
     set_viewport(browser, 360, 740)
@@ -266,7 +266,7 @@ def test_the_service_centre_registers_a_request_and_the_plumbers_are_alerted(
 
 def test_the_crew_sees_their_team_first_and_every_page_fits_a_phone(
     served: Served,
-    browser: webdriver.Chrome,  # noqa: F811
+    browser: webdriver.Chrome,
 ) -> None:
     rig = served.rig
     rig.clock.advance(-30 * MINUTE)

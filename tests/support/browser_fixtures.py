@@ -1,6 +1,4 @@
-"""Browser fixtures: import them into a test module or a conftest.
-
-    from tests.support.browser_fixtures import browser, live_server  # noqa: F401
+"""Browser fixtures; tests/e2e/conftest.py imports them for every end-to-end test.
 
 A missing Chromium skips locally and fails under CI, like the other real servers.
 """

@@ -553,8 +553,6 @@ def lights_left_on() -> Event:
     ("alarm", "keys"),
     [
         (entrapment, {"floor", "alarm_pressed_at"}),  # a number, but not what raised it
-        (running_water, {"total", "rising_since"}),  # "total" is the key whatever the rule's field
-        (spiking_use, {"used", "limit", "baseline"}),  # the limit is of a window's use, not of the register
         (silent_meter, {"last_seen", "limit_s"}),
         (lights_left_on, {"on_since"}),
     ],
@@ -564,6 +562,21 @@ def test_other_kinds_do_not_name_a_field_with_a_level_on_its_scale(alarm: Callab
 
     assert keys <= evidence.keys()
     assert evidence_field(evidence) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("alarm", "keys"),
+    [
+        (running_water, {"field", "total", "rising_since"}),
+        (spiking_use, {"field", "used", "limit", "baseline"}),
+    ],
+)
+def test_flow_and_spike_chart_their_register_without_a_threshold(alarm: Callable[[], Event], keys: set[str]) -> None:
+    evidence = stored_evidence(alarm())
+
+    assert keys <= evidence.keys()
+    # Their "limit" is use within a window (m³ in an hour), not a level on the register: no threshold line.
+    assert evidence_field(evidence) == ("total", None)
 
 
 def test_evidence_that_says_nothing_usable_gives_none() -> None:

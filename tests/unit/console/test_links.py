@@ -46,10 +46,10 @@ def test_a_fresh_link_grants_its_member_the_order_until_it_expires() -> None:
     assert set(token) <= set(ALPHABET + ".")  # fits in a URL query without escaping
 
 
-def test_one_changed_character_anywhere_before_the_last_is_refused() -> None:
+def test_one_changed_character_anywhere_is_refused() -> None:
     token = wangs_token()
     accepted = []
-    for position in range(len(token) - 1):
+    for position in range(len(token)):  # the payload, the separator and the signature, up to its last character
         for replacement in ALPHABET + ".":
             if replacement == token[position]:
                 continue
@@ -62,31 +62,7 @@ def test_one_changed_character_anywhere_before_the_last_is_refused() -> None:
     assert accepted == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="workorders/links.py OrderLinkSigner.verify: itsdangerous decodes the base64 signature leniently, "
-    "so the last character's unused low bits can change and the token still verifies (malleable token)",
-)
-def test_a_changed_last_character_is_refused() -> None:
-    token = wangs_token()
-    accepted = []
-    for replacement in ALPHABET:
-        if replacement != token[-1]:
-            changed = token[:-1] + replacement
-            try:
-                signer().verify(changed, order_id=ORDER, now=NOW)
-                accepted.append(replacement)
-            except LinkRefused as refused:
-                assert refused.problem is LinkProblem.TAMPERED
-    assert accepted == []
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="workorders/links.py says HMAC-SHA256 but URLSafeSerializer's signer defaults to HMAC-SHA1 "
-    "(a 20-byte signature); no digest_method is passed",
-)
-def test_the_signature_is_hmac_sha256_as_documented() -> None:
+def test_the_signature_is_hmac_sha256() -> None:
     signature = wangs_token().rsplit(".", 1)[1]
     raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
     assert len(raw) == 32

@@ -64,8 +64,11 @@ def test_a_late_step_counts_negative_seconds() -> None:
     due = due_now(Status.OPEN, now=NOW + 8 * MINUTE + timedelta(seconds=5))
     assert due is not None
     assert (due.step, due.seconds_left, due.late) == (SlaKind.ACKNOWLEDGE, -185, True)
-    on_time = due_now(Status.OPEN, now=NOW + 5 * MINUTE)
-    assert on_time is not None and (on_time.seconds_left, on_time.late) == (0, False)
+    # At the deadline itself the step is missed (Deadlines.missed: now >= due), so the page says overdue too.
+    at_deadline = due_now(Status.OPEN, now=NOW + 5 * MINUTE)
+    assert at_deadline is not None and (at_deadline.seconds_left, at_deadline.late) == (0, True)
+    just_in_time = due_now(Status.OPEN, now=NOW + 5 * MINUTE - timedelta(seconds=1))
+    assert just_in_time is not None and (just_in_time.seconds_left, just_in_time.late) == (1, False)
 
 
 @pytest.mark.parametrize("status", [Status.RESOLVED, Status.CLOSED, Status.CANCELLED])
@@ -81,7 +84,8 @@ def test_nothing_is_due_once_the_order_is_done_or_withdrawn(status: Status) -> N
     ("seconds_left", "zh", "en"),
     [
         (425, "剩余 7 分 05 秒", "7 min 05 s left"),
-        (0, "剩余 0 分 00 秒", "0 min 00 s left"),
+        (1, "剩余 0 分 01 秒", "0 min 01 s left"),
+        (0, "已超时 0 分 00 秒", "0 min 00 s overdue"),
         (-185, "已超时 3 分 05 秒", "3 min 05 s overdue"),
         (3725, "剩余 1 小时 2 分 05 秒", "1 h 2 min 05 s left"),
         (-7200, "已超时 2 小时 0 分 00 秒", "2 h 0 min 00 s overdue"),
@@ -130,9 +134,9 @@ _SUMMARY = WorkOrderSummary(
 )
 
 
-def summary(code: str, *, reported: timedelta = timedelta(0), ack_in: timedelta | None = None, **changes: object) -> (
-    WorkOrderSummary
-):
+def summary(
+    code: str, *, reported: timedelta = timedelta(0), ack_in: timedelta | None = None, **changes: object
+) -> WorkOrderSummary:
     deadlines = Deadlines(acknowledge_by=NOW + ack_in) if ack_in is not None else Deadlines()
     return replace(_SUMMARY, code=code, reported_at=NOW + reported, deadlines=deadlines, **changes)  # type: ignore[arg-type]
 
@@ -142,7 +146,9 @@ def test_orders_sort_most_overdue_first_and_those_without_a_deadline_last() -> N
         summary("no-deadline-new", reported=-MINUTE),
         summary("soon", ack_in=10 * MINUTE),
         summary("overdue-a-little", ack_in=-MINUTE),
-        summary("done", reported=-60 * MINUTE, ack_in=-60 * MINUTE, status=Status.RESOLVED),  # done: its deadline no longer counts
+        summary(
+            "done", reported=-60 * MINUTE, ack_in=-60 * MINUTE, status=Status.RESOLVED
+        ),  # done: its deadline no longer counts
         summary("overdue-most", ack_in=-30 * MINUTE),
         summary("later", ack_in=60 * MINUTE),
         summary("no-deadline-old", reported=-90 * MINUTE),
