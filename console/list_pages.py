@@ -1,0 +1,168 @@
+"""Lists: my team's open orders by deadline, every order filtered, and the month's SLA statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from api.permissions import Permission
+from console.access import ConsoleConfig
+from console.views import (
+    by_deadline,
+    countdown,
+    local,
+    minutes_text,
+    order_teams,
+    summary_due,
+)
+from console.web import (
+    PAGE_SIZE,
+    app_deps,
+    asset_name,
+    console_config,
+    render,
+    site_zone,
+    staff_or_login,
+    words_for,
+)
+from workorders.lifecycle import ACTIVE_STATES, Status
+from workorders.queries import (
+    WorkOrderFilters,
+    WorkOrderSummary,
+    list_breaches,
+    list_work_orders,
+    monthly_site_statistics,
+)
+from workorders.values import Category, Source
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def _list_place(request: Request) -> Callable[[WorkOrderSummary], str]:
+    def place(order: WorkOrderSummary) -> str:
+        return order.unit_id or asset_name(request, order.asset_id) or order.building_id or ""
+
+    return place
+
+
+@router.get("/my")
+def my_orders(request: Request) -> Response:
+    viewer = staff_or_login(request, Permission.READ_WORK_ORDERS)
+    if isinstance(viewer, Response):
+        return viewer
+    assert viewer.staff is not None  # noqa: S101 (staff_or_login returns staff viewers only)
+    deps, words = app_deps(request), words_for(request)
+    now = deps.clock.now()
+    with deps.session_factory() as session:
+        found = list_work_orders(
+            session, site_id=deps.site.id, filters=WorkOrderFilters(statuses=ACTIVE_STATES), limit=1000, offset=0
+        )
+    team, actor = viewer.staff.team, viewer.staff.actor
+    config = console_config(request)
+    if team:
+        rows = [o for o in found.items if team in order_teams(o, config.routing) or o.assignee == actor]
+    else:  # no team: what they took themselves; staff and admins without a team see every active order
+        rows = [o for o in found.items if o.assignee == actor or viewer.staff.role.value != "crew"]
+    rows = by_deadline(rows, now)
+    items = [(o, summary_due(o, now)) for o in rows]
+    return render(
+        request,
+        "list.html",
+        viewer=viewer,
+        heading=words.t("my_orders") + (f" · {_team_name(config, team)}" if team else ""),
+        items=items,
+        countdown=lambda due: countdown(due, words),
+        local=lambda when: local(when, site_zone(request)),
+        total=len(items),
+        filters=None,
+        place=_list_place(request),
+    )
+
+
+def _team_name(config: ConsoleConfig, team: str) -> str:
+    return config.routing.team_name(team) if config.routing is not None else team
+
+
+@router.get("/orders")
+def all_orders(
+    request: Request,
+    status: str = "active",
+    category: str = "",
+    source: str = "",
+    unit: str = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    viewer = staff_or_login(request, Permission.READ_WORK_ORDERS)
+    if isinstance(viewer, Response):
+        return viewer
+    deps, words = app_deps(request), words_for(request)
+    statuses = ACTIVE_STATES if status == "active" else frozenset({Status(status)}) if status in set(Status) else None
+    filters = WorkOrderFilters(
+        statuses=statuses or frozenset(),
+        category=Category(category) if category in set(Category) else None,
+        source=Source(source) if source in set(Source) else None,
+        unit_id=unit.strip() or None,
+    )
+    with deps.session_factory() as session:
+        found = list_work_orders(
+            session, site_id=deps.site.id, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        )
+    now = deps.clock.now()
+    query = {"status": status, "category": category, "source": source, "unit": unit}
+    return render(
+        request,
+        "list.html",
+        viewer=viewer,
+        heading=words.t("all_orders"),
+        items=[(o, summary_due(o, now)) for o in found.items],
+        countdown=lambda due: countdown(due, words),
+        local=lambda when: local(when, site_zone(request)),
+        total=found.total,
+        place=_list_place(request),
+        filters={"values": query, "statuses": list(Status), "categories": list(Category), "sources": list(Source)},
+        page=page,
+        prev_url=f"/console/orders?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
+        next_url=f"/console/orders?{urlencode({**query, 'page': page + 1})}"
+        if page * PAGE_SIZE < found.total
+        else None,
+    )
+
+
+def _month(year: int, number: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return datetime(year, number, 1, tzinfo=zone), datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+
+
+@router.get("/stats")
+def statistics(request: Request, month: str = "") -> Response:
+    viewer = staff_or_login(request, Permission.READ_SLA)
+    if isinstance(viewer, Response):
+        return viewer
+    deps, words, zone = app_deps(request), words_for(request), site_zone(request)
+    today = deps.clock.now().astimezone(zone)
+    try:
+        year, number = (int(part) for part in month.split("-")) if month else (today.year, today.month)
+        start, end = _month(year, number, zone)
+    except ValueError:  # not a month we can show (2026-13, 9999-12): this month instead
+        year, number = today.year, today.month
+        start, end = _month(year, number, zone)
+    with deps.session_factory() as session:
+        stats = monthly_site_statistics(session, site_id=deps.site.id, year=year, month=number, tz=zone)
+        breaches = list_breaches(
+            session, site_id=deps.site.id, limit=50, offset=0, detected_from=start, detected_before=end
+        )
+    return render(
+        request,
+        "stats.html",
+        viewer=viewer,
+        month=f"{year:04d}-{number:02d}",
+        stats=stats,
+        breaches=breaches.items,
+        minutes=lambda value: minutes_text(value, words),
+        local=lambda when: local(when, zone),
+    )

@@ -1,0 +1,260 @@
+"""One work order: its page (evidence chart, countdown, history) and what people do to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.permissions import Permission
+from api.ports import ApiDependencies
+from console import forms
+from console.access import Viewer
+from console.chart import evidence_field, evidence_series, render_evidence_chart
+from console.i18n import Words
+from console.orm import ResidentRequestRow
+from console.views import (
+    ACTIONS,
+    NEEDS_NOTE,
+    TARGETS,
+    countdown,
+    local,
+    next_due,
+)
+from console.web import (
+    FormText,
+    OptionalText,
+    app_deps,
+    asset_name,
+    csrf_ok,
+    forbidden,
+    load_order,
+    not_found,
+    once,
+    order_url,
+    order_viewer,
+    render,
+    run,
+    signed_in,
+    site_zone,
+    staff_or_login,
+    words_for,
+)
+from workorders import service
+from workorders.domain import WorkOrder
+from workorders.lifecycle import TRANSITIONS, Status
+from workorders.unit_of_work import UnitOfWork
+from workorders.values import Satisfaction
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/orders/{code}")
+def order_page(request: Request, code: str, k: str | None = None, done: str | None = None) -> Response:
+    order = load_order(request, code)
+    if order is None:
+        return not_found(request, signed_in(request))
+    viewer = order_viewer(request, order, k)
+    if isinstance(viewer, Response):
+        return viewer
+    return _order_response(request, order, viewer, done=done)
+
+
+def _order_response(
+    request: Request, order: WorkOrder, viewer: Viewer, *, done: str | None = None, error: str = "", status: int = 200
+) -> HTMLResponse:
+    deps, words, zone = app_deps(request), words_for(request), site_zone(request)
+    now = deps.clock.now()
+    due = next_due(
+        order.deadlines,
+        status=order.status,
+        acknowledged_at=order.acknowledged_at,
+        arrived_at=order.arrived_at,
+        resolved_at=order.resolved_at,
+        now=now,
+    )
+    moves = [ACTIONS[to] for to in sorted(TRANSITIONS[order.status]) if viewer.may_move(to)]
+    with deps.session_factory() as session:
+        intake = session.get(ResidentRequestRow, order.id)
+    return render(
+        request,
+        "order.html",
+        status,
+        viewer=viewer,
+        order=order,
+        due=due,
+        countdown=countdown(due, words),
+        moves=moves,
+        needs_note=NEEDS_NOTE,
+        chart=_chart(request, order, words),
+        local=lambda when: local(when, zone),
+        done=done if done in {*TARGETS, "comment", "follow_up", "register", "already"} else None,
+        error=error,
+        intake=intake,
+        nonce=forms.new_nonce(),
+        follow_up_nonce=forms.new_nonce(),  # each form its own: sending one must not use up the other
+        satisfactions=list(Satisfaction),
+        may_comment=viewer.may(Permission.COMMENT_WORK_ORDERS),
+        may_follow_up=viewer.may(Permission.FOLLOW_UP_WORK_ORDERS) and order.status in {Status.RESOLVED, Status.CLOSED},
+        places=_places(request, order),
+    )
+
+
+def _places(request: Request, order: WorkOrder) -> str:
+    site = app_deps(request).site
+    building = site.buildings.get(order.building_id or "")
+    parts = [site.info.name, (building.name or building.id) if building else (order.building_id or "")]
+    parts += [order.unit_id or "", asset_name(request, order.asset_id)]
+    return " · ".join(part for part in parts if part)
+
+
+def _chart(request: Request, order: WorkOrder, words: Words) -> str:
+    """The triggering field around the alarm time, with its threshold; "" when the order has no such field."""
+    if not order.alarms or order.asset_id is None:
+        return ""
+    alarm = order.alarms[0]
+    field, threshold = evidence_field(alarm.evidence)
+    if field is None:
+        return ""
+    deps = app_deps(request)
+    series = evidence_series(
+        deps.store,
+        registry=deps.registry,
+        asset_id=order.asset_id,
+        field=field,
+        alarm_at=alarm.raised_at,
+        now=deps.clock.now(),
+    )
+    return render_evidence_chart(
+        series,
+        alarm_at=alarm.raised_at,
+        threshold=threshold,
+        field_label=field,
+        unit=_unit(field),
+        tz=site_zone(request),
+        threshold_label=words.t("threshold"),
+        alarm_label=words.t("alarm"),
+        empty_text=words.t("no_readings"),
+        width=480,
+        height=240,
+        font_size=14,  # about 9.5 px on a 360 px phone, 19 px at the 640 px the chart grows to on a desk
+    )
+
+
+def _unit(field: str) -> str:
+    return {"vibration": "m/s²", "noise_db": "dB(A)", "load": "%", "power_w": "W", "rate": "kW"}.get(field, "")
+
+
+@router.post("/orders/{code}/act")
+def act(
+    request: Request,
+    code: str,
+    action: FormText = "",
+    note: Annotated[str, Form()] = "",
+    k: OptionalText = None,
+    csrf: OptionalText = None,
+) -> Response:
+    order = load_order(request, code)
+    if order is None:
+        return not_found(request)
+    viewer = order_viewer(request, order, k)
+    if isinstance(viewer, Response):
+        return viewer
+    target = TARGETS.get(action)
+    if target is None or not viewer.may_move(target) or not csrf_ok(viewer, csrf):
+        return forbidden(request, viewer)
+    if order.status is target:  # a double tap, or a colleague was quicker: done already, nothing to repeat
+        return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
+    error = run(request, _move(order.id, action, viewer.actor, note, app_deps(request)))
+    if error is not None:
+        fresh = load_order(request, code) or order
+        return _order_response(request, fresh, viewer, error=error, status=409)
+    if note.strip() and action not in NEEDS_NOTE:
+        run(request, _comment(order.id, viewer.actor, note, app_deps(request)))
+    return RedirectResponse(order_url(code, viewer, done=action), status_code=303)
+
+
+def _move(order_id: UUID, action: str, actor: str, note: str, deps: ApiDependencies) -> Callable[[UnitOfWork], None]:
+    clock = deps.clock
+    moves: Mapping[str, Callable[[UnitOfWork], None]] = {
+        "acknowledge": lambda uow: service.acknowledge(uow, order_id=order_id, actor=actor, clock=clock),
+        "arrive": lambda uow: service.arrive(uow, order_id=order_id, actor=actor, clock=clock),
+        "resolve": lambda uow: service.resolve(uow, order_id=order_id, actor=actor, resolution=note, clock=clock),
+        "close": lambda uow: service.close(uow, order_id=order_id, actor=actor, clock=clock),
+        "cancel": lambda uow: service.cancel(uow, order_id=order_id, actor=actor, reason=note, clock=clock),
+    }
+    return moves[action]
+
+
+def _comment(order_id: UUID, actor: str, text: str, deps: ApiDependencies) -> Callable[[UnitOfWork], None]:
+    return lambda uow: service.add_comment(uow, order_id=order_id, author=actor, text=text, clock=deps.clock)
+
+
+@router.post("/orders/{code}/comment")
+def comment(
+    request: Request,
+    code: str,
+    text: FormText = "",
+    nonce: FormText = "",
+    k: OptionalText = None,
+    csrf: OptionalText = None,
+) -> Response:
+    order = load_order(request, code)
+    if order is None:
+        return not_found(request)
+    viewer = order_viewer(request, order, k)
+    if isinstance(viewer, Response):
+        return viewer
+    if not viewer.may(Permission.COMMENT_WORK_ORDERS) or not csrf_ok(viewer, csrf):
+        return forbidden(request, viewer)
+    deps = app_deps(request)
+    return once(
+        request,
+        nonce,
+        "comment",
+        lambda: run(request, _comment(order.id, viewer.actor, text, deps)),
+        order_url(code, viewer, done="comment"),
+        lambda error: _order_response(request, load_order(request, code) or order, viewer, error=error, status=422),
+    )
+
+
+@router.post("/orders/{code}/follow-up")
+def follow_up(
+    request: Request,
+    code: str,
+    satisfaction: FormText = "",
+    nonce: FormText = "",
+    feedback: Annotated[str, Form()] = "",
+    csrf: OptionalText = None,
+) -> Response:
+    order = load_order(request, code)
+    if order is None:
+        return not_found(request)
+    viewer = staff_or_login(request, Permission.FOLLOW_UP_WORK_ORDERS)
+    if isinstance(viewer, Response):
+        return viewer
+    if not csrf_ok(viewer, csrf) or satisfaction not in set(Satisfaction):
+        return forbidden(request, viewer)
+    deps = app_deps(request)
+
+    def command(uow: UnitOfWork) -> None:
+        service.record_follow_up(
+            uow,
+            order_id=order.id,
+            actor=viewer.actor,
+            satisfaction=Satisfaction(satisfaction),
+            feedback=feedback.strip(),
+            clock=deps.clock,
+        )
+
+    return once(
+        request,
+        nonce,
+        "follow_up",
+        lambda: run(request, command),
+        order_url(code, viewer, done="follow_up"),
+        lambda error: _order_response(request, load_order(request, code) or order, viewer, error=error, status=409),
+    )
