@@ -34,11 +34,10 @@ from console.web import (
     load_order,
     not_found,
     once,
+    order_for,
     order_url,
-    order_viewer,
     render,
     run,
-    signed_in,
     site_zone,
     staff_or_login,
     words_for,
@@ -54,12 +53,10 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 @router.get("/orders/{code}")
 def order_page(request: Request, code: str, k: str | None = None, done: str | None = None) -> Response:
-    order = load_order(request, code)
-    if order is None:
-        return not_found(request, signed_in(request))
-    viewer = order_viewer(request, order, k)
-    if isinstance(viewer, Response):
-        return viewer
+    found = order_for(request, code, k)
+    if isinstance(found, Response):
+        return found
+    order, viewer = found
     return _order_response(request, order, viewer, done=done)
 
 
@@ -157,12 +154,10 @@ def act(
     k: OptionalText = None,
     csrf: OptionalText = None,
 ) -> Response:
-    order = load_order(request, code)
-    if order is None:
-        return not_found(request)
-    viewer = order_viewer(request, order, k)
-    if isinstance(viewer, Response):
-        return viewer
+    found = order_for(request, code, k)
+    if isinstance(found, Response):
+        return found
+    order, viewer = found
     target = TARGETS.get(action)
     if target is None or not viewer.may_move(target) or not csrf_ok(viewer, csrf):
         return forbidden(request, viewer)
@@ -202,12 +197,10 @@ def comment(
     k: OptionalText = None,
     csrf: OptionalText = None,
 ) -> Response:
-    order = load_order(request, code)
-    if order is None:
-        return not_found(request)
-    viewer = order_viewer(request, order, k)
-    if isinstance(viewer, Response):
-        return viewer
+    found = order_for(request, code, k)
+    if isinstance(found, Response):
+        return found
+    order, viewer = found
     if not viewer.may(Permission.COMMENT_WORK_ORDERS) or not csrf_ok(viewer, csrf):
         return forbidden(request, viewer)
     deps = app_deps(request)

@@ -138,6 +138,15 @@ def order_viewer(request: Request, order: WorkOrder, token: str | None) -> Viewe
     return to_login(request)
 
 
+def order_for(request: Request, code: str, token: str | None) -> tuple[WorkOrder, Viewer] | Response:
+    """The order in the path and who may see it, or the page that says why not (404, refused link, sign-in)."""
+    order = load_order(request, code)
+    if order is None:
+        return not_found(request, signed_in(request))
+    viewer = order_viewer(request, order, token)
+    return viewer if isinstance(viewer, Response) else (order, viewer)
+
+
 def forbidden(request: Request, viewer: Viewer | None) -> HTMLResponse:
     return render(request, "message.html", 403, viewer=viewer, title_key="forbidden", text="")
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import POSTGRES_ADMIN_URL, sqlalchemy_url, throwaway_database
 from tests.support.services import Influxd, Mosquitto, VictoriaMetrics, make_server
 
+__all__ = ["EXAMPLE_SITE", "POSTGRES_ADMIN_URL"]
+
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "examples" / "site.toml"
-POSTGRES_ADMIN_URL = os.environ.get("FACILITIES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture
@@ -42,21 +42,8 @@ def victoria_metrics(tmp_path: Path) -> Iterator[VictoriaMetrics]:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A database of this test session's own on the machine's PostgreSQL, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"facilities_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-    yield url
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("facilities_test") as dsn:
+        yield sqlalchemy_url(dsn)
 
 
 @pytest.fixture

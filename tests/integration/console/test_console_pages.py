@@ -7,7 +7,6 @@ PostgreSQL too, each in a database of its own that is dropped afterwards.
 from __future__ import annotations
 
 import html
-import os
 import re
 import threading
 import uuid
@@ -38,8 +37,9 @@ from console.users import set_active, set_password
 from core.clock import FakeClock
 from core.config import load_site
 from storage.database import make_engine, session_factory, upgrade
-from tests.conftest import EXAMPLE_SITE, POSTGRES_ADMIN_URL
+from tests.conftest import EXAMPLE_SITE
 from tests.support.console_rig import NOW, PASSWORD, SECRET, ConsoleRig, console_rig
+from tests.support.postgres import sqlalchemy_url, throwaway_database
 from tests.unit.workorders.builders import elevator_alarm
 from workorders import service
 from workorders.links import LinkProblem, LinkRefused, OrderLinkSigner
@@ -135,21 +135,8 @@ class Postgres:
 @pytest.fixture
 def fresh_postgres() -> Iterator[Postgres]:
     """A database of this test's own, created empty and dropped afterwards (nothing to clean up by hand)."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"facilities_console_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield Postgres(dsn.replace("postgresql://", "postgresql+psycopg://"), dsn)
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("facilities_console") as dsn:
+        yield Postgres(sqlalchemy_url(dsn), dsn)
 
 
 @pytest.fixture

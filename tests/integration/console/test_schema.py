@@ -7,26 +7,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from console.orm import TABLES
 from storage.database import Base, alembic_config, make_engine, upgrade
+from tests.support.schema import schema_differences as shared_schema_differences
 
 pytestmark = pytest.mark.integration
 
 
 def schema_differences(url: str) -> list[object]:
-    engine = make_engine(url)
-
-    def ours(_object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object) -> bool:
-        return type_ != "table" or name in TABLES  # the other capabilities check their own tables
-
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": ours})
-        differences: list[object] = compare_metadata(context, Base.metadata)
-    engine.dispose()
-    return differences
+    return shared_schema_differences(url, TABLES)
 
 
 def table_names(url: str) -> set[str]:

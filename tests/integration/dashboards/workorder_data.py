@@ -6,17 +6,14 @@ here and in the work-order tests cannot disturb each other.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-
 from storage.database import make_engine, session_factory, upgrade
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.support.postgres import sqlalchemy_url, throwaway_database
 from workorders.orm import SlaBreachRow, WorkOrderRow
 
 SITE = "lakeview"
@@ -26,22 +23,8 @@ MINUTE = timedelta(minutes=1)
 @contextmanager
 def private_database() -> Iterator[str]:
     """A fresh PostgreSQL database (SQLAlchemy URL), dropped afterwards; skip or fail as the fixtures do."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"facilities_dash_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        message = f"PostgreSQL at {POSTGRES_ADMIN_URL} is not reachable: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database("facilities_dash") as dsn:
+        yield sqlalchemy_url(dsn)
 
 
 def _order(number: int, reported: datetime, **fields: Any) -> WorkOrderRow:

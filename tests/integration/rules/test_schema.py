@@ -5,24 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
-from storage.database import Base, make_engine, upgrade
+from storage.database import upgrade
+from tests.support.schema import schema_differences
 
 
 def differences(url: str) -> list[object]:
     upgrade(url)
-    engine = make_engine(url)
-
-    def ours(_object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object) -> bool:
-        return type_ != "table" or name == "rule_state"
-
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"include_object": ours, "compare_type": True})
-        found: list[object] = compare_metadata(context, Base.metadata)
-    engine.dispose()
-    return found
+    return schema_differences(url, {"rule_state"})
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
