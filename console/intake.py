@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from console.i18n import Words
 from console.orm import ConsoleSubmission, ResidentRequestRow
 from core.clock import Clock
 from core.config import Site
-from workorders.service import ResidentRequest, open_request
+from workorders.service import OrderRef, ResidentRequest, open_request
 from workorders.sla import SlaTable
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork, run_in_transaction
 from workorders.values import Category, Priority, Source
@@ -76,6 +76,35 @@ class RequestForm:
         first_line = self.description.splitlines()[0]
         return f"{words.t(self.kind)} · {self.unit_id} · {first_line[:40]}"
 
+    def as_request(self, *, site_id: str, actor: str, words: Words) -> ResidentRequest:
+        return ResidentRequest(
+            site_id=site_id,
+            category=self.category,
+            priority=self.priority,
+            title=self.title(words),
+            description=self.description,
+            reporter=f"{self.contact_name} {self.contact_phone}",
+            actor=actor,
+            building_id=self.building_id,
+            unit_id=self.unit_id,
+            source=Source.RESIDENT_REQUEST,
+        )
+
+    def details(self, ref: OrderRef, *, site_id: str, taken_by: str, now: datetime) -> ResidentRequestRow:
+        """What the order itself has no place for: the kind, the contact and when the resident is home."""
+        return ResidentRequestRow(
+            work_order_id=ref.order_id,
+            site_id=site_id,
+            code=ref.code,
+            kind=self.kind,
+            unit_id=self.unit_id,
+            contact_name=self.contact_name,
+            contact_phone=self.contact_phone,
+            preferred_time=self.preferred_time,
+            taken_by=taken_by,
+            created_at=now,
+        )
+
 
 def register_request(
     uow: UnitOfWork,
@@ -98,49 +127,12 @@ def register_request(
         earlier = session.get(ConsoleSubmission, nonce)
         if earlier is not None:  # the same form again: the first POST registered it
             return earlier.redirect_to
-        request = ResidentRequest(
-            site_id=site_id,
-            category=form.category,
-            priority=form.priority,
-            title=form.title(words),
-            description=form.description,
-            reporter=f"{form.contact_name} {form.contact_phone}",
-            actor=actor,
-            building_id=form.building_id,
-            unit_id=form.unit_id,
-            source=Source.RESIDENT_REQUEST,
+        ref = open_request(
+            uow, form.as_request(site_id=site_id, actor=actor, words=words), clock=clock, sla=sla, tz=zone
         )
-        return _open(uow, request, form, nonce=nonce, actor=actor, clock=clock, sla=sla, zone=zone)
+        now = clock.now()
+        session.add(form.details(ref, site_id=site_id, taken_by=actor, now=now))
+        session.add(ConsoleSubmission(nonce=nonce, action="register", redirect_to=ref.code, created_at=now))
+        return ref.code
 
     return run_in_transaction(uow, work)
-
-
-def _open(
-    uow: SqlAlchemyUnitOfWork,
-    request: ResidentRequest,
-    form: RequestForm,
-    *,
-    nonce: str,
-    actor: str,
-    clock: Clock,
-    sla: SlaTable,
-    zone: tzinfo,
-) -> str:
-    ref = open_request(uow, request, clock=clock, sla=sla, tz=zone)
-    now = clock.now()
-    uow.session.add(
-        ResidentRequestRow(
-            work_order_id=ref.order_id,
-            site_id=request.site_id,
-            code=ref.code,
-            kind=form.kind,
-            unit_id=form.unit_id,
-            contact_name=form.contact_name,
-            contact_phone=form.contact_phone,
-            preferred_time=form.preferred_time,
-            taken_by=actor,
-            created_at=now,
-        )
-    )
-    uow.session.add(ConsoleSubmission(nonce=nonce, action="register", redirect_to=ref.code, created_at=now))
-    return ref.code

@@ -16,10 +16,10 @@ from console.access import ConsoleConfig
 from console.views import (
     by_deadline,
     countdown,
+    due_of,
     local,
     minutes_text,
     order_teams,
-    summary_due,
 )
 from console.web import (
     PAGE_SIZE,
@@ -70,7 +70,7 @@ def my_orders(request: Request) -> Response:
     else:  # no team: what they took themselves; staff and admins without a team see every active order
         rows = [o for o in found.items if o.assignee == actor or viewer.staff.role.value != "crew"]
     rows = by_deadline(rows, now)
-    items = [(o, summary_due(o, now)) for o in rows]
+    items = [(o, due_of(o, now)) for o in rows]
     return render(
         request,
         "list.html",
@@ -120,7 +120,7 @@ def all_orders(
         "list.html",
         viewer=viewer,
         heading=words.t("all_orders"),
-        items=[(o, summary_due(o, now)) for o in found.items],
+        items=[(o, due_of(o, now)) for o in found.items],
         countdown=lambda due: countdown(due, words),
         local=lambda when: local(when, site_zone(request)),
         total=found.total,

@@ -21,8 +21,8 @@ from console.views import (
     NEEDS_NOTE,
     TARGETS,
     countdown,
+    due_of,
     local,
-    next_due,
 )
 from console.web import (
     FormText,
@@ -65,14 +65,7 @@ def _order_response(
 ) -> HTMLResponse:
     deps, words, zone = app_deps(request), words_for(request), site_zone(request)
     now = deps.clock.now()
-    due = next_due(
-        order.deadlines,
-        status=order.status,
-        acknowledged_at=order.acknowledged_at,
-        arrived_at=order.arrived_at,
-        resolved_at=order.resolved_at,
-        now=now,
-    )
+    due = due_of(order, now)
     moves = [ACTIONS[to] for to in sorted(TRANSITIONS[order.status]) if viewer.may_move(to)]
     with deps.session_factory() as session:
         intake = session.get(ResidentRequestRow, order.id)

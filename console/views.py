@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 
 from alerts.routing import Routing
 from console.i18n import Words
@@ -56,7 +57,22 @@ def next_due(
     return None
 
 
-def summary_due(order: WorkOrderSummary, now: datetime) -> Due | None:
+class HasSteps(Protocol):
+    """A work order or a list's summary of one: its deadlines and when each step was done."""
+
+    @property
+    def deadlines(self) -> Deadlines: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def acknowledged_at(self) -> datetime | None: ...
+    @property
+    def arrived_at(self) -> datetime | None: ...
+    @property
+    def resolved_at(self) -> datetime | None: ...
+
+
+def due_of(order: HasSteps, now: datetime) -> Due | None:
     return next_due(
         order.deadlines,
         status=order.status,
@@ -112,7 +128,7 @@ def by_deadline(rows: list[WorkOrderSummary], now: datetime) -> list[WorkOrderSu
     far = datetime.max.replace(tzinfo=now.tzinfo)
 
     def key(order: WorkOrderSummary) -> tuple[datetime, datetime]:
-        due = summary_due(order, now)
+        due = due_of(order, now)
         return (due.at if due is not None else far, order.reported_at)
 
     return sorted(rows, key=key)
