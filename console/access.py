@@ -6,12 +6,13 @@ closing, the follow-up call and every other page need a sign-in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from alerts.routing import Routing
 from api.permissions import Permission
 from console.sessions import SessionSigner
+from console.throttle import SignInThrottle
 from console.users import StaffMember
 from workorders.lifecycle import Status
 from workorders.links import LinkGrant, OrderLinkSigner
@@ -32,6 +33,7 @@ class ConsoleConfig:
     routing: Routing | None = None  # which team an order belongs to when nobody assigned one
     secure_cookies: bool = False  # set behind HTTPS: the cookie then never travels in clear
     sla: SlaTable = DEFAULT_SLA
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
     @classmethod
     def from_secret(

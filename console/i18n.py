@@ -14,7 +14,8 @@ WORDS: dict[Lang, dict[str, str]] = {
     "zh-CN": {
         "app": "物业运维", "my_orders": "我的班组", "all_orders": "全部工单", "new_request": "报修登记",
         "stats": "统计", "sign_in": "登录", "sign_out": "退出", "username": "用户名", "password": "密码",
-        "bad_sign_in": "用户名或密码不正确", "signed_in_as": "当前用户",
+        "bad_sign_in": "用户名或密码不正确", "locked_out": "尝试次数过多，请 {n} 分钟后再试",
+        "signed_in_as": "当前用户",
         "open": "待接单", "acknowledged": "已接单", "on_site": "已到场", "resolved": "已完工", "closed": "已归档",
         "cancelled": "已取消",
         "act_acknowledge": "接单", "act_arrive": "已到场", "act_resolve": "完工", "act_close": "归档",
@@ -56,7 +57,8 @@ WORDS: dict[Lang, dict[str, str]] = {
     "en": {
         "app": "Facilities", "my_orders": "My team", "all_orders": "All orders", "new_request": "New request",
         "stats": "Statistics", "sign_in": "Sign in", "sign_out": "Sign out", "username": "Username",
-        "password": "Password", "bad_sign_in": "Wrong username or password", "signed_in_as": "Signed in as",
+        "password": "Password", "bad_sign_in": "Wrong username or password",
+        "locked_out": "Too many attempts; try again in {n} min", "signed_in_as": "Signed in as",
         "open": "Open", "acknowledged": "Acknowledged", "on_site": "On site", "resolved": "Resolved",
         "closed": "Closed", "cancelled": "Cancelled",
         "act_acknowledge": "Acknowledge", "act_arrive": "On site", "act_resolve": "Resolve", "act_close": "Close",

@@ -34,17 +34,25 @@ def home(request: Request) -> Response:
 
 @router.get("/login")
 def login_form(request: Request, next: str | None = None) -> Response:
-    return render(request, "login.html", viewer=None, next=safe_next(next), error=False)
+    return render(request, "login.html", viewer=None, next=safe_next(next), error="")
 
 
 @router.post("/login")
 def login(request: Request, username: FormText = "", password: FormText = "", next: OptionalText = None) -> Response:
     deps, config = app_deps(request), console_config(request)
+    now = deps.clock.now()
+    locked = config.throttle.locked_until(username, now)
+    if locked is not None:
+        log.warning("console sign-in for %r refused: locked out until %s", username[:64], locked.isoformat())
+        minutes = max(1, round((locked - now).total_seconds() / 60))
+        return render(request, "login.html", 429, viewer=None, next=safe_next(next), error="locked", minutes=minutes)
     with deps.session_factory() as session:
         member = sign_in(session, username, password)
     if member is None:
+        config.throttle.failed(username, now)
         log.warning("console sign-in refused for %r", username[:64])
-        return render(request, "login.html", 401, viewer=None, next=safe_next(next), error=True)
+        return render(request, "login.html", 401, viewer=None, next=safe_next(next), error="wrong")
+    config.throttle.succeeded(username)
     cookie = config.sessions.issue(user_id=member.user_id, session_version=member.session_version, now=deps.clock.now())
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(

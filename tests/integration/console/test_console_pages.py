@@ -33,6 +33,7 @@ from alerts.routing import Routing
 from alerts.unit_of_work import OutboxUnitOfWork
 from api.keys_crud import create_key
 from api.permissions import Role
+from console.sessions import COOKIE
 from console.users import set_active, set_password
 from core.clock import FakeClock
 from core.config import load_site
@@ -517,6 +518,21 @@ def test_a_post_without_the_sessions_csrf_token_changes_nothing(hub: Hub) -> Non
     assert (order["status"], order["comments"], hub.order_count()) == ("open", [], 1)
     assert act(lina, ref.code, "cancel", note="误报", csrf=hub.csrf(lina)).status_code == 303  # the right token works
     assert hub.order(ref.code)["status"] == "cancelled"
+
+
+def test_five_wrong_passwords_lock_the_username_out_even_for_the_right_one(hub: Hub) -> None:
+    browser = hub.browser()
+    for _ in range(5):
+        wrong = browser.post("/console/login", data={"username": "lina", "password": "guess-guess-guess"})
+        assert wrong.status_code == 401
+    locked = browser.post("/console/login", data={"username": "lina", "password": PASSWORD}, follow_redirects=False)
+    assert locked.status_code == 429
+    assert "尝试次数过多，请 15 分钟后再试" in locked.text and not browser.cookies
+    assert hub.browser().post("/console/login", data={"username": "wang", "password": PASSWORD}).status_code == 200
+
+    hub.clock.advance(timedelta(minutes=15))
+    answer = browser.post("/console/login", data={"username": "lina", "password": PASSWORD}, follow_redirects=False)
+    assert answer.status_code == 303 and COOKIE in answer.cookies
 
 
 def test_a_new_password_ends_the_session_signed_in_with_the_old_one(hub: Hub) -> None:
