@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated
 from urllib.parse import urlencode
@@ -38,8 +38,9 @@ from workorders.queries import (
     list_breaches,
     list_work_orders,
     monthly_site_statistics,
+    satisfaction_counts,
 )
-from workorders.values import Category, Source
+from workorders.values import Category, Satisfaction, Source
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -134,6 +135,13 @@ def all_orders(
     )
 
 
+def _satisfied_share(verdicts: Mapping[Satisfaction, int]) -> int | None:
+    """Per cent of follow-ups that found the resident satisfied or very satisfied (满意率), None without any."""
+    calls = sum(verdicts.values())
+    pleased = verdicts[Satisfaction.VERY_SATISFIED] + verdicts[Satisfaction.SATISFIED]
+    return round(100 * pleased / calls) if calls else None
+
+
 def _month(year: int, number: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime(year, number, 1, tzinfo=zone), datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
 
@@ -153,6 +161,7 @@ def statistics(request: Request, month: str = "") -> Response:
         start, end = _month(year, number, zone)
     with deps.session_factory() as session:
         stats = monthly_site_statistics(session, site_id=deps.site.id, year=year, month=number, tz=zone)
+        verdicts = satisfaction_counts(session, site_id=deps.site.id, recorded_from=start, recorded_before=end)
         breaches = list_breaches(
             session, site_id=deps.site.id, limit=50, offset=0, detected_from=start, detected_before=end
         )
@@ -162,6 +171,8 @@ def statistics(request: Request, month: str = "") -> Response:
         viewer=viewer,
         month=f"{year:04d}-{number:02d}",
         stats=stats,
+        verdicts=verdicts,
+        satisfied_share=_satisfied_share(verdicts),
         breaches=breaches.items,
         minutes=lambda value: minutes_text(value, words),
         local=lambda when: local(when, zone),

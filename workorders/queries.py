@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, selectinload
 from workorders.codes import CHINA
 from workorders.lifecycle import ACTIVE_STATES, Status
 from workorders.mapping import times_of
-from workorders.orm import SlaBreachRow, WorkOrderRow
+from workorders.orm import FollowUpRow, SlaBreachRow, WorkOrderRow
 from workorders.stats import CategoryStats, month_bounds, summarize
-from workorders.values import Category, Deadlines, Priority, SlaKind, Source
+from workorders.values import Category, Deadlines, Priority, Satisfaction, SlaKind, Source
 
 T = TypeVar("T")
 
@@ -160,6 +160,26 @@ def monthly_site_statistics(
         .options(selectinload(WorkOrderRow.breaches))
     )
     return summarize(times_of(row) for row in session.scalars(query))
+
+
+def satisfaction_counts(
+    session: Session, *, site_id: str, recorded_from: datetime, recorded_before: datetime
+) -> dict[Satisfaction, int]:
+    """How residents answered the follow-up calls (回訪) recorded in [from, before), every verdict listed."""
+    query = (
+        select(FollowUpRow.satisfaction, func.count())
+        .join(WorkOrderRow, FollowUpRow.work_order_id == WorkOrderRow.id)
+        .where(
+            WorkOrderRow.site_id == site_id,
+            FollowUpRow.at >= recorded_from,
+            FollowUpRow.at < recorded_before,
+        )
+        .group_by(FollowUpRow.satisfaction)
+    )
+    counts = {verdict: 0 for verdict in Satisfaction}
+    for verdict, count in session.execute(query):
+        counts[Satisfaction(verdict)] = count
+    return counts
 
 
 def active_orders_by_alarm(session: Session, *, site_id: str) -> dict[tuple[str, str], str]:

@@ -676,6 +676,12 @@ def test_staff_register_filter_follow_up_and_count(any_hub: Hub) -> None:
         ("电梯", "1", "0", "—"), ("给排水", "1", "0", "30 分钟"), ("电气", "1", "0", "—"),
         ("照明", "0", "0", "—"), ("计量", "0", "0", "—"), ("其他", "0", "0", "—"),
     ]  # fmt: skip
+    satisfaction = re.search(r'<div class="card" id="satisfaction">(.*?)</div>', stats.text, re.S)
+    assert satisfaction is not None
+    assert "满意率: 100%" in satisfaction[1]
+    assert "非常满意 1 · 满意 0 · 一般 0 · 不满意 0" in satisfaction[1]
+    next_month = lina.get("/console/stats?month=2026-12")
+    assert "满意率: —" in next_month.text  # no calls recorded in December
 
 
 def test_a_follow_up_before_the_work_is_done_shows_the_error_on_the_page(hub: Hub) -> None:
