@@ -67,6 +67,8 @@ class AlertOutbox:
                     rows += self._opened(session, order, event)
                 elif isinstance(event, ev.SlaBreached):
                     rows += self._breached(order, event)
+                elif isinstance(event, ev.WorkOrderAssigned):
+                    rows += self._dispatched(order, event)
                 reason = STOPS_ESCALATION.get(type(event))
                 if reason is not None:
                     stop_escalation(session, order.id, at=event.at, reason=reason)
@@ -125,6 +127,14 @@ class AlertOutbox:
         targets = self.routing.targets(rule.breach_teams, event.at)
         extra = {"breach": {"step": event.kind.value, "due_at": event.due_at.isoformat()}}
         return self._messages(order, MessageKind.BREACH, 0, targets, _trigger(event), extra)
+
+    def _dispatched(self, order: WorkOrder, event: ev.WorkOrderAssigned) -> list[dict[str, Any]]:
+        """A dispatch (派單) is an alert to whoever the order now belongs to, with their own link."""
+        if order.status not in (Status.OPEN, Status.ACKNOWLEDGED, Status.ON_SITE):
+            return []
+        targets = self.routing.dispatch_targets(event.team, event.assignee, event.at)
+        extra = {"dispatch": {"by": event.actor, "team": event.team, "assignee": event.assignee}}
+        return self._messages(order, MessageKind.ALERT, 0, targets, _trigger(event), extra)
 
     def _state(self, order: WorkOrder, last: ev.Event) -> list[dict[str, Any]]:
         targets = [Target("", name, (), self.routing.file.locale) for name in self.routing.file.state_channels]

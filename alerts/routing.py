@@ -63,6 +63,22 @@ class Routing:
             targets += [Target(team_id, channel, (m,), locale, True) for m in members for channel in m.channels]
         return targets
 
+    def dispatch_targets(self, team_id: str | None, assignee: str | None, at: datetime) -> list[Target]:
+        """Who hears of a dispatch (派單): the named member on their own channels (the team's group channel,
+        mentioning them, when they have none); else the team as for a new order; nobody for unknown names."""
+        teams = [team_id] if team_id in self.file.teams else list(self.file.teams)
+        for candidate in teams:
+            team = self.file.teams[candidate]
+            member = next((m for m in team.members if assignee in (m.id, f"{m.name} ({m.id})")), None)
+            if member is None:
+                continue
+            locale = self.locale(team)
+            personal = [Target(candidate, channel, (member,), locale, True) for channel in member.channels]
+            return personal or [Target(candidate, channel, (member,), locale) for channel in team.channels]
+        if team_id in self.file.teams:
+            return self.targets([team_id], at)
+        return []
+
     def locale(self, team: Team) -> Locale:
         return team.locale or self.file.locale
 

@@ -30,6 +30,7 @@ WORDS: dict[Locale, dict[str, str]] = {
         "escalation": "【升级】{minutes} 分钟无人接单 · {title}", "notified": "已通知 {teams}，无人接单",
         "breach": "【超时】{step}超时 · {title}", "missed": "应于 {when} 前{step}，仍未完成",
         "alert": "【{priority}】{title}", "state": "工单 {code} {status}", "assignee": "处理人 {name}",
+        "dispatch": "【派单·{priority}】{title}", "dispatched": "{by} 派给 {who}",
         "sep": "、",
     },
     "en": {
@@ -45,6 +46,7 @@ WORDS: dict[Locale, dict[str, str]] = {
         "escalation": "[ESCALATED] unacknowledged {minutes} min · {title}", "notified": "{teams} told, no one took it",
         "breach": "[SLA MISSED] {step} · {title}", "missed": "Due {step} by {when}, not done",
         "alert": "[{priority}] {title}", "state": "Work order {code} {status}", "assignee": "Assignee {name}",
+        "dispatch": "[DISPATCHED · {priority}] {title}", "dispatched": "{by} assigned it to {who}",
         "sep": ", ",
     },
 }  # fmt: skip
@@ -73,6 +75,11 @@ def render(kind: MessageKind, facts: Mapping[str, Any], locale: Locale, zone: tz
         step = w[breach["step"]]
         title = _title(w["breach"], facts, step=step)
         first = [w["missed"].format(when=_when(breach["due_at"], zone), step=step)]
+    elif facts.get("dispatch"):
+        dispatch = facts["dispatch"]
+        to = dispatch.get("assignee") or dispatch.get("team") or ""
+        title = _title(w["dispatch"], facts, priority=priority)
+        first = [w["dispatched"].format(by=dispatch["by"], who=to)]
     else:
         title, first = _title(w["alert"], facts, priority=priority), []
     severity = f"{priority} ({facts['severity']})" if facts.get("severity") else priority

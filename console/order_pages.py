@@ -14,6 +14,7 @@ from api.ports import ApiDependencies
 from console import forms
 from console.access import Viewer
 from console.chart import evidence_field, evidence_series, render_evidence_chart
+from console.dispatch import choices
 from console.i18n import Words
 from console.orm import ResidentRequestRow
 from console.views import (
@@ -29,6 +30,7 @@ from console.web import (
     OptionalText,
     app_deps,
     asset_name,
+    console_config,
     csrf_ok,
     forbidden,
     load_order,
@@ -44,7 +46,7 @@ from console.web import (
 )
 from workorders import service
 from workorders.domain import WorkOrder
-from workorders.lifecycle import TRANSITIONS, Status
+from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
 from workorders.unit_of_work import UnitOfWork
 from workorders.values import Satisfaction
 
@@ -81,8 +83,8 @@ def _order_response(
         needs_note=NEEDS_NOTE,
         chart=_chart(request, order, words),
         local=lambda when: local(when, zone),
-        done=done if done in {*TARGETS, "comment", "follow_up", "register", "already"} else None,
-        error=error,
+        done=done if done in {*TARGETS, "comment", "follow_up", "register", "assign", "already"} else None,
+        error=error or (words.t("dispatch_failed") if request.query_params.get("error") == "dispatch" else ""),
         intake=intake,
         nonce=forms.new_nonce(),
         follow_up_nonce=forms.new_nonce(),  # each form its own: sending one must not use up the other
@@ -90,6 +92,11 @@ def _order_response(
         may_comment=viewer.may(Permission.COMMENT_WORK_ORDERS),
         may_follow_up=viewer.may(Permission.FOLLOW_UP_WORK_ORDERS) and order.status in {Status.RESOLVED, Status.CLOSED},
         places=_places(request, order),
+        may_dispatch=viewer.staff is not None
+        and viewer.may(Permission.ASSIGN_WORK_ORDERS)
+        and order.status in ACTIVE_STATES,
+        dispatch_choices=choices(console_config(request).routing),
+        dispatch_nonce=forms.new_nonce(),
     )
 
 

@@ -259,8 +259,18 @@ def test_the_service_centre_registers_a_request_and_the_plumbers_are_alerted(
     [alert] = served.deliver_alerts(1)
     assert (alert["work_order"]["code"], alert["team"]) == (code, "plumbing-crew")
     assert [r["id"] for r in alert["recipients"]] == ["zhao"]
+
+    # 派單: the service centre gives it to 赵师傅 by name; he is told again, as the one who has it now.
+    browser.get(f"{served.server.url}/console/orders/{code}")
+    Select(browser.find_element(By.ID, "dispatch-to")).select_by_value("plumbing-crew:zhao")
+    _tap(browser, "dispatch")
+    assert _text(browser, "done") == "已派单"
+    dispatched = served.deliver_alerts(2)[1]
+    assert dispatched["title"].startswith("【派单·一般】") and "李娜 (lina) 派给 赵师傅 (zhao)" in dispatched["text"]
+    assert [r["id"] for r in dispatched["recipients"]] == ["zhao"] and dispatched["recipients"][0]["link"]
     order = served.api(f"/sites/{rig.site.id}/work-orders/{code}")
     assert (order["source"], order["category"], order["unit_id"]) == ("resident_request", "plumbing", "B1-0101")
+    assert (order["team"], order["assignee"]) == ("plumbing-crew", "赵师傅 (zhao)")
     assert order["audit"][0]["actor"] == "李娜 (lina)"
 
 

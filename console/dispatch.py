@@ -1,0 +1,97 @@
+"""Dispatch (派單): the service centre gives an order to a team or one of its members, who is then alerted.
+
+The choices come from the alerts file's teams and members; the assignee is recorded as `王师傅 (wang)`, the
+way the console names a person everywhere. Without an alerts file, team and person are typed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from alerts.routing import Routing
+from api.permissions import Permission
+from console.web import (
+    FormText,
+    OptionalText,
+    app_deps,
+    console_config,
+    csrf_ok,
+    forbidden,
+    once,
+    order_for,
+    order_url,
+    run,
+)
+from workorders import service
+from workorders.lifecycle import ACTIVE_STATES
+from workorders.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str  # "team:member" or "team:" for the whole team
+    label: str
+
+
+def choices(routing: Routing | None) -> list[Choice]:
+    """Each team, then each of its members, as the dispatch form lists them; none without an alerts file."""
+    if routing is None:
+        return []
+    listed: list[Choice] = []
+    for team_id, team in routing.file.teams.items():
+        name = team.name or team_id
+        listed.append(Choice(f"{team_id}:", name))
+        listed += [Choice(f"{team_id}:{member.id}", f"{name} · {member.name}") for member in team.members]
+    return listed
+
+
+def resolve(routing: Routing | None, to: str, team: str, assignee: str) -> tuple[str | None, str | None] | None:
+    """(team, assignee) for the form's values; None when a listed choice does not exist (a stale page)."""
+    if routing is None or not to:
+        return (team.strip() or None, assignee.strip() or None)
+    team_id, _, member_id = to.partition(":")
+    chosen = routing.file.teams.get(team_id)
+    if chosen is None:
+        return None
+    if not member_id:
+        return team_id, None
+    member = next((m for m in chosen.members if m.id == member_id), None)
+    return None if member is None else (team_id, f"{member.name} ({member.id})")
+
+
+@router.post("/orders/{code}/assign")
+def assign(
+    request: Request,
+    code: str,
+    nonce: FormText = "",
+    to: FormText = "",
+    team: Annotated[str, Form()] = "",
+    assignee: Annotated[str, Form()] = "",
+    csrf: OptionalText = None,
+) -> Response:
+    found = order_for(request, code, None)
+    if isinstance(found, Response):
+        return found
+    order, viewer = found
+    if viewer.staff is None or not viewer.may(Permission.ASSIGN_WORK_ORDERS) or not csrf_ok(viewer, csrf):
+        return forbidden(request, viewer)
+    target = resolve(console_config(request).routing, to, team, assignee)
+    if target is None or order.status not in ACTIVE_STATES or target == (None, None):
+        return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)
+    if (order.team, order.assignee) == target:  # dispatched there already: no second alert
+        return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
+    deps = app_deps(request)
+
+    def command(uow: UnitOfWork) -> None:
+        service.assign(uow, order_id=order.id, team=target[0], assignee=target[1], actor=viewer.actor, clock=deps.clock)
+
+    def failed(_: str) -> Response:
+        return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)
+
+    return once(request, nonce, "assign", lambda: run(request, command), order_url(code, viewer, done="assign"), failed)
