@@ -21,6 +21,7 @@ from console.web import (
     to_login,
 )
 
+STATIC_FILES = {"console.css": "text/css", "countdown.js": "text/javascript"}
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
@@ -82,6 +83,10 @@ def switch_language(request: Request, to: str = "zh-CN", next: str | None = None
     return response
 
 
-@router.get("/static/console.css")
-def stylesheet() -> FileResponse:
-    return FileResponse(STATIC / "console.css", media_type="text/css", headers={"Cache-Control": "max-age=3600"})
+@router.get("/static/{name}")
+def static(name: str) -> Response:
+    """The stylesheet and the countdown script; nothing else is served from the folder."""
+    media = STATIC_FILES.get(name)
+    if media is None:
+        return Response(status_code=404)
+    return FileResponse(STATIC / name, media_type=media, headers={"Cache-Control": "max-age=3600"})

@@ -25,7 +25,7 @@ from alerts.dispatcher import OutboxDispatcher
 from api.keys_crud import create_key
 from api.permissions import Role
 from tests.integration.alerts.peers import HttpPeer, http_peer
-from tests.support.browser import LiveServer, save_screenshot, set_viewport
+from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig
 
@@ -111,6 +111,10 @@ def test_a_technician_works_the_order_from_the_link_in_the_alert(
     assert order.code in _text(browser, "code")
     assert _text(browser, "status") == "待接单"
     assert "剩余" in _text(browser, "countdown")  # the 10-minute rule, counting down
+    ticking = _text(browser, "countdown")
+    # The optional script ticks it every second (a condition with a deadline, not a sleep).
+    WebDriverWait(browser, 5).until(lambda driver: _text(driver, "countdown") != ticking)
+    assert console_errors(browser) == []  # the script loads under the page's Content-Security-Policy
     chart = browser.find_element(By.CSS_SELECTOR, "#evidence-chart svg")
     assert chart.find_elements(By.CSS_SELECTOR, ".threshold") and chart.find_elements(By.CSS_SELECTOR, ".over")
     _no_horizontal_scroll(browser)

@@ -79,6 +79,7 @@ def chrome_driver(
     if not javascript:  # the console's core actions must work as plain forms
         prefs["profile.managed_default_content_settings.javascript"] = 2
     options.add_experimental_option("prefs", prefs)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # console errors, CSP violations
     try:
         driver = HeadlessChromium(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
     except BaseException:
@@ -219,3 +220,8 @@ class LiveServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    """The page's console errors since the last call: script errors, refused resources, CSP violations."""
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]

@@ -818,6 +818,8 @@ def test_console_pages_are_neither_cached_nor_named_to_other_sites(hub: Hub) -> 
     for name, page in pages.items():
         assert page.headers["referrer-policy"] == "no-referrer", name
         assert page.headers["cache-control"] == "no-store", name
+        policy = page.headers["content-security-policy"]
+        assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy, name
 
 
 # --- 9. alerts carry the links ------------------------------------------------------------------------------
