@@ -75,12 +75,19 @@ def _site(settings: Settings, path: Path | None) -> Site:
 
 @config_app.command("check")
 def config_check(site: SiteOption = None) -> None:
-    """Validate a site file and summarise what it describes."""
+    """Validate a site file, resolve its Modbus and DL/T 645 devices as `run` would, and summarise it."""
+    from collectors.dlt645_devices import devices_from_site as dlt645_devices
+    from collectors.modbus_devices import devices_from_site as modbus_devices
+
     loaded = _site(_settings(), site)
+    try:  # profile names, overrides and shared lines: the errors `run` would stop on, before a site visit
+        polled = len(modbus_devices(loaded)) + len(dlt645_devices(loaded))
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     typer.echo(
         f"{loaded.source}: site {loaded.id} ({loaded.info.name}): {len(loaded.buildings)} buildings, "
         f"{len(loaded.units)} units, {len(loaded.areas)} public areas, {len(loaded.meters)} meters, "
-        f"{len(loaded.elevators)} elevators, {len(loaded.circuits)} lighting circuits"
+        f"{len(loaded.elevators)} elevators, {len(loaded.circuits)} lighting circuits; {polled} polled devices"
     )
 
 

@@ -45,6 +45,17 @@ def test_config_check_names_the_bad_key(tmp_path) -> None:  # type: ignore[no-un
     assert f"{bad}: site.flavour: unknown key" in result.output
 
 
+def test_config_check_resolves_modbus_profiles_as_run_does(tmp_path, example_site_path) -> None:  # type: ignore[no-untyped-def]
+    good = runner.invoke(app, ["config", "check", "--site", str(example_site_path)])
+    assert good.exit_code == 0, good.output
+    assert "5 polled devices" in good.output  # 2 Modbus and 3 DL/T 645 meters in the example community
+    bad = tmp_path / "site.toml"
+    bad.write_text(example_site_path.read_text(encoding="utf-8").replace('"eastron_sdm630"', '"eastron_sdm999"', 1))
+    result = runner.invoke(app, ["config", "check", "--site", str(bad)])
+    assert result.exit_code == 2
+    assert "unknown device profile 'eastron_sdm999'" in result.output and "asset '" in result.output
+
+
 @pytest.mark.parametrize(("text", "expected"), [("90m", timedelta(minutes=90)), ("7d", timedelta(days=7))])
 def test_durations(text: str, expected: timedelta) -> None:
     assert parse_duration(text) == expected
