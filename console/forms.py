@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,3 +57,11 @@ def release(sessions: Callable[[], Session], nonce: str) -> None:
         if row is not None:
             session.delete(row)
             session.commit()
+
+
+def prune(sessions: Callable[[], Session], *, older_than: datetime) -> int:
+    """Forget forms handled before `older_than` (a page left open that long is sent as a new form)."""
+    with sessions() as session:
+        result = session.execute(delete(ConsoleSubmission).where(ConsoleSubmission.created_at < older_than))
+        session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
 
     # Alert routing (teams, channels, on-call, escalation); unset: alerts are off. See docs/alerts.md.
     alerts_file: Path | None = None
+    # Delivered and failed alert messages are kept this long for GET …/alert-deliveries, then deleted.
+    alerts_retention_days: int = Field(default=180, ge=1, le=3650)
     # Tariffs and billing rules; the hub bills the last month on the 1st at 02:00 site time. See docs/billing.md.
     billing_file: Path = Path("examples/billing.toml")
     billing_webhook_url: str | None = None  # the fee module's endpoint for final statements

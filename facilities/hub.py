@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.escalation import schedule_escalation_checks
+from alerts.retention import prune_outbox
 from api.app import create_app
 from api.health_checks import database_check, store_check, tcp_check
 from api.ports import ApiDependencies
@@ -31,6 +32,7 @@ from billing.config import BillingConfig, check_against_site, load_billing_confi
 from billing.periods import BillingPeriod
 from billing.run import run_billing
 from collectors.modbus import DeviceStateChanged
+from console import forms
 from console.access import ConsoleConfig
 from console.pages import mount_console
 from console.secret import console_secret
@@ -52,6 +54,7 @@ from workorders.sla import schedule_sla_checks
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
 log = logging.getLogger(__name__)
+FORMS_KEPT = timedelta(days=30)  # how long a handled console form's nonce still catches a repeat
 
 
 @dataclass
@@ -127,6 +130,16 @@ class Hub:
         app = create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
         return mount_console(app, self.console) if self.console is not None else app
 
+    def prune(self) -> None:
+        """Delete what is past keeping: finished alert messages, stopped escalations, handled console forms."""
+        now = self.clock.now()
+        with self.sessions() as session:
+            kept = timedelta(days=self.settings.alerts_retention_days)
+            pruned = prune_outbox(session, site_id=self.site.id, older_than=now - kept)
+            session.commit()
+        pruned += forms.prune(self.sessions, older_than=now - FORMS_KEPT)
+        log.info("retention: %d rows deleted", pruned)
+
     async def serve(self, *, host: str, port: int, checks_every: timedelta | None = None) -> None:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
         scheduler = AsyncIOScheduler()
@@ -138,6 +151,11 @@ class Hub:
                 self.bill_last_month, "cron", day=1, hour=2, timezone=self.site.info.timezone,
                 id="billing.monthly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
             )  # fmt: skip
+        # Nightly, when nobody is dispatching: old finished alerts and handled console forms go.
+        scheduler.add_job(
+            self.prune, "cron", hour=3, minute=30, timezone=self.site.info.timezone,
+            id="retention.nightly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
+        )  # fmt: skip
         if self.alerts is not None:
             alerts = self.alerts
             schedule_escalation_checks(
