@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from alerts.orm import OutboxRow
 from console.users import create_user
@@ -58,5 +59,18 @@ def test_the_hub_serves_the_console_and_its_alerts_carry_links_that_open_it(
             assert client.get(f"{link.path}?k=forged").status_code == 403
             signed_in = client.post("/console/login", data={"username": "lina", "password": "a long password"})
             assert signed_in.status_code == 200 and ref.code in client.get("/console/orders").text
+
+        # The nightly retention job: finished messages past FACILITIES_ALERTS_RETENTION_DAYS (180) go.
+        with hub.sessions() as session, session.begin():
+            old_ids = [row.id for row in rows[:1]]
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(old_ids))
+                .values(status="delivered", created_at=hub.clock.now() - timedelta(days=181))
+            )
+        hub.prune()
+        with hub.sessions() as session:
+            left = set(session.scalars(select(OutboxRow.id)))
+        assert old_ids[0] not in left and {row.id for row in rows[1:]} <= left  # the recent and pending stay
     finally:
         hub.stop()
