@@ -118,6 +118,8 @@ def run_demo(
     echo: Callable[[str], None],
 ) -> DemoSummary:
     data_dir = settings.data_dir / "demo"
+    own_database = uses_own_database(settings)
+    start_afresh(data_dir, database=own_database)
     clock = ScaledClock(demo_start(site, datetime.now(UTC)), speed)
     broker: Mosquitto | EmbeddedBroker = (
         Mosquitto(data_dir / "mosquitto") if shutil.which("mosquitto") else EmbeddedBroker()
@@ -129,9 +131,7 @@ def run_demo(
             "mqtt_url": broker.url,
             "mqtt_client_id": "facilities-demo-hub",
             "data_dir": data_dir,
-            "database_url": settings.database_url
-            if "FACILITIES_DATABASE_URL" in settings.model_fields_set
-            else f"sqlite:///{data_dir}/facilities.db",
+            "database_url": settings.database_url if not own_database else f"sqlite:///{data_dir}/facilities.db",
             # Alerts to the crews over the demo's own broker, unless a routing file was named.
             "alerts_file": settings.alerts_file or (DEMO_ALERTS if DEMO_ALERTS.is_file() else None),
             "public_url": f"http://127.0.0.1:{api_port}",  # the links in the crews' alerts open this console
@@ -243,6 +243,23 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         api=api_url,
         console=f"{api_url}/console",
     )
+
+
+def uses_own_database(settings: Settings) -> bool:
+    """Whether the demo keeps its work orders in its own SQLite file (FACILITIES_DATABASE_URL was not set)."""
+    return "database_url" not in settings.model_fields_set  # field names, not the variables' names
+
+
+def start_afresh(data_dir: Path, *, database: bool) -> None:
+    """Forget the previous demo: every run replays the same morning, so its data would overlap the last run's.
+
+    Only the demo's own files under `data_dir`; a database or InfluxDB named in FACILITIES_* is left alone.
+    """
+    names = ["readings.db", "spool.db", *(["facilities.db"] if database else [])]
+    for name in names:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(data_dir / "mosquitto", ignore_errors=True)
 
 
 def demo_accounts(hub: Hub) -> str:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES
 from workorders.mapping import times_of, to_domain, write_row
-from workorders.orm import CodeCounterRow, SlaBreachRow, WorkOrderRow
+from workorders.orm import AlarmRow, CodeCounterRow, SlaBreachRow, WorkOrderRow
 from workorders.values import OrderTimes, SlaKind
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
@@ -35,7 +36,14 @@ class WorkOrderRepository(Protocol):
     def get_by_code(self, *, site_id: str, code: str) -> WorkOrder | None: ...
 
     def find_active_for_alarm(self, *, site_id: str, asset_id: str, rule_id: str) -> WorkOrder | None:
-        """The order still being worked on for (site, asset, rule), locked like `get`."""
+        """The order still being worked on for (site, asset, rule) — opened by that rule or holding one of its
+        alarms — locked like `get`."""
+
+    def lock_asset(self, *, site_id: str, asset_id: str) -> None:
+        """Hold the asset until the transaction ends, so concurrent alarms of one asset are judged in turn."""
+
+    def find_active_for_asset(self, *, site_id: str, asset_id: str) -> list[WorkOrder]:
+        """Every order still being worked on for the asset, oldest first, locked like `get`."""
 
     def next_code_number(self, *, site_id: str, day: date) -> int:
         """The next number of the site's day, taken inside the current transaction (given back by a rollback)."""
@@ -69,11 +77,23 @@ class FakeWorkOrderRepository:
         return self._see(next((o for o in self.orders.values() if (o.site_id, o.code) == (site_id, code)), None))
 
     def find_active_for_alarm(self, *, site_id: str, asset_id: str, rule_id: str) -> WorkOrder | None:
-        key = (site_id, asset_id, rule_id)
         found = (
-            o for o in self.orders.values() if (o.site_id, o.asset_id, o.rule_id) == key and o.status in ACTIVE_STATES
+            o
+            for o in self.find_active_for_asset(site_id=site_id, asset_id=asset_id)
+            if o.rule_id == rule_id or any(a.rule_id == rule_id for a in o.alarms)
         )
-        return self._see(next(found, None))
+        return next(found, None)
+
+    def lock_asset(self, *, site_id: str, asset_id: str) -> None:
+        pass  # one thread: nothing to wait for
+
+    def find_active_for_asset(self, *, site_id: str, asset_id: str) -> list[WorkOrder]:
+        found = [
+            o
+            for o in self.orders.values()
+            if (o.site_id, o.asset_id) == (site_id, asset_id) and o.status in ACTIVE_STATES
+        ]
+        return [order for order in found if self._see(order) is not None]
 
     def next_code_number(self, *, site_id: str, day: date) -> int:
         self.counters[site_id, day] = self.counters.get((site_id, day), 0) + 1
@@ -119,13 +139,37 @@ class SqlAlchemyWorkOrderRepository:
         return self._one(query, lock=False)
 
     def find_active_for_alarm(self, *, site_id: str, asset_id: str, rule_id: str) -> WorkOrder | None:
-        query = select(WorkOrderRow).where(
-            WorkOrderRow.site_id == site_id,
-            WorkOrderRow.asset_id == asset_id,
-            WorkOrderRow.rule_id == rule_id,
-            WorkOrderRow.status.in_(_ACTIVE),
+        attached = select(AlarmRow.work_order_id).where(AlarmRow.rule_id == rule_id)
+        query = (
+            select(WorkOrderRow)
+            .where(
+                WorkOrderRow.site_id == site_id,
+                WorkOrderRow.asset_id == asset_id,
+                WorkOrderRow.status.in_(_ACTIVE),
+                or_(WorkOrderRow.rule_id == rule_id, WorkOrderRow.id.in_(attached)),
+            )
+            .order_by(WorkOrderRow.opened_at, WorkOrderRow.id)
         )
         return self._one(query, lock=True)
+
+    def lock_asset(self, *, site_id: str, asset_id: str) -> None:
+        # PostgreSQL: a transaction-scoped advisory lock on the asset; SQLite's BEGIN IMMEDIATE already lets
+        # one writer in at a time. Without it, two rules firing together could each open an order.
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.blake2b(f"{site_id}|{asset_id}".encode(), digest_size=8).digest(), "big")
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key - 2**63})
+
+    def find_active_for_asset(self, *, site_id: str, asset_id: str) -> list[WorkOrder]:
+        query = (
+            select(WorkOrderRow)
+            .where(
+                WorkOrderRow.site_id == site_id,
+                WorkOrderRow.asset_id == asset_id,
+                WorkOrderRow.status.in_(_ACTIVE),
+            )
+            .order_by(WorkOrderRow.opened_at, WorkOrderRow.id)
+        )
+        return self._all(query, lock=True)
 
     def next_code_number(self, *, site_id: str, day: date) -> int:
         # An upsert holds the counter row's lock until commit, so concurrent openers take turns.

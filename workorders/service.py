@@ -15,10 +15,13 @@ from core.clock import Clock
 from workorders.alarms import AlarmClearedFacts, AlarmFacts
 from workorders.codes import CHINA, format_code, local_day
 from workorders.domain import WorkOrder
-from workorders.lifecycle import WorkOrderNotFound
+from workorders.lifecycle import Status, WorkOrderNotFound
 from workorders.sla import DEFAULT_SLA, SlaTable
 from workorders.unit_of_work import UnitOfWork, run_in_transaction
 from workorders.values import SYSTEM_ACTOR, AlarmOccurrence, Category, Priority, Satisfaction, Source
+
+# How urgent each priority is, for choosing which of an asset's orders covers a new alarm.
+URGENCY = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.EMERGENCY: 3}
 
 
 @dataclass(frozen=True)
@@ -33,10 +36,18 @@ class OrderRef:
 def open_from_alarm(
     uow: UnitOfWork, alarm: AlarmFacts, *, clock: Clock, sla: SlaTable = DEFAULT_SLA, tz: tzinfo = CHINA
 ) -> OrderRef:
-    """Open a work order for an alarm, or append it to the one still active for the same (site, asset, rule).
+    """Open a work order for an alarm, or append it to the order already covering it: one job per incident.
 
-    Safe under concurrent calls: the database allows one active order per (site, asset, rule), and a writer
-    that loses the race starts again, finds the winner's order and appends to it.
+    - The order still active for the same (site, asset, rule) takes it (a repeat of the same alarm).
+    - Else an active order opened by a rule for the same asset and trade (category), at least as urgent,
+      takes it: the vibration limit on a car whose vibration order is open, the car stopped outside a door
+      zone during its entrapment. The crew gets one order, one alert and one deadline for one visit.
+    - Else a new order opens, and it replaces the same asset's less urgent rule orders in that trade that
+      nobody has taken yet: they are cancelled as superseded and their alarms move to the new order (the
+      door-zone stop raised 15 s before the entrapment it turned out to be).
+
+    Safe under concurrent calls for one rule: the database allows one active order per (site, asset, rule),
+    and a writer that loses the race starts again, finds the winner's order and appends to it.
     """
 
     def work() -> OrderRef:
@@ -50,10 +61,20 @@ def open_from_alarm(
             evidence=alarm.json_evidence(),
         )
         site_id = alarm.site_id or ""
+        uow.work_orders.lock_asset(site_id=site_id, asset_id=alarm.asset_id)
         active = uow.work_orders.find_active_for_alarm(site_id=site_id, asset_id=alarm.asset_id, rule_id=alarm.rule_id)
         if active is not None:
             active.append_alarm(occurrence, at=now)
             return OrderRef(active.id, active.code, created=False)
+        related = [
+            order
+            for order in uow.work_orders.find_active_for_asset(site_id=site_id, asset_id=alarm.asset_id)
+            if order.source is Source.RULE and order.category is alarm.category
+        ]
+        covering = next((o for o in related if URGENCY[o.priority] >= URGENCY[alarm.priority]), None)
+        if covering is not None:
+            covering.append_alarm(occurrence, at=now)
+            return OrderRef(covering.id, covering.code, created=False)
         order = WorkOrder.open(
             code=_next_code(uow, site_id, now=now, tz=tz),
             site_id=site_id,
@@ -74,6 +95,11 @@ def open_from_alarm(
             alarm=occurrence,
         )
         uow.work_orders.add(order)
+        for lesser in related:
+            if lesser.status is Status.OPEN:  # nobody has taken it: the more urgent order replaces it
+                for earlier in lesser.alarms:
+                    order.append_alarm(earlier, at=now)
+                lesser.cancel(actor=SYSTEM_ACTOR, reason=f"superseded by {order.code}: {order.title}", at=now)
         return OrderRef(order.id, order.code, created=True)
 
     return run_in_transaction(uow, work)

@@ -70,9 +70,29 @@ def test_two_bad_days_raise_exactly_the_expected_alarms(
     assert raised == STILL_FIRING
     engine = sa.create_engine(f"sqlite:///{tmp_path}/facilities.db")
     with engine.connect() as conn:
-        orders = set(conn.execute(sa.text("SELECT rule_id, asset_id FROM work_orders")).all())
+        orders = {
+            (rule, asset): (status, reason)
+            for rule, asset, status, reason in conn.execute(
+                sa.text("SELECT rule_id, asset_id, status, cancel_reason FROM work_orders")
+            )
+        }
+        alarms_by_order = {
+            rule: sorted(set(rules.split(",")))
+            for rule, rules in conn.execute(
+                sa.text(
+                    "SELECT o.rule_id, group_concat(a.rule_id) FROM work_orders o "
+                    "JOIN work_order_alarms a ON a.work_order_id = o.id WHERE o.asset_id = 'B2-L2' GROUP BY o.id"
+                )
+            )
+        }
     engine.dispose()
-    assert orders == STILL_FIRING | OVER_BY_THE_END  # one work order per alarm episode, no others
+    # One work order per incident: the wearing car's limit alarm joins its vibration order (same car, same
+    # trade, as urgent); the entrapment supersedes the door-zone stop raised 15 s before it, nobody had taken.
+    assert set(orders) == (STILL_FIRING - {("elevator-vibration-limit", "B2-L2")}) | OVER_BY_THE_END
+    assert alarms_by_order == {"elevator-vibration": ["elevator-vibration", "elevator-vibration-limit"]}
+    door_zone_status, door_zone_reason = orders["elevator-stopped-outside-door-zone", "B1-L1"]
+    assert door_zone_status == "cancelled" and door_zone_reason.startswith("superseded by WO-")
+    assert orders["elevator-entrapment", "B1-L1"][0] == "open"  # nobody came in the simulation
 
 
 def _caught_up(hub, sent: int) -> bool:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -65,14 +66,38 @@ def test_twenty_concurrent_alarms_make_one_order_on_postgresql(postgres_engine: 
     assert other.code == "WO-20261126-0002"
 
 
-def test_concurrent_alarms_of_four_rules_make_four_orders(postgres_engine: Engine, site_id: str) -> None:
+def test_concurrent_alarms_of_four_rules_on_one_car_make_one_order_on_postgresql(
+    postgres_engine: Engine, site_id: str
+) -> None:
+    # One car, four rules firing together: one incident, one order, whichever alarm's transaction came first.
     rules = ["elevator.entrapment", "elevator.vibration", "elevator.noise", "elevator.door"]
     jobs = [raise_alarm(a) for rule in rules for a in alarms(site_id, 5, rule_id=rule)]
     refs = all_at_once(postgres_engine, jobs)
 
-    by_rule = {rule: {r.order_id for r in refs[i * 5 : (i + 1) * 5]} for i, rule in enumerate(rules)}
-    assert [len(ids) for ids in by_rule.values()] == [1, 1, 1, 1]
-    assert len(set().union(*by_rule.values())) == 4
+    assert len({r.order_id for r in refs}) == 1
+    assert sorted(r.created for r in refs) == [False] * 19 + [True]
+    assert {r.code for r in refs} == {"WO-20261126-0001"}
+    uow = SqlAlchemyUnitOfWork(session_factory(postgres_engine))
+    with uow:
+        order = uow.work_orders.get(refs[0].order_id, lock=False)
+        assert order is not None and len(order.alarms) == 20
+        assert {a.rule_id for a in order.alarms} == set(rules)
+
+
+def test_concurrent_alarms_of_four_trades_on_one_asset_make_four_orders_on_postgresql(
+    postgres_engine: Engine, site_id: str
+) -> None:
+    trades = [Category.ELEVATOR, Category.ELECTRICAL, Category.LIGHTING, Category.OTHER]
+    jobs = [
+        raise_alarm(replace(alarm, rule_id=f"rule.{trade.value}", category=trade))
+        for trade in trades
+        for alarm in alarms(site_id, 5)
+    ]
+    refs = all_at_once(postgres_engine, jobs)
+
+    by_trade = {trade: {r.order_id for r in refs[i * 5 : (i + 1) * 5]} for i, trade in enumerate(trades)}
+    assert [len(ids) for ids in by_trade.values()] == [1, 1, 1, 1]
+    assert len(set().union(*by_trade.values())) == 4
     assert sorted({r.code for r in refs}) == [f"WO-20261126-000{n}" for n in range(1, 5)]
 
 

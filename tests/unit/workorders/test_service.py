@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -10,13 +13,15 @@ import pytest
 from core.clock import FakeClock
 from tests.unit.workorders.builders import MINUTE, T0, elevator_alarm
 from workorders import service
-from workorders.alarms import AlarmClearedFacts
+from workorders.alarms import AlarmClearedFacts, AlarmFacts
 from workorders.domain import WorkOrder
 from workorders.events import AlarmAppended, AlarmClearedNoted, WorkOrderAcknowledged, WorkOrderOpened
 from workorders.lifecycle import IllegalTransition, Status, WorkOrderNotFound
 from workorders.repository import FakeWorkOrderRepository
 from workorders.unit_of_work import ConcurrentUpdate, FakeUnitOfWork
 from workorders.values import Category, Priority, Satisfaction, SlaKind, Source
+
+SECOND = timedelta(seconds=1)
 
 
 @pytest.fixture
@@ -79,18 +84,83 @@ def test_a_redelivered_alarm_is_not_counted_twice(uow: FakeUnitOfWork, clock: Fa
     assert len(only(uow).alarms) == 1
 
 
-def test_another_rule_asset_or_site_gets_its_own_order(uow: FakeUnitOfWork, clock: FakeClock) -> None:
+def test_another_asset_or_site_gets_its_own_order(uow: FakeUnitOfWork, clock: FakeClock) -> None:
     a = service.open_from_alarm(uow, elevator_alarm(), clock=clock)
-    b = service.open_from_alarm(uow, elevator_alarm(rule_id="elevator.vibration", severity="major"), clock=clock)
     c = service.open_from_alarm(uow, elevator_alarm(asset_id="B1-L2"), clock=clock)
     d = service.open_from_alarm(uow, elevator_alarm(site_id="riverside"), clock=clock)  # its own B1-L1
-    assert len({a.order_id, b.order_id, c.order_id, d.order_id}) == 4
-    assert [a.code, b.code, c.code, d.code] == [
-        "WO-20261126-0001",
-        "WO-20261126-0002",
-        "WO-20261126-0003",
-        "WO-20261126-0001",
-    ]
+    assert len({a.order_id, c.order_id, d.order_id}) == 3
+    assert [a.code, c.code, d.code] == ["WO-20261126-0001", "WO-20261126-0002", "WO-20261126-0001"]
+
+
+def door_zone_stop(**changes: Any) -> AlarmFacts:
+    return replace(elevator_alarm(rule_id="elevator.door-zone", severity="major"), **changes)
+
+
+def test_a_less_urgent_alarm_of_the_same_trade_joins_the_order_that_covers_it(
+    uow: FakeUnitOfWork, clock: FakeClock
+) -> None:
+    entrapment = service.open_from_alarm(uow, elevator_alarm(), clock=clock)
+    assert [type(e) for e in uow.collect_new_events()] == [WorkOrderOpened]
+    clock.advance(MINUTE)
+    vibration = service.open_from_alarm(uow, door_zone_stop(rule_id="elevator.vibration"), clock=clock)
+
+    assert (vibration.order_id, vibration.created) == (entrapment.order_id, False)
+    order = only(uow)
+    assert [a.rule_id for a in order.alarms] == ["elevator.entrapment", "elevator.vibration"]
+    assert [type(e) for e in uow.collect_new_events()] == [AlarmAppended]  # no second order, no second alert
+    # Its clear is noted on the order that took it, and its next episode joins the same order.
+    cleared = AlarmClearedFacts(rule_id="elevator.vibration", asset_id="B1-L1", cleared_at=T0 + 2 * MINUTE,
+                                site_id="lakeview")  # fmt: skip
+    assert service.handle_alarm_cleared(uow, cleared, clock=clock) == service.OrderRef(order.id, order.code, False)
+    again = service.open_from_alarm(uow, door_zone_stop(rule_id="elevator.vibration", raised_at=T0 + 9 * MINUTE),
+                                    clock=clock)  # fmt: skip
+    assert again.order_id == order.id and len(only(uow).alarms) == 3
+
+
+def test_another_trade_on_the_same_asset_gets_its_own_order(uow: FakeUnitOfWork, clock: FakeClock) -> None:
+    lift = service.open_from_alarm(uow, elevator_alarm(), clock=clock)
+    power = service.open_from_alarm(uow, door_zone_stop(rule_id="power.loss", category=Category.ELECTRICAL),
+                                    clock=clock)  # fmt: skip
+    assert lift.order_id != power.order_id and power.created
+
+
+def test_a_more_urgent_alarm_supersedes_the_lesser_order_nobody_has_taken(
+    uow: FakeUnitOfWork, clock: FakeClock
+) -> None:
+    stop = service.open_from_alarm(uow, door_zone_stop(), clock=clock)  # 15 s in: a car stuck between floors
+    clock.advance(MINUTE)
+    trapped = service.open_from_alarm(uow, elevator_alarm(raised_at=T0 + 30 * SECOND), clock=clock)  # 30 s in
+
+    assert trapped.created and trapped.order_id != stop.order_id
+    orders = uow.fake_repository.orders
+    lesser, incident = orders[stop.order_id], orders[trapped.order_id]
+    assert lesser.status is Status.CANCELLED
+    assert lesser.cancel_reason == f"superseded by {trapped.code}: {incident.title}"
+    assert (lesser.audit[-1].actor, incident.priority) == ("system", Priority.EMERGENCY)
+    assert [a.rule_id for a in incident.alarms] == ["elevator.entrapment", "elevator.door-zone"]
+    # The door-zone alarm's clear now lands on the incident's order.
+    cleared = AlarmClearedFacts(rule_id="elevator.door-zone", asset_id="B1-L1", cleared_at=T0 + 20 * MINUTE,
+                                site_id="lakeview")  # fmt: skip
+    noted = service.handle_alarm_cleared(uow, cleared, clock=clock)
+    assert noted is not None and noted.order_id == trapped.order_id
+
+
+def test_a_lesser_order_someone_has_taken_is_left_to_them(uow: FakeUnitOfWork, clock: FakeClock) -> None:
+    stop = service.open_from_alarm(uow, door_zone_stop(), clock=clock)
+    service.acknowledge(uow, order_id=stop.order_id, actor="tech-wang", clock=clock)
+    trapped = service.open_from_alarm(uow, elevator_alarm(), clock=clock)
+    orders = uow.fake_repository.orders
+    assert orders[stop.order_id].status is Status.ACKNOWLEDGED
+    assert [a.rule_id for a in orders[trapped.order_id].alarms] == ["elevator.entrapment"]
+
+
+def test_resident_requests_are_neither_joined_nor_superseded(uow: FakeUnitOfWork, clock: FakeClock) -> None:
+    request = service.create_resident_request(
+        uow, site_id="lakeview", category=Category.ELEVATOR, priority=Priority.NORMAL, title="电梯异响",
+        description="", reporter="resident", actor="clerk", clock=clock, asset_id="B1-L1",
+    )  # fmt: skip
+    alarm = service.open_from_alarm(uow, elevator_alarm(), clock=clock)
+    assert alarm.created and uow.fake_repository.orders[request.order_id].status is Status.OPEN
 
 
 @pytest.mark.parametrize("finish", ["resolved", "closed", "cancelled"])
