@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from storage.database import make_engine, session_factory, upgrade
 from tests.support.postgres import POSTGRES_ADMIN_URL, sqlalchemy_url, throwaway_database
 from tests.support.services import Influxd, Mosquitto, VictoriaMetrics, make_server
 
@@ -49,3 +51,13 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def example_site_path() -> Path:
     return EXAMPLE_SITE
+
+
+@pytest.fixture
+def sqlite_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a migrated SQLite file of the test's own."""
+    url = f"sqlite:///{tmp_path}/facilities.db"
+    upgrade(url)
+    engine = make_engine(url)
+    yield session_factory(engine)
+    engine.dispose()

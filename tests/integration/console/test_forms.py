@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from console import forms
-from storage.database import make_engine, session_factory, upgrade
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -18,12 +15,8 @@ DAY = timedelta(days=1)
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    engine = make_engine(url)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(sqlite_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return sqlite_sessions
 
 
 def test_a_nonce_is_claimed_once_and_repeats_go_where_the_first_went(sessions: sessionmaker[Session]) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -25,7 +23,6 @@ from console.users import (
     set_password,
     sign_in,
 )
-from storage.database import make_engine, session_factory, upgrade
 from workorders.links import OrderLinkSigner
 
 SECRET = "console-session-test-secret-0123456789"
@@ -144,12 +141,8 @@ def test_a_hash_of_another_scheme_matches_nothing() -> None:
 
 
 @pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    engine = make_engine(url)
-    yield session_factory(engine)
-    engine.dispose()
+def sessions(sqlite_sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    return sqlite_sessions
 
 
 def add(
