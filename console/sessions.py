@@ -56,5 +56,6 @@ class SessionSigner:
         return hmac.new(self._csrf_key, nonce.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def csrf_matches(claims: SessionClaims, presented: str | None) -> bool:
-    return presented is not None and hmac.compare_digest(claims.csrf, presented)
+def csrf_matches(expected: str, presented: str | None) -> bool:
+    """Whether a form echoed its session's CSRF token (compared in constant time)."""
+    return presented is not None and hmac.compare_digest(expected, presented)

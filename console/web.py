@@ -3,7 +3,6 @@ redirects, and running work-order commands so their failures show on the page.""
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ from api.workorder_deps import run_command
 from console import forms
 from console.access import ConsoleConfig, Viewer
 from console.i18n import Words, pick_lang
-from console.sessions import COOKIE, LANG_COOKIE
+from console.sessions import COOKIE, LANG_COOKIE, csrf_matches
 from console.users import current_member
 from workorders.domain import WorkOrder
 from workorders.lifecycle import WorkOrderConflict
@@ -161,7 +160,7 @@ def csrf_ok(viewer: Viewer, presented: str | None) -> bool:
     """A link's token is itself the proof; a cookie session must echo its CSRF token."""
     if viewer.grant is not None:
         return True
-    return viewer.csrf is not None and presented is not None and hmac.compare_digest(viewer.csrf, presented)
+    return viewer.csrf is not None and csrf_matches(viewer.csrf, presented)
 
 
 def not_found(request: Request, viewer: Viewer | None = None) -> HTMLResponse:

@@ -92,11 +92,11 @@ def test_the_csrf_token_is_stable_per_cookie_and_differs_between_cookies() -> No
 
 def test_csrf_matches_only_the_sessions_own_token() -> None:
     claims = SessionClaims(7, 3, NOW + TTL, "a" * 32)
-    assert csrf_matches(claims, "a" * 32)
-    assert not csrf_matches(claims, "b" * 32)
-    assert not csrf_matches(claims, "a" * 31)
-    assert not csrf_matches(claims, "")
-    assert not csrf_matches(claims, None)
+    assert csrf_matches(claims.csrf, "a" * 32)
+    assert not csrf_matches(claims.csrf, "b" * 32)
+    assert not csrf_matches(claims.csrf, "a" * 31)
+    assert not csrf_matches(claims.csrf, "")
+    assert not csrf_matches(claims.csrf, None)
 
 
 # --- passwords ----------------------------------------------------------------------------------------------
