@@ -36,6 +36,7 @@ class Permission(StrEnum):
     READ_SLA = "sla:read"
     READ_BILLING = "billing:read"
     RUN_BILLING = "billing:run"  # finalise statements; admin and staff
+    RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
 
 
 _CREW: frozenset[Permission] = frozenset(

@@ -88,5 +88,8 @@ class ApiDependencies:
     work_order_events: Callable[[WorkOrderEvent], None] | None = None
     # The hub's unit of work (it also writes the alerts outbox); None: a plain one over session_factory.
     uow_factory: Callable[[], UnitOfWork] | None = None
+    # Forgets a (rule id, asset id)'s learnt baseline (`RuleEngine.reset_baseline`): True if reset, False if the
+    # rule learns none, KeyError if it does not watch the asset. None: the rules engine runs elsewhere.
+    baseline_resetter: Callable[[str, str], bool] | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None

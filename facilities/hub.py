@@ -27,6 +27,7 @@ from alerts.retention import prune_outbox
 from api.app import create_app
 from api.health_checks import database_check, store_check, tcp_check
 from api.ports import ApiDependencies
+from api.routes import baselines
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from billing.config import BillingConfig, check_against_site, load_billing_config
 from billing.periods import BillingPeriod
@@ -126,8 +127,9 @@ class Hub:
             work_order_events=_publish_breach,
             uow_factory=self.uow,
             billing_config=self.billing,
+            baseline_resetter=self.engine.reset_baseline,
         )
-        app = create_app(deps, conflicts=WORK_ORDER_CONFLICTS)
+        app = create_app(deps, routers=[baselines.router], conflicts=WORK_ORDER_CONFLICTS)
         return mount_console(app, self.console) if self.console is not None else app
 
     def prune(self) -> None:

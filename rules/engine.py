@@ -131,6 +131,21 @@ class RuleEngine:
                     monitor.evaluator.note_offline(reason)
                     self._touched.add(monitor.key)
 
+    def reset_baseline(self, rule_id: str, asset_id: str) -> bool:
+        """Forget the learnt baseline of (rule, asset) and save at once; False when the rule learns none.
+
+        Raises `KeyError` when the rule does not watch the asset. Until the baseline is learnt again the rule
+        neither raises nor clears (an alarm firing now stays firing until it can be judged).
+        """
+        with self._lock:
+            monitor = self._monitors[rule_id, asset_id]
+            reset = getattr(monitor.evaluator, "reset_baseline", None)
+            if reset is None or not reset():
+                return False
+            self._save({monitor.key})
+            log.warning("baseline of rule %s on %s reset: learning it again", rule_id, asset_id)
+            return True
+
     def open_alarms(self) -> list[AlarmRaised]:
         """The alarms firing now, oldest first."""
         with self._lock:

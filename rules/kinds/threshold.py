@@ -77,6 +77,13 @@ class ThresholdEvaluator(ReadingsOnly):
             evidence["baseline"] = round(self.mean, 6)
         return evidence
 
+    def reset_baseline(self) -> bool:
+        """Learn the asset's normal again from its next normal readings (after an overhaul); False: no baseline."""
+        if self.rule.baseline is None:
+            return False
+        self.mean, self.samples = None, 0
+        return True
+
     def dump(self) -> dict[str, Json]:
         return {"since": iso(self.since, self.zone), "mean": self.mean, "samples": self.samples}
 

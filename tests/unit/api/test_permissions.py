@@ -62,4 +62,5 @@ def test_the_permissions_there_are() -> None:
         "sla:read",
         "billing:read",
         "billing:run",
+        "rules:reset_baseline",
     ]
