@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from alerts.orm import OutboxRow
+from api.keys_crud import create_key
+from api.permissions import Role
 from console.users import create_user
 from core.config import load_site
 from core.settings import Settings
@@ -59,6 +61,13 @@ def test_the_hub_serves_the_console_and_its_alerts_carry_links_that_open_it(
             assert client.get(f"{link.path}?k=forged").status_code == 403
             signed_in = client.post("/console/login", data={"username": "lina", "password": "a long password"})
             assert signed_in.status_code == 200 and ref.code in client.get("/console/orders").text
+            # The hub's API also relearns a car's vibration baseline after an overhaul (its engine is here).
+            with hub.sessions() as session:
+                _, key = create_key(session=session, role=Role.STAFF, name="engineer", now=hub.clock.now())
+            reset = client.post(
+                f"/sites/{site.id}/rules/elevator-vibration/assets/B1-L1/baseline/reset", headers={"X-API-Key": key}
+            )
+            assert reset.status_code == 200 and reset.json()["reset_by"] == "engineer"
 
         # The nightly retention job: finished messages past FACILITIES_ALERTS_RETENTION_DAYS (180) go.
         with hub.sessions() as session, session.begin():
