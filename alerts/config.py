@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -174,6 +175,32 @@ class EscalationChain(_Strict):
         return steps
 
 
+class Calendar(_Strict):
+    """The official calendar's exceptions to the week: public holidays and the weekend days worked instead (调休).
+
+    For the rosters a holiday is a Sunday and a make-up working day a Monday, so `days = ["mon-fri"]` shifts
+    cover 2026-09-27 (a Sunday worked) and `["sat-sun"]` shifts cover 2026-10-01 to 10-07.
+    """
+
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _not_both(self) -> Self:
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"{', '.join(d.isoformat() for d in both)} cannot be both a holiday and a workday")
+        return self
+
+    def weekday(self, day: date) -> int:
+        """The weekday (Monday 0) whose shifts apply on `day`."""
+        if day in self.holidays:
+            return 6
+        if day in self.workdays:
+            return 0
+        return day.weekday()
+
+
 LINK_FIELDS = {"base": "", "id": "0", "code": "WO-20261126-0001", "site": "site"}
 
 
@@ -187,6 +214,7 @@ class AlertsFile(_Strict):
     teams: dict[Ident, Team] = Field(min_length=1)
     rules: tuple[RouteRule, ...] = Field(min_length=1)
     escalations: dict[Ident, EscalationChain] = Field(default_factory=dict)
+    calendar: Calendar = Field(default_factory=Calendar)  # public holidays and 调休 for the rosters
 
     @field_validator("link")
     @classmethod

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from alerts.config import AlertsFile, EscalationChain, Locale, Member, RouteRule, Shift, Team
+from alerts.config import AlertsFile, Calendar, EscalationChain, Locale, Member, RouteRule, Shift, Team
 from workorders.values import Category, Priority
 
 
@@ -47,7 +47,8 @@ class Routing:
         """The members of the team on call at `at`, in the order the team lists them."""
         team = self.file.teams[team_id]
         local = at.astimezone(self.zone)
-        on_duty = {member_id for shift in team.roster if covers(shift, local) for member_id in shift.members}
+        calendar = self.file.calendar
+        on_duty = {member_id for shift in team.roster if covers(shift, local, calendar) for member_id in shift.members}
         if not on_duty:
             return team.members
         return tuple(member for member in team.members if member.id in on_duty)
@@ -92,12 +93,16 @@ class Routing:
         return self.file.link.format(base=self.base_url, id=order_id, code=code, site=site_id)
 
 
-def covers(shift: Shift, local: datetime) -> bool:
-    """Whether the shift covers the local time `local` (naive fields read in the site's zone)."""
+def covers(shift: Shift, local: datetime, calendar: Calendar | None = None) -> bool:
+    """Whether the shift covers the local time `local` (naive fields read in the site's zone).
+
+    Days are the calendar's: a public holiday counts as a Sunday, a make-up working day (调休) as a Monday.
+    """
+    calendar = calendar or Calendar()
     start, end = shift.from_ or time(0), shift.to or time(0)
-    today, moment = local.weekday(), local.time().replace(tzinfo=None)
+    today, moment = calendar.weekday(local.date()), local.time().replace(tzinfo=None)
     if start < end:  # inside one day
         return today in shift.days and start <= moment < end
     # Overnight (or a whole day when start == end): the part after `start` today, the rest after midnight.
-    yesterday = (local - timedelta(days=1)).weekday()
+    yesterday = calendar.weekday((local - timedelta(days=1)).date())
     return (today in shift.days and moment >= start) or (yesterday in shift.days and moment < end)

@@ -77,3 +77,39 @@ def test_a_link_with_an_unknown_placeholder_is_refused_naming_the_ones_allowed()
     text = EXAMPLE.read_text(encoding="utf-8").replace('link = "{base}/console', 'link = "{host}/console')
     with pytest.raises(ConfigError, match=r"link.*uses 'host'.*\{base\}, \{id\}, \{code\} and \{site\}"):
         parse_alerts(text)
+
+
+# The 2026 National Day holiday: 1-7 October off; Sunday 27 September and Saturday 10 October worked (调休).
+NATIONAL_DAY = """
+[calendar]
+holidays = [2026-10-01, 2026-10-02, 2026-10-03, 2026-10-04, 2026-10-05, 2026-10-06, 2026-10-07]
+workdays = [2026-09-27, 2026-10-10]
+"""
+HOLIDAY_ROUTING = Routing(parse_alerts(EXAMPLE.read_text(encoding="utf-8") + NATIONAL_DAY), timezone="Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("local", "on_call"),
+    [
+        ("2026-09-27 10:00:00", ("wang", "li")),  # a Sunday worked: the weekday day shift
+        ("2026-09-30 21:00:00", ("zhao",)),  # Wednesday night, as any weekday
+        ("2026-10-01 07:59:59", ("li", "zhao")),  # Wednesday's night shift runs on, and the holiday's all-day one
+        ("2026-10-01 10:00:00", ("li", "zhao")),  # Thursday, a holiday: the weekend roster
+        ("2026-10-07 23:59:59", ("li", "zhao")),
+        ("2026-10-08 07:59:59", ("wang", "li", "zhao")),  # after a "Sunday" there is no night shift: a gap
+        ("2026-10-08 10:00:00", ("wang", "li")),  # back to work
+        ("2026-10-10 10:00:00", ("wang", "li")),  # a Saturday worked
+        ("2026-10-11 10:00:00", ("li", "zhao")),  # an ordinary Sunday
+    ],
+)
+def test_public_holidays_and_make_up_working_days_follow_the_calendar(local: str, on_call: tuple[str, ...]) -> None:
+    assert tuple(m.id for m in HOLIDAY_ROUTING.on_call("elevator-crew", shanghai(local))) == on_call
+    plain = tuple(m.id for m in ROUTING.on_call("elevator-crew", shanghai(local)))
+    if local.startswith(("2026-09-27", "2026-10-01 10", "2026-10-10")):
+        assert plain != on_call  # without the calendar these days would be rostered as the week says
+
+
+def test_a_day_cannot_be_both_a_holiday_and_a_workday() -> None:
+    text = EXAMPLE.read_text(encoding="utf-8") + "[calendar]\nholidays = [2026-10-01]\nworkdays = [2026-10-01]\n"
+    with pytest.raises(ConfigError, match=r"calendar: 2026-10-01 cannot be both a holiday and a workday"):
+        parse_alerts(text)
