@@ -46,6 +46,7 @@ from collectors.dlt645_link import make_link
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.dlt645_config import DATA_ITEMS, Dlt645Line, Dlt645Transport
+from simulators.meter_clock import MeterClock
 from simulators.modbus_meters import PEAK, POWER_FACTOR, STEP_S, Behaviour, daily_profile
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class Dlt645Simulator:
             registers.values["total"] = round(rng.uniform(100, 3000), 2)
             registers.advance(now, 0.0)
             self._meters[m.asset_id] = _Simulated(m, registers)
-        self._synced = now
+        self._meter_clock = MeterClock(clock, [sim.registers for sim in self._meters.values()], synced=now)
         self._lock = threading.Lock()  # tests call in from their thread while the servers answer in theirs
         self._requests: collections.Counter[str] = collections.Counter()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -138,21 +139,18 @@ class Dlt645Simulator:
     def set_value(self, asset_id: str, name: str, value: float) -> None:
         """Set a field (`total`, `voltage_a`, `current_a`, `rate`) in its unit."""
         with self._lock:
-            self._sync()
+            self._meter_clock.sync()
             self._get(asset_id).registers.values[name] = value
 
     def value(self, asset_id: str, name: str) -> float:
         with self._lock:
-            self._sync()
+            self._meter_clock.sync()
             return self._get(asset_id).registers.values[name]
 
     def advance(self, delta: timedelta) -> None:
         """Run every meter `delta` ahead of the clock (it then waits for the clock to catch up)."""
         with self._lock:
-            self._sync()
-            for sim in self._meters.values():
-                sim.registers.advance(self._synced, delta.total_seconds())
-            self._synced += delta
+            self._meter_clock.run_ahead(delta)
 
     def set_fault(self, asset_id: str, fault: Fault | None) -> None:
         """Inject a fault into one meter, or clear it with None."""
@@ -188,7 +186,7 @@ class Dlt645Simulator:
             self._requests[sim.meter.asset_id] += 1
             if sim.fault is Fault.SILENT:
                 return None
-            self._sync()
+            self._meter_clock.sync()
             return self._reply(sim, int.from_bytes(request.data, "little"))
 
     def _reply(self, sim: _Simulated, di: int) -> bytes:
@@ -211,14 +209,6 @@ class Dlt645Simulator:
         if sim.fault is Fault.CORRUPT:
             out[-2] ^= 0xFF  # the checksum byte
         return bytes(out)
-
-    def _sync(self) -> None:
-        now = self.clock.now()
-        seconds = (now - self._synced).total_seconds()
-        if seconds > 0:
-            for sim in self._meters.values():
-                sim.registers.advance(self._synced, seconds)
-            self._synced = now
 
     def _get(self, asset_id: str) -> _Simulated:
         try:

@@ -34,6 +34,7 @@ from collectors.modbus_devices import ModbusDevice, devices_from_site, group_lin
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.modbus_config import ModbusLine, RegisterTable, Transport
+from simulators.meter_clock import MeterClock
 from simulators.modbus_encode import EncodeError, encode_field, garbage
 from simulators.modbus_meters import SimulatedMeter, meters_for_site
 
@@ -70,7 +71,7 @@ class ModbusSimulator:
         devices = devices_from_site(site)
         meters = meters_for_site(site, devices, now=now, seed=seed)
         self._devices = {d.asset_id: _Simulated(d, meters[d.asset_id]) for d in devices}
-        self._synced = now
+        self._meter_clock = MeterClock(clock, [sim.meter for sim in self._devices.values()], synced=now)
         self._lock = threading.Lock()  # tests call in from their thread while the servers answer in theirs
         self._requests: collections.Counter[tuple[str, int]] = collections.Counter()
         self._servers: list[ModbusBaseServer] = []
@@ -88,22 +89,19 @@ class ModbusSimulator:
         """Set a field's engineering value; `EncodeError` if its data type cannot carry it."""
         with self._lock:
             sim = self._get(asset_id)
-            self._sync()
+            self._meter_clock.sync()
             encode_field(sim.device.register_map.get(field), value, wrap=False)
             sim.meter.set(field, value)
 
     def value(self, asset_id: str, field: str) -> float:
         with self._lock:
-            self._sync()
+            self._meter_clock.sync()
             return self._get(asset_id).meter.values[field]
 
     def advance(self, delta: timedelta) -> None:
         """Run every meter `delta` ahead of the clock (it then waits for the clock to catch up)."""
         with self._lock:
-            self._sync()
-            for sim in self._devices.values():
-                sim.meter.advance(self._synced, delta.total_seconds())
-            self._synced += delta
+            self._meter_clock.run_ahead(delta)
 
     def set_fault(self, asset_id: str, fault: Fault | None, *, exception_code: int = ExcCodes.DEVICE_FAILURE) -> None:
         """Inject a fault into one device, or clear it with None."""
@@ -119,7 +117,7 @@ class ModbusSimulator:
     def registers(self, asset_id: str, table: RegisterTable, address: int, count: int) -> list[int]:
         """The words the device would send now for `count` registers from `address` (no fault applied)."""
         with self._lock:
-            self._sync()
+            self._meter_clock.sync()
             sim = self._get(asset_id)
             words = [0] * 65536
             for f in sim.device.register_map.fields:
@@ -236,7 +234,7 @@ class ModbusSimulator:
         table = _FUNCTION_TABLE.get(function_code)
         if table is None:
             return ExcCodes.ILLEGAL_FUNCTION
-        self._sync()
+        self._meter_clock.sync()
         for f in sim.device.register_map.fields:
             if f.table != table:
                 continue
@@ -247,14 +245,6 @@ class ModbusSimulator:
                 return ExcCodes.DEVICE_FAILURE
             registers[f.address - start : f.end - start] = words
         return None
-
-    def _sync(self) -> None:
-        now = self.clock.now()
-        seconds = (now - self._synced).total_seconds()
-        if seconds > 0:
-            for sim in self._devices.values():
-                sim.meter.advance(self._synced, seconds)
-            self._synced = now
 
     def _get(self, asset_id: str) -> _Simulated:
         try:
