@@ -23,6 +23,7 @@ from core.site import Utility
 from dashboards.generate import GENERATED_DIR
 from dashboards.inspect import Query, all_values, expand, regex_variables, sql_queries
 from storage.database import make_engine, session_factory, upgrade
+from tests.integration.dashboards.sql_panels import grafana_variables, run_sql
 from tests.integration.dashboards.workorder_data import private_database
 
 pytestmark = pytest.mark.integration
@@ -119,33 +120,11 @@ def database() -> Iterator[str]:
 
 
 def _run(url: str, board: Board, query: Query, variables: Mapping[str, str | list[str]]) -> list[Any]:
-    text = expand(
-        query,
-        start=START,
-        end=END,
-        variables=variables,
-        regex_variables=regex_variables(board),
-        raw_values=frozenset(all_values(board).values()),
-    )
-    with psycopg.connect(url) as conn:
-        return conn.execute(text).fetchall()
+    return run_sql(url, board, query, variables, start=START, end=END)
 
 
 def _variables(url: str, board: Board, scenario: str) -> dict[str, str | list[str]]:
-    """Picked values, or what Grafana defaults to: All where offered, else the query's first value."""
-    values: dict[str, str | list[str]] = {}
-    for variable in board["templating"]["list"]:
-        name = variable["name"]
-        if variable["type"] != "query":
-            continue
-        if scenario == "picked":
-            values[name] = PICKED[name]
-        elif variable.get("allValue"):
-            values[name] = variable["allValue"]
-        else:
-            (first, *_) = _run(url, board, Query(name, variable["query"], dialect="sql"), values)
-            values[name] = first[0]
-    return values
+    return grafana_variables(url, board, scenario, PICKED, start=START, end=END)
 
 
 def _panel(database: str, board: str, title: str, scenario: str = "all") -> list[Any]:

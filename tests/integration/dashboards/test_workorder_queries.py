@@ -16,8 +16,9 @@ import pytest
 from dashboards import sql
 from dashboards.generate import GENERATED_DIR
 from dashboards.i18n import Lang
-from dashboards.inspect import Query, all_values, expand, regex_variables, sql_queries
+from dashboards.inspect import Query, sql_queries
 from tests.integration.dashboards import workorder_data
+from tests.integration.dashboards.sql_panels import grafana_variables, run_sql
 
 pytestmark = pytest.mark.integration
 psycopg = pytest.importorskip("psycopg")
@@ -46,32 +47,14 @@ Database = tuple[str, datetime, dict[str, Any]]
 
 def _run(database: Database, board: Board, query: Query, variables: Mapping[str, str | list[str]]) -> list[Any]:
     url, now, _ = database
-    text = expand(
-        query,
-        start=now - timedelta(days=7),
-        end=now + timedelta(minutes=1),
-        variables=variables,
-        regex_variables=regex_variables(board),
-        raw_values=frozenset(all_values(board).values()),
-    )
-    with psycopg.connect(url) as conn:
-        return conn.execute(text).fetchall()
+    return run_sql(url, board, query, variables, start=now - timedelta(days=7), end=now + timedelta(minutes=1))
 
 
 def _variables(database: Database, board: Board, scenario: str) -> dict[str, str | list[str]]:
-    values: dict[str, str | list[str]] = {}
-    for variable in board["templating"]["list"]:
-        name = variable["name"]
-        if variable["type"] != "query":
-            continue
-        if scenario == "picked":
-            values[name] = PICKED[name]
-        elif variable.get("allValue"):
-            values[name] = variable["allValue"]
-        else:
-            (first, *_) = _run(database, board, Query(name, variable["query"], dialect="sql"), values)
-            values[name] = first[0]
-    return values
+    url, now, _ = database
+    return grafana_variables(
+        url, board, scenario, PICKED, start=now - timedelta(days=7), end=now + timedelta(minutes=1)
+    )
 
 
 def test_the_dashboards_hold_sql_queries() -> None:
