@@ -40,7 +40,7 @@ BOARDS: dict[str, Board] = {
     for path in sorted(GENERATED_DIR.glob("*/billing.json"))
 }
 CASES = [(name, query) for name, board in BOARDS.items() for query in sql_queries(board)]
-PICKED = {"site": SITE, "building": ["B1"], "period": "2026-10"}
+PICKED: dict[str, str | list[str]] = {"site": SITE, "building": ["B1"], "period": "2026-10"}
 EN, ZH = "en/billing.json", "zh-CN/billing.json"
 D = Decimal
 

@@ -29,7 +29,7 @@ BOARDS: dict[str, Board] = {
     for path in sorted(GENERATED_DIR.glob("*/workorders.json"))
 }
 CASES = [(name, query) for name, board in BOARDS.items() for query in sql_queries(board)]
-PICKED = {"site": workorder_data.SITE, "building": ["B1"]}
+PICKED: dict[str, str | list[str]] = {"site": workorder_data.SITE, "building": ["B1"]}
 EN = "en/workorders.json"
 
 
