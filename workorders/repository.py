@@ -140,15 +140,8 @@ class SqlAlchemyWorkOrderRepository:
 
     def find_active_for_alarm(self, *, site_id: str, asset_id: str, rule_id: str) -> WorkOrder | None:
         attached = select(AlarmRow.work_order_id).where(AlarmRow.rule_id == rule_id)
-        query = (
-            select(WorkOrderRow)
-            .where(
-                WorkOrderRow.site_id == site_id,
-                WorkOrderRow.asset_id == asset_id,
-                WorkOrderRow.status.in_(_ACTIVE),
-                or_(WorkOrderRow.rule_id == rule_id, WorkOrderRow.id.in_(attached)),
-            )
-            .order_by(WorkOrderRow.opened_at, WorkOrderRow.id)
+        query = _active_for_asset(site_id, asset_id).where(
+            or_(WorkOrderRow.rule_id == rule_id, WorkOrderRow.id.in_(attached))
         )
         return self._one(query, lock=True)
 
@@ -160,16 +153,7 @@ class SqlAlchemyWorkOrderRepository:
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key - 2**63})
 
     def find_active_for_asset(self, *, site_id: str, asset_id: str) -> list[WorkOrder]:
-        query = (
-            select(WorkOrderRow)
-            .where(
-                WorkOrderRow.site_id == site_id,
-                WorkOrderRow.asset_id == asset_id,
-                WorkOrderRow.status.in_(_ACTIVE),
-            )
-            .order_by(WorkOrderRow.opened_at, WorkOrderRow.id)
-        )
-        return self._all(query, lock=True)
+        return self._all(_active_for_asset(site_id, asset_id), lock=True)
 
     def next_code_number(self, *, site_id: str, day: date) -> int:
         # An upsert holds the counter row's lock until commit, so concurrent openers take turns.
@@ -241,6 +225,15 @@ class SqlAlchemyWorkOrderRepository:
                 self._tracked[row.id] = (to_domain(row), row)
             orders.append(self._tracked[row.id][0])
         return orders
+
+
+def _active_for_asset(site_id: str, asset_id: str) -> Select[WorkOrderRow]:
+    """The asset's orders still being worked on, oldest first."""
+    return (
+        select(WorkOrderRow)
+        .where(WorkOrderRow.site_id == site_id, WorkOrderRow.asset_id == asset_id, WorkOrderRow.status.in_(_ACTIVE))
+        .order_by(WorkOrderRow.opened_at, WorkOrderRow.id)
+    )
 
 
 def _pending(kind: SlaKind, due: Due, done: Due, now: datetime) -> ColumnElement[bool]:
