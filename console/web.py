@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from api.permissions import Permission
 from api.ports import ApiDependencies
 from api.workorder_deps import run_command
+from api.workorder_deps import site_zone as deps_site_zone
 from console import forms
 from console.access import ConsoleConfig, Viewer
 from console.i18n import Words, pick_lang
@@ -56,7 +57,7 @@ def words_for(request: Request) -> Words:
 
 
 def site_zone(request: Request) -> ZoneInfo:
-    return ZoneInfo(app_deps(request).site.info.timezone)
+    return deps_site_zone(app_deps(request))
 
 
 def signed_in(request: Request) -> Viewer | None:
