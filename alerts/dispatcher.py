@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.channels.base import Channel, DeliveryFailed, OutgoingMessage, PermanentFailure, Recipient
 from alerts.orm import DeliveryStatus, MessageKind, OutboxRow
 from core.clock import Clock
+from core.threads import Spawn, ThreadHandle, start_thread
 
 log = logging.getLogger(__name__)
 ERROR_MAX = 1000
@@ -67,6 +68,7 @@ class OutboxDispatcher:
         batch: int = 50,
         workers: int = 4,
         poll_interval_s: float = 1.0,
+        spawn: Spawn = start_thread,
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -78,7 +80,9 @@ class OutboxDispatcher:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="alert-send")
         self._wake = threading.Event()
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: ThreadHandle | None = None
+        self.spawn = spawn
+        self.error: str | None = None  # the current round's failure, for /health; None once a round works
 
     def deliver_due(self) -> DispatchRound:
         """Claim, send and record one batch of due messages."""
@@ -94,8 +98,7 @@ class OutboxDispatcher:
 
     def start(self) -> None:
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name="alert-dispatcher", daemon=True)
-        self._thread.start()
+        self._thread = self.spawn("alert-dispatcher", self._run)
 
     def stop(self, *, close_channels: bool = True) -> None:
         self._stopping.set()
@@ -113,10 +116,16 @@ class OutboxDispatcher:
             self._wake.clear()
             try:
                 claimed = self.deliver_due().claimed
-            except Exception:
+            except Exception as exc:
                 # The database may be away for a while; the rows wait in it, so try again later.
-                log.exception("alert dispatch round failed")
-                claimed = 0
+                error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+                if error != self.error:  # once per change of state, not once a second
+                    log.error("alert dispatch round failed: %s; retrying", error, exc_info=exc)
+                self.error, claimed = error, 0
+            else:
+                if self.error is not None:
+                    log.info("alert dispatch works again (after %s)", self.error)
+                self.error = None
             if claimed < self.batch:
                 self._wake.wait(self.poll_interval_s)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from billing.config import BillingConfig
 from core.clock import Clock, SystemClock
 from core.config import Site
+from core.health import ComponentHealth
 from core.registry import AssetRegistry
 from storage.spool import DeadLetter
 from storage.store import ReadingStore
@@ -25,8 +26,9 @@ from workorders.unit_of_work import UnitOfWork
 
 # Makes database sessions: `storage.database.session_factory(engine)`.
 SessionFactory = Callable[[], Session]
-# A health check answers (ok, detail): detail says what was checked or what is wrong.
-HealthCheck = Callable[[], tuple[bool, str]]
+# A health check answers a ComponentHealth (state, detail, figures), or the plain form (ok, detail):
+# detail says what was checked or what is wrong.
+HealthCheck = Callable[[], "ComponentHealth | tuple[bool, str]"]
 
 
 class DeadLetterSource(Protocol):
@@ -91,5 +93,7 @@ class ApiDependencies:
     # Forgets a (rule id, asset id)'s learnt baseline (`RuleEngine.reset_baseline`): True if reset, False if the
     # rule learns none, KeyError if it does not watch the asset. None: the rules engine runs elsewhere.
     baseline_resetter: Callable[[str, str], bool] | None = None
+    # The reason the process is exiting (a supervised thread died), for /health/live; None: it is not.
+    exiting: Callable[[], str | None] | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None

@@ -17,6 +17,7 @@ from collectors.polling import DeviceStateChanged, DeviceStatus, LineTask, Polle
 from core.clock import Clock
 from core.dlt645_config import Dlt645Line
 from core.ports import ReadingSink
+from core.threads import Spawn, start_thread
 
 __all__ = [
     "DeviceStateChanged",
@@ -52,12 +53,13 @@ class Dlt645Poller(Poller):
         max_pending: int = 10_000,
         full_retry_s: float = 0.5,
         group_max: int = 500,
+        spawn: Spawn = start_thread,
     ) -> None:
         self.meters = list(meters)
         self.link_factory = link_factory
         super().__init__(
             [m.asset_id for m in self.meters], sink, clock, Dlt645Stats(), on_state=on_state,
-            max_pending=max_pending, full_retry_s=full_retry_s, group_max=group_max,
+            max_pending=max_pending, full_retry_s=full_retry_s, group_max=group_max, spawn=spawn,
         )  # fmt: skip
         self.stats: Dlt645Stats
 

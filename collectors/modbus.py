@@ -17,6 +17,7 @@ from collectors.modbus_line import LinePoller, ModbusStats, PollResult
 from collectors.polling import DeviceStateChanged, DeviceStatus, LineTask, Poller
 from core.clock import Clock
 from core.ports import ReadingSink
+from core.threads import Spawn, start_thread
 
 __all__ = [
     "DeviceStateChanged",
@@ -47,12 +48,13 @@ class ModbusPoller(Poller):
         max_pending: int = 10_000,
         full_retry_s: float = 0.5,
         group_max: int = 500,
+        spawn: Spawn = start_thread,
     ) -> None:
         self.devices = list(devices)
         self.client_factory = client_factory
         super().__init__(
             [d.asset_id for d in self.devices], sink, clock, ModbusStats(), on_state=on_state,
-            max_pending=max_pending, full_retry_s=full_retry_s, group_max=group_max,
+            max_pending=max_pending, full_retry_s=full_retry_s, group_max=group_max, spawn=spawn,
         )  # fmt: skip
         self.stats: ModbusStats
 

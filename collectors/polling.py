@@ -22,6 +22,7 @@ from collectors.sink_buffer import DropCounters, SinkBuffer
 from core.clock import Clock
 from core.ports import ReadingSink
 from core.reading import FieldValue, Reading
+from core.threads import Spawn, ThreadHandle, start_thread
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Poller:
         max_pending: int = 10_000,
         full_retry_s: float = 0.5,
         group_max: int = 500,
+        spawn: Spawn = start_thread,
     ) -> None:
         self.log = logging.getLogger(f"collectors.{self.name}")  # each protocol keeps its own logger
         self.sink = sink
@@ -102,13 +104,18 @@ class Poller:
         self._buffer = SinkBuffer(
             sink, stats, name=self.name, max_pending=max_pending, group_max=group_max, full_retry_s=full_retry_s
         )
-        self._thread: threading.Thread | None = None
+        self.spawn = spawn
+        self._thread: ThreadHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
 
     def line_tasks(self) -> list[LineTask]:
         """One task per line; a line that cannot be set up reports its devices itself and is left out."""
         raise NotImplementedError
+
+    def asset_ids(self) -> list[str]:
+        """The devices this poller reads."""
+        return list(self._status)
 
     def status(self, asset_id: str) -> DeviceStatus:
         """The device's current state (a snapshot, safe from any thread)."""
@@ -136,8 +143,8 @@ class Poller:
             ready.set()
             await self.run(self._stop)
 
-        self._thread = threading.Thread(target=asyncio.run, args=(main(),), name=f"{self.name}-poller", daemon=True)
-        self._thread.start()
+        # A restarted thread (after a crash) runs a fresh loop; the lines reconnect and poll again.
+        self._thread = self.spawn(f"{self.name}-poller", lambda: asyncio.run(main()))
         if not ready.wait(10):
             raise RuntimeError(f"the {self.name} poller thread did not start")
 

@@ -48,6 +48,7 @@ class SinkBuffer:
         self._pending: collections.deque[Message] = collections.deque()
         self._lock = threading.Lock()  # the poller's loop queues while a worker thread commits
         self._wake = asyncio.Event()
+        self.error: str | None = None  # the sink's current failure, if any
 
     def __len__(self) -> int:
         return len(self._pending)
@@ -93,9 +94,15 @@ class SinkBuffer:
                 return True
             try:
                 taken = self.sink.accept_many(group)
-            except Exception:  # keep the readings queued; the next flush tries again
-                log.exception("the sink failed to take %d %s message(s)", len(group), self.name)
+            except Exception as exc:  # keep the readings queued; the next flush tries again
+                error = f"{type(exc).__name__}: {exc}"
+                if error != self.error:  # once per change of state, not once per retry
+                    log.error("the sink failed to take %d %s message(s): %s", len(group), self.name, error)
+                self.error = error
                 return False
+            if self.error is not None:
+                log.info("the sink takes %s readings again", self.name)
+                self.error = None
             with self._lock:
                 for message in group[:taken]:
                     # By identity: an overflow may have dropped the oldest while the sink was committing.

@@ -56,24 +56,69 @@ FIELD_TYPES: dict[AssetKind, dict[str, FieldType]] = {
 _TRUE = {"true", "on", "1", "yes"}
 _FALSE = {"false", "off", "0", "no"}
 
+# What storage can really hold: InfluxDB and SQLite integers are signed 64-bit.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# A state, door position or fault text is a word or two; anything longer is a broken or hostile device.
+MAX_TEXT_CHARS = 256
+MAX_FIELDS = 64  # per reading; a meter profile reads a few dozen at most
+MAX_FIELD_NAME_CHARS = 64
+# Field names are InfluxDB field keys and SQLite values: letters, digits and _ . - only (no escaping games).
+_FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+# Fields that can never be negative whatever the device says: a cumulative register counts up from zero.
+NON_NEGATIVE: dict[AssetKind, frozenset[str]] = {AssetKind.METER: frozenset({"total"})}
+
 
 class FieldValueError(ValueError):
     """A field value that does not fit the schema; the message names the field and the value."""
 
 
+def short_repr(value: object, limit: int = 60) -> str:
+    """repr() cut to `limit` characters, so an error message stays readable whatever a device sent."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+def check_field_name(name: str) -> None:
+    """Raise FieldValueError unless `name` can be a field key in every store."""
+    if not name or len(name) > MAX_FIELD_NAME_CHARS or not set(name) <= _FIELD_NAME_CHARS:
+        raise FieldValueError(
+            f"field name {short_repr(name)} is not allowed: use 1 to {MAX_FIELD_NAME_CHARS} letters, digits, _ . -"
+        )
+
+
 def coerce_field(kind: AssetKind, name: str, value: object) -> FieldValue:
     """Coerce one field to its schema type; unknown fields must be finite numbers (stored as float)."""
+    check_field_name(name)
     wanted = FIELD_TYPES[kind].get(name, FieldType.FLOAT)
     try:
-        return _coerce(wanted, value)
-    except (TypeError, ValueError) as exc:
-        raise FieldValueError(f"field {name!r}: {value!r} is not a valid {wanted.value} ({exc})") from None
+        coerced = _coerce(wanted, value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise FieldValueError(f"field {name!r}: {short_repr(value)} is not a valid {wanted.value} ({exc})") from None
+    if name in NON_NEGATIVE.get(kind, ()) and isinstance(coerced, float) and coerced < 0:
+        raise FieldValueError(f"field {name!r}: {coerced!r} is negative; a cumulative register cannot be")
+    return coerced
+
+
+def _text(value: str) -> str:
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"longer than {MAX_TEXT_CHARS} characters")
+    if "\x00" in value:
+        raise ValueError("contains NUL")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("not valid UTF-8 (a lone surrogate)") from None
+    return value
 
 
 def _coerce(wanted: FieldType, value: object) -> FieldValue:
     if wanted is FieldType.STRING:
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            return str(value)
+        if isinstance(value, str):
+            return _text(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError("not finite")
+            return _text(str(value))
         raise TypeError("expected text")
     if wanted is FieldType.BOOL:
         if isinstance(value, bool):
@@ -85,11 +130,21 @@ def _coerce(wanted: FieldType, value: object) -> FieldValue:
         raise TypeError("expected true/false")
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise TypeError("expected a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError("not finite")
-    if wanted is FieldType.INT:
+    if isinstance(value, str):
+        value = _text(value).strip()
+        if wanted is FieldType.INT and value.lstrip("+-").isascii() and value.lstrip("+-").isdigit():
+            value = int(value)
+    if wanted is FieldType.INT and isinstance(value, int):
+        whole = value  # exact: float() would round integers past 2**53
+    else:
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not finite")
+        if wanted is FieldType.FLOAT:
+            return number
         if number != int(number):
             raise ValueError("not a whole number")
-        return int(number)
-    return number
+        whole = int(number)
+    if not INT64_MIN <= whole <= INT64_MAX:
+        raise ValueError("outside the 64-bit integer range")
+    return whole

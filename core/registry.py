@@ -26,7 +26,9 @@ class AssetInfo:
 
 class UnknownAsset(KeyError):
     def __str__(self) -> str:
-        return f"unknown asset id {self.args[0]!r}: it is not in the site file"
+        shown = repr(self.args[0])
+        shown = shown if len(shown) <= 80 else f"{shown[:77]}..."  # a hostile topic may be kilobytes long
+        return f"unknown asset id {shown}: it is not in the site file"
 
 
 class AssetRegistry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.clock import Clock
-from core.measurements import FieldValueError, coerce_field
+from core.measurements import MAX_FIELDS, FieldValueError, coerce_field
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry, UnknownAsset
 
@@ -48,8 +48,14 @@ class ReadingValidator:
                 f"asset {reading.asset_id!r}: timestamp {reading.ts.isoformat()} is more than "
                 f"{self.max_past.days} days old"
             )
+        if len(reading.fields) > MAX_FIELDS:
+            raise InvalidReading(
+                f"asset {reading.asset_id!r}: {len(reading.fields)} fields; at most {MAX_FIELDS} fit one reading"
+            )
         fields: dict[str, FieldValue] = {}
         for name, value in reading.fields.items():
+            if not isinstance(name, str):
+                raise InvalidReading(f"asset {reading.asset_id!r}: field name {name!r} is not text")
             try:
                 fields[name] = coerce_field(info.kind, name, value)
             except FieldValueError as exc:

@@ -18,6 +18,7 @@ from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import Clock
 from core.config import Site
 from core.settings import Environment, Settings
+from core.threads import Spawn, start_thread
 from workorders.links import OrderLinkSigner
 
 
@@ -47,6 +48,7 @@ def build_alerts(
     clock: Clock,
     *,
     links: OrderLinkSigner | None = None,
+    spawn: Spawn = start_thread,
 ) -> Alerts:
     """Alerts from FACILITIES_ALERTS_FILE; its errors name the file and key, missing secrets their variable."""
     assert settings.alerts_file is not None  # noqa: S101 (the caller checks)
@@ -61,7 +63,7 @@ def build_alerts(
         production=settings.env is Environment.PRODUCTION,
         source=source,
     )
-    dispatcher = OutboxDispatcher(sessions, channels, clock=clock, sites=[site.id])
+    dispatcher = OutboxDispatcher(sessions, channels, clock=clock, sites=[site.id], spawn=spawn)
     routing = Routing(file, timezone=site.info.timezone, base_url=settings.base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=links)
     return Alerts(sessions, outbox, dispatcher, publisher)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,13 +18,18 @@ from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.registry import AssetRegistry
 from core.settings import Settings
+from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
 from storage.spool import Spool
-from storage.store import ReadingStore
+from storage.store import ReadingStore, StoreUnavailable
 from storage.writer import SpoolWriter
+
+log = logging.getLogger(__name__)
+EMBEDDED_LINGER_S = 0.5
+INFLUX_LINGER_S = 0.05
 
 
 class SetupError(Exception):
@@ -43,7 +49,11 @@ def build_store(settings: Settings) -> ReadingStore:
             org=settings.influx_org,
             bucket=settings.influx_bucket,
         )
-        v2.ensure_dbrp()
+        try:
+            v2.ensure_dbrp()
+        except StoreUnavailable as exc:
+            _store_down_at_start(exc)
+            v2.map_on_write = True
         return v2
     if settings.influx_api == "v1":
         store = InfluxV1Store(
@@ -53,9 +63,18 @@ def build_store(settings: Settings) -> ReadingStore:
             username=settings.influx_username,
             password=settings.influx_password.get_secret_value() if settings.influx_password else None,
         )
-        store.ensure_database()
+        try:
+            store.ensure_database()
+        except StoreUnavailable as exc:
+            _store_down_at_start(exc)
+            store.create_on_write = True
         return store
     raise SetupError(f"FACILITIES_INFLUX_API={settings.influx_api!r}: use v1 or v2")
+
+
+def _store_down_at_start(exc: StoreUnavailable) -> None:
+    # The hub starts anyway: readings spool, rules run and alerts go out; the writer sets the store up later.
+    log.warning("%s; starting anyway: readings wait in the spool until it answers", exc)
 
 
 def build_decoder(site: Site) -> Decoder:
@@ -114,8 +133,12 @@ def build_ingest(
     clock: Clock | None = None,
     consumers: Sequence[str] = ("store",),
     on_device_state: Callable[[DeviceStateChanged], None] | None = None,
+    spawn: Spawn = start_thread,
 ) -> Ingest:
-    """The collectors, the spool (read by `consumers`) and the store writer, not yet started."""
+    """The collectors, the spool (read by `consumers`) and the store writer, not yet started.
+
+    `spawn` starts their threads: the hub passes its supervisor's, so that none dies unnoticed.
+    """
     clock = clock or SystemClock()
     site = site or load_site(settings.site_file)
     registry = AssetRegistry.from_site(site)
@@ -136,10 +159,13 @@ def build_ingest(
         keepalive_s=settings.mqtt_keepalive_s,
         subscriptions=subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)),
     )
-    collector = MqttCollector(options, build_decoder(site), spool, clock)
-    writer = SpoolWriter(spool, store, registry)
-    poller = ModbusPoller(devices, spool, clock, on_state=on_device_state) if devices else None
-    dlt645 = Dlt645Poller(dlt645_meters, spool, clock, on_state=on_device_state) if dlt645_meters else None
+    collector = MqttCollector(options, build_decoder(site), spool, clock, spawn=spawn)
+    # The embedded store lingers longer between writes: each SQLite commit costs an fsync, and the spool
+    # holds the readings durably meanwhile.
+    linger_s = EMBEDDED_LINGER_S if isinstance(store, EmbeddedStore) else INFLUX_LINGER_S
+    writer = SpoolWriter(spool, store, registry, clock=clock, spawn=spawn, linger_s=linger_s)
+    poller = ModbusPoller(devices, spool, clock, on_state=on_device_state, spawn=spawn) if devices else None
+    dlt645 = Dlt645Poller(dlt645_meters, spool, clock, on_state=on_device_state, spawn=spawn) if dlt645_meters else None
     return Ingest(site, registry, spool, collector, writer, store, poller, dlt645)
 
 

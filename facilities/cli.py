@@ -18,6 +18,7 @@ from core.clock import SystemClock
 from core.config import ConfigError, Site, load_site
 from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
+from facilities import cli_status
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
 from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
@@ -47,6 +48,7 @@ users_app = typer.Typer(
     help="Web console accounts (/console): staff and crews sign in with these.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+app.command("status")(cli_status.status)
 
 SiteOption = Annotated[
     Path | None,
@@ -94,21 +96,45 @@ def config_check(site: SiteOption = None) -> None:
 @app.command()
 def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     """Run the MQTT collector and the spool writer until interrupted (Ctrl-C or SIGTERM)."""
+    from facilities.supervisor import Supervisor
+
     settings = _settings()
     configure_logging(log_level, settings.log_format)
+    supervisor = Supervisor(SystemClock())
     try:
-        service = build_ingest(settings, site=_site(settings, site))
+        service = build_ingest(settings, site=_site(settings, site), spawn=supervisor.spawn)
     except SetupError as exc:
         raise _fail(str(exc)) from None
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    supervisor.on_fatal(lambda _reason: stop.set())
     if settings.metrics_port:
         serve_metrics(service, settings.metrics_port)
     service.start()
     log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.path)
     stop.wait()
+    supervisor.stop()
     service.stop()
+    _exit_if_fatal(supervisor.fatal)
+
+
+def _exit_if_fatal(reason: str | None) -> None:
+    """Exit non-zero with the reason, so that a service manager restarts the process."""
+    if reason is not None:
+        typer.secho(f"stopped: {reason}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1)
+
+
+def _database_unreachable(settings: Settings, exc: Exception) -> typer.Exit:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    first = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return _fail(
+        f"database {url} unreachable: {first}; start it or correct FACILITIES_DATABASE_URL "
+        "(the hub does not start without it; its service manager starts it again)"
+    )
 
 
 @app.command()
@@ -116,9 +142,12 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     """Run the whole hub: collectors, spool, store, rules, work orders, SLA checks and the API."""
     import asyncio
 
+    from sqlalchemy.exc import OperationalError
+
     from collectors.dlt645_devices import Dlt645ConfigError
     from collectors.modbus_devices import ModbusConfigError
     from facilities.hub import build_hub, run_until_stopped
+    from facilities.metrics import serve_registry
 
     settings = _settings()
     configure_logging(log_level, settings.log_format)
@@ -126,10 +155,13 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
         hub = build_hub(settings, site=_site(settings, site))
     except (SetupError, ModbusConfigError, Dlt645ConfigError) as exc:
         raise _fail(str(exc)) from None
+    except OperationalError as exc:
+        raise _database_unreachable(settings, exc) from None
     if settings.metrics_port:
-        serve_metrics(hub.ingest, settings.metrics_port, address=settings.api_host)
+        serve_registry(hub.metrics, settings.metrics_port, address=settings.api_host)
     log.info("hub for site %s: API on http://%s:%d", hub.site.id, settings.api_host, settings.api_port)
     asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
+    _exit_if_fatal(hub.supervisor.fatal)
 
 
 @app.command()

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.escalation import schedule_escalation_checks
 from alerts.retention import prune_outbox
 from api.app import create_app
-from api.health_checks import database_check, store_check, tcp_check
-from api.ports import ApiDependencies
+from api.health_checks import database_check
+from api.ports import ApiDependencies, HealthCheck
 from api.routes import baselines
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from billing.config import BillingConfig, check_against_site, load_billing_config
@@ -43,8 +43,20 @@ from core.settings import Environment, Settings
 from facilities.alarm_handling import AlarmDispatcher
 from facilities.alerting import Alerts, build_alerts
 from facilities.bootstrap import Ingest, billing_reader, build_ingest
+from facilities.health import (
+    HealthMetrics,
+    HealthPolicy,
+    devices_check,
+    mqtt_check,
+    outbox_check,
+    rules_check,
+    spool_check,
+    store_check,
+    threads_check,
+)
 from facilities.metrics import IngestMetrics
 from facilities.rules_worker import RulesWorker
+from facilities.supervisor import Supervisor
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
@@ -68,6 +80,7 @@ class Hub:
     ingest: Ingest
     engine: RuleEngine
     rules: RulesWorker
+    supervisor: Supervisor
     alerts: Alerts | None = None
     billing: BillingConfig | None = None
     console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
@@ -85,6 +98,7 @@ class Hub:
             poller.start()
 
     def stop(self) -> None:
+        self.supervisor.stop()  # a thread that ends from here on is stopping, not crashing
         for poller in self.ingest.pollers:
             poller.stop()
         self.ingest.collector.stop()
@@ -116,11 +130,8 @@ class Hub:
             store=self.ingest.store,
             dead_letters=self.ingest.spool,
             session_factory=self.sessions,
-            health_checks={
-                "broker": tcp_check("broker", self.settings.mqtt_host, self.settings.mqtt_port),
-                "store": store_check(self.ingest.store, self.ingest.registry),
-                "database": database_check(self.sessions),
-            },
+            health_checks=self.health_checks(),
+            exiting=lambda: self.supervisor.fatal,
             metrics=self.metrics,
             clock=self.clock,
             alarms=SqlRuleStateStore(self.database, self.site.id),
@@ -131,6 +142,24 @@ class Hub:
         )
         app = create_app(deps, routers=[baselines.router], conflicts=WORK_ORDER_CONFLICTS)
         return mount_console(app, self.console) if self.console is not None else app
+
+    def health_checks(self, policy: HealthPolicy | None = None) -> dict[str, HealthCheck]:
+        """Every part's check, as /health, `facilities status` and the metrics report them."""
+        policy = policy or HealthPolicy()
+        ingest, clock = self.ingest, self.clock
+        checks: dict[str, HealthCheck] = {
+            "mqtt": mqtt_check(ingest.collector, clock, policy),
+            "spool": spool_check(ingest.spool, clock, policy),
+            "store": store_check(ingest.writer, ingest.spool, clock, policy),
+            "rules": rules_check(self.rules, ingest.spool, clock, policy),
+            "database": database_check(self.sessions),
+            "threads": threads_check(self.supervisor),
+        }
+        if self.alerts is not None:
+            checks["outbox"] = outbox_check(self.sessions, self.alerts.dispatcher, self.site.id, clock, policy)
+        if ingest.pollers:
+            checks["devices"] = devices_check(ingest.pollers)
+        return checks
 
     def prune(self) -> None:
         """Delete what is past keeping: finished alert messages, stopped escalations, handled console forms."""
@@ -169,6 +198,7 @@ class Hub:
             )
         scheduler.start()  # inside the running loop, as APScheduler 3 requires
         server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
+        self.supervisor.on_fatal(lambda _reason: setattr(server, "should_exit", True))  # then run exits non-zero
         try:
             await server.serve()
         finally:
@@ -188,6 +218,7 @@ def _publish_breach(event: WorkOrderEvent) -> None:
 def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | None = None) -> Hub:
     clock = clock or SystemClock()
     site = site or load_site(settings.site_file)
+    supervisor = Supervisor(clock)
     upgrade(settings.database_url)
     database = make_engine(settings.database_url)
     sessions = session_factory(database)
@@ -200,8 +231,19 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
             engine.on_offline(event.asset_id, event.reason)
 
     console = console_config(settings)
-    alerts = build_alerts(settings, site, sessions, clock, links=console.links) if settings.alerts_file else None
-    ingest = build_ingest(settings, site=site, clock=clock, consumers=("store", "rules"), on_device_state=device_state)
+    alerts = (
+        build_alerts(settings, site, sessions, clock, links=console.links, spawn=supervisor.spawn)
+        if settings.alerts_file
+        else None
+    )
+    ingest = build_ingest(
+        settings,
+        site=site,
+        clock=clock,
+        consumers=("store", "rules"),
+        on_device_state=device_state,
+        spawn=supervisor.spawn,
+    )
     zone = ZoneInfo(site.info.timezone)
     dispatcher = AlarmDispatcher(
         rules=rules,
@@ -210,15 +252,15 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
         clock=clock,
         zone=zone,
     )
-    worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.store)
+    worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
     worker.restore()
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
-    hub = Hub(
-        settings, site, clock, database, sessions, ingest, engine, worker, alerts, _billing_config(settings, site)
-    )
+    billing = _billing_config(settings, site)
+    hub = Hub(settings, site, clock, database, sessions, ingest, engine, worker, supervisor, alerts, billing)
     hub.console = console
     hub.metrics.register(IngestMetrics(ingest))
+    hub.metrics.register(HealthMetrics(hub.health_checks()))
     return hub
 
 

@@ -56,7 +56,13 @@ def _counter(name: str, documentation: str, value: int) -> CounterMetricFamily:
 
 
 def serve_metrics(ingest: Ingest, port: int, address: str = "127.0.0.1") -> CollectorRegistry:
+    """`facilities ingest`'s metrics on their own port."""
     registry = CollectorRegistry()
     registry.register(IngestMetrics(ingest))
+    return serve_registry(registry, port, address)
+
+
+def serve_registry(registry: CollectorRegistry, port: int, address: str = "127.0.0.1") -> CollectorRegistry:
+    """Serve a registry's metrics at http://address:port/metrics (no key: bind it to a private address)."""
     start_http_server(port, addr=address, registry=registry)
     return registry

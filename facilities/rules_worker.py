@@ -4,29 +4,35 @@ Order of a step: judge readings → deliver events (work orders committed) → w
 advance the cursor. A crash anywhere before the end re-judges the same readings from the last
 stored state, so an alarm is delivered at least once and never lost; work orders are idempotent
 per (site, asset, rule). While delivery fails, no further readings are judged.
+
+The worker sleeps until the spool commits (no polling interval between a reading and its alarm). A
+reading that makes a rule raise is kept as a dead letter (source `rules`) and the others are judged.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 
+from core.clock import Clock, SystemClock
 from core.reading import Reading, from_ns
+from core.threads import Spawn, ThreadHandle, start_thread
 from facilities.alarm_handling import AlarmDispatcher
 from rules.engine import RuleEngine
-from rules.events import Event
+from rules.events import AlarmRaised, Event
 from storage.points import Point
 from storage.spool import Spool
-from storage.store import ReadingStore, StoreRejected, StoreUnavailable
 from storage.writer import Backoff
 
 log = logging.getLogger(__name__)
-MAX_PENDING_ANNOTATIONS = 10_000
+Annotate = Callable[[Sequence[Point]], None]
 
 
 @dataclass
@@ -35,6 +41,16 @@ class RulesStats:
     raised: int = 0
     cleared: int = 0
     delivery_failures: int = 0
+    failed_readings: int = 0  # readings a rule raised on, kept as dead letters
+
+
+@dataclass
+class RulesHealth:
+    """What /health says about the rules: the current delivery error and when the last step finished."""
+
+    error: str | None = None
+    error_since: datetime | None = None
+    last_step_at: datetime | None = None
 
 
 class RulesWorker:
@@ -43,29 +59,33 @@ class RulesWorker:
         spool: Spool,
         engine: RuleEngine,
         dispatcher: AlarmDispatcher,
-        store: ReadingStore,
+        annotate: Annotate,
         *,
         consumer: str = "rules",
         batch_size: int = 2000,
         tick_s: float = 1.0,
         checkpoint_s: float = 60.0,
         backoff: Backoff | None = None,
+        clock: Clock | None = None,
+        spawn: Spawn = start_thread,
     ) -> None:
         self.spool = spool
         self.engine = engine
         self.dispatcher = dispatcher
-        self.store = store
+        self.annotate = annotate
         self.consumer = consumer
         self.batch_size = batch_size
         self.tick_s = tick_s
         self.checkpoint_s = checkpoint_s
         self.backoff = backoff or Backoff()
+        self.clock = clock or SystemClock()
+        self.spawn = spawn
         self.stats = RulesStats()
+        self.health = RulesHealth()
         self._undelivered: list[Event] = []
         self._uncommitted_through: int | None = None  # cursor position waiting for delivery
-        self._annotations: list[Point] = []
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._thread: ThreadHandle | None = None
         self._lock = threading.Lock()  # step and tick may come from the worker thread and from a driver
         self.auto_tick = True  # a driver that moves the clock itself (a test, a backfill) may tick by hand
 
@@ -85,10 +105,16 @@ class RulesWorker:
         if not rows:
             return 0
         readings = [Reading(asset_id, from_ns(ts_ns), orjson.loads(fields)) for _, asset_id, ts_ns, fields in rows]
-        self._accept(self.engine.on_readings(readings), through=rows[-1][0])
+        self._accept(self.engine.on_readings(readings, on_error=self._rule_failed), through=rows[-1][0])
         self.stats.judged += len(rows)
         self._deliver()
         return len(rows)
+
+    def _rule_failed(self, reading: Reading, exc: Exception) -> None:
+        self.stats.failed_readings += 1
+        log.error("a rule failed on reading %s of %s: %r", reading.ts.isoformat(), reading.asset_id, exc, exc_info=exc)
+        payload = json.dumps({"asset_id": reading.asset_id, "ts": reading.ts.isoformat(), **reading.fields})
+        self.spool.reject(source="rules", payload=payload.encode(), error=f"a rule failed on it: {exc!r}")
 
     def tick(self) -> None:
         """Let time pass: durations end and silent assets are noticed with no reading at all."""
@@ -101,46 +127,48 @@ class RulesWorker:
         self._undelivered.extend(events)
         self._uncommitted_through = through if through is not None else self._uncommitted_through
         for event in events:
-            if type(event).__name__ == "AlarmRaised":
+            if isinstance(event, AlarmRaised):
                 self.stats.raised += 1
             else:
                 self.stats.cleared += 1
-        self._annotations.extend(self.dispatcher.annotations(events))
+        annotations = self.dispatcher.annotations(events)
+        if annotations:
+            self.annotate(annotations)  # for Grafana, written by the store writer: a slow store never delays alarms
 
     def _deliver(self) -> bool:
         """Deliver pending events, then make the engine state and the cursor durable. False: try later."""
         if self._undelivered:
             try:
                 self.dispatcher.work_orders(self._undelivered)
-            except Exception:  # the database is down or refused: keep everything, judge nothing new
+            except Exception as exc:  # the database is down or refused: keep everything, judge nothing new
                 self.stats.delivery_failures += 1
-                log.exception("could not hand %d alarm events to work orders; retrying", len(self._undelivered))
+                self._failing(exc, len(self._undelivered))
                 return False
             self._undelivered.clear()
         self.engine.flush()
         if self._uncommitted_through is not None:
             self.spool.advance(self.consumer, self._uncommitted_through)
             self._uncommitted_through = None
-        self._write_annotations()
+        if self.health.error is not None:
+            log.info("alarm events are delivered again (after %s)", self.health.error)
+            self.health.error = self.health.error_since = None
         return True
 
-    def _write_annotations(self) -> None:
-        if not self._annotations:
-            return
-        try:
-            self.store.write(self._annotations)
-            self._annotations.clear()
-        except (StoreUnavailable, StoreRejected) as exc:
-            # Annotations are for Grafana; the alarm itself is safe in the rule state and the work order.
-            log.warning("alarm annotations not written yet (%s)", exc)
-            del self._annotations[:-MAX_PENDING_ANNOTATIONS]
+    def _failing(self, exc: Exception, pending: int) -> None:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if error == self.health.error:
+            return  # logged once per change of state, not once per retry
+        log.error("could not hand %d alarm events to work orders (%s); retrying", pending, error, exc_info=exc)
+        if self.health.error is None:
+            self.health.error_since = self.clock.now()
+        self.health.error = error
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="rules", daemon=True)
-        self._thread.start()
+        self._thread = self.spawn("rules", self._run)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
+        self.spool.wake_waiters()
         if self._thread is not None:
             self._thread.join(timeout)
         self._deliver()
@@ -149,6 +177,7 @@ class RulesWorker:
     def _run(self) -> None:
         next_tick = next_checkpoint = time.monotonic()
         failures = 0
+        woke = False
         while not self._stop.is_set():
             try:
                 judged = self.step()
@@ -162,9 +191,17 @@ class RulesWorker:
                     self.engine.checkpoint()
                     next_checkpoint = now + self.checkpoint_s
                 failures = 0 if not self._undelivered else failures + 1
-            except Exception:  # a bug must not stop the rules silently; readings stay in the spool
+                self.health.last_step_at = self.clock.now()
+            except Exception as exc:  # the spool or the state store failing: readings stay in the spool
                 failures += 1
-                log.exception("rules step failed")
+                self._failing(exc, len(self._undelivered))
                 judged = 0
-            wait = self.backoff.delay(failures) if failures else (0.0 if judged >= self.batch_size else 0.1)
-            self._stop.wait(wait)
+            if failures:
+                self._stop.wait(self.backoff.delay(failures))
+            elif judged == 0 and woke:
+                self._stop.wait(0.05)  # woken for rows that are gone (refused by the store): do not spin
+                woke = False
+            elif judged < self.batch_size:
+                # Asleep until the spool commits, or until the next tick is due.
+                due = max(0.0, next_tick - time.monotonic()) if self.auto_tick else self.tick_s
+                woke = self.spool.wait_for_readings(self.consumer, due)

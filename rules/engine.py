@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -100,12 +100,24 @@ class RuleEngine:
         """Judge one reading; returns the alarms it raised or cleared."""
         return self.on_readings((reading,))
 
-    def on_readings(self, readings: Iterable[Reading]) -> list[Event]:
-        """Judge readings in order, writing status changes once for the whole batch."""
+    def on_readings(
+        self, readings: Iterable[Reading], *, on_error: Callable[[Reading, Exception], None] | None = None
+    ) -> list[Event]:
+        """Judge readings in order, writing status changes once for the whole batch.
+
+        With `on_error`, a reading that makes a rule raise is handed to it and the others are judged as
+        usual: one reading must not keep the alarms of all the others from being raised.
+        """
         with self._lock:
             events: list[Event] = []
             for reading in readings:
-                events += self._judge(reading)
+                if on_error is None:
+                    events += self._judge(reading)
+                    continue
+                try:
+                    events += self._judge(reading)
+                except Exception as exc:
+                    on_error(reading, exc)
             self._autosave()
             return events
 

@@ -54,6 +54,8 @@ class InfluxV1Store:
         self._http = httpx.Client(base_url=self.url, timeout=timeout_s, auth=auth, headers=headers)
         # measurement -> field -> InfluxDB type name; JSON loses float vs integer for whole numbers.
         self._field_types: dict[str, dict[str, str]] = {}
+        # Set when the database could not be created at start (InfluxDB down): the first write creates it.
+        self.create_on_write = False
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -62,11 +64,14 @@ class InfluxV1Store:
     def ensure_database(self) -> None:
         """Create the database if it does not exist (CREATE DATABASE is idempotent)."""
         self._post_query(f"CREATE DATABASE {quote_ident(self.database)}")
+        self.create_on_write = False
 
     def write(self, points: Sequence[Point]) -> None:
         """Write points as gzipped line protocol; StoreUnavailable to retry, StoreRejected for bad data."""
         if not points:
             return
+        if self.create_on_write:
+            self.ensure_database()
         params = {"db": self.database, "precision": "ns"}
         if self.retention_policy:
             params["rp"] = self.retention_policy

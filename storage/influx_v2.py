@@ -104,6 +104,8 @@ class InfluxV2Store:
         self._write_api: Any = self._client.write_api(write_options=SYNCHRONOUS)
         self._reader = reader
         self._owns_reader = reader is None
+        # Set when the DBRP mapping could not be made at start (InfluxDB down): the first write makes it.
+        self.map_on_write = False
 
     # -- writes -------------------------------------------------------------------------------------
 
@@ -113,6 +115,8 @@ class InfluxV2Store:
             return
         if self._write_api is None:
             raise RuntimeError(f"InfluxV2Store for {self.url} is closed")
+        if self.map_on_write:
+            self.ensure_dbrp()
         body = encode(points)
         try:
             self._write_api.write(bucket=self.bucket, org=self.org, record=body, write_precision=WritePrecision.NS)
@@ -146,6 +150,12 @@ class InfluxV2Store:
         return response.headers.get("X-Influxdb-Version", ""), response.headers.get("X-Influxdb-Build", "")
 
     def ensure_dbrp(self) -> bool:
+        """Map the database to the bucket (see `_map_dbrp`); StoreUnavailable while InfluxDB is down."""
+        created = self._map_dbrp()
+        self.map_on_write = False
+        return created
+
+    def _map_dbrp(self) -> bool:
         """Map database `self.database` / policy `self.retention_policy` to the bucket for InfluxQL reads.
 
         Only InfluxDB 2.x (OSS or Cloud) has DBRP mappings; on any other server (InfluxDB 1.8 or 3.x,

@@ -2,21 +2,30 @@
 
 A collector acks its source only after `accept` has committed. Writers `take` a batch, store it,
 and `delete` only what the store confirmed, so a crash anywhere replays instead of losing.
+
+Every message ends, in bounded time, committed or as a dead letter: readings are checked against what
+storage can hold before the commit, and a group whose commit still fails on its data is split until only
+the offending message (then reading) is left, which becomes a dead letter. A fault of the file itself
+(disk full, read-only, locked) is `SpoolUnavailable`: nothing of the group was taken, the caller keeps it
+un-acked and tries again later.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import orjson
 
 from core.clock import Clock
+from core.ports import SinkUnavailable
 from core.reading import Reading, from_ns
 from core.validation import InvalidReading, ReadingValidator
 
@@ -40,8 +49,17 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 """
 
-
 SpoolRow = tuple[int, str, int, bytes]  # id, asset_id, ts_ns, fields as JSON
+ERROR_MAX = 1000  # characters of a dead letter's reason; a reason quoting a device's text stays short
+# Errors of the data, not of the file: binding a value SQLite cannot hold, a constraint. Splitting helps.
+_DATA_ERRORS = (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError, sqlite3.IntegrityError)
+
+_GoodRow = tuple[str, int, bytes]  # asset_id, ts_ns, fields JSON
+_BadRow = tuple[str, str, bytes, str]  # received_at, source, payload, error
+
+
+class SpoolUnavailable(SinkUnavailable):
+    """The spool file cannot be written now; the message names the file and SQLite's reason."""
 
 
 @dataclass
@@ -49,6 +67,16 @@ class SpoolStats:
     spooled: int = 0
     dead_lettered: int = 0
     refused_full: int = 0
+    split_commits: int = 0  # group commits that failed on their data and were split
+    unavailable: int = 0  # commits that failed because of the file (disk full, read-only, locked)
+
+
+@dataclass
+class SpoolHealth:
+    """What /health says about the spool: the last fault of the file, if it has not cleared."""
+
+    error: str | None = None
+    since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +94,13 @@ class DeadLetter:
     error: str
 
 
+@dataclass
+class _Message:
+    source: str
+    good: list[_GoodRow] = field(default_factory=list)
+    bad: list[_BadRow] = field(default_factory=list)
+
+
 class Spool:
     def __init__(
         self,
@@ -75,6 +110,7 @@ class Spool:
         *,
         max_readings: int = 2_000_000,
         consumers: Sequence[str] = ("store",),
+        busy_timeout_s: float = 5.0,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,12 +118,13 @@ class Spool:
         self.clock = clock
         self.max_readings = max_readings
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode survives a killed process; FULL would also survive power loss at an fsync a commit.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self.stats = SpoolStats()
+        self.health = SpoolHealth()
         # Each consumer (the store writer, the rules engine) reads past its own cursor; a reading is
         # deleted once every configured consumer is past it, and only when a consumer advances: merely
         # opening the spool (to list dead letters, say) deletes nothing. Cursors of consumers no longer
@@ -100,6 +137,13 @@ class Spool:
             if name in self._cursors:
                 self._cursors[name] = int(last_id)
         self._depth = self._count("readings")
+        self._last_id = int(self._db.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()[0])
+        # (last id of a commit, when it was committed): the age of the oldest reading a consumer has not
+        # taken. Rows already here at start count from the start: a lower bound, said so by /health.
+        self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
+        if self._last_id > min(self._cursors.values()):
+            self._commits.append((self._last_id, clock.now()))
+        self._committed = threading.Condition(self._lock)
 
     def close(self) -> None:
         with self._lock:
@@ -117,6 +161,26 @@ class Spool:
     def full(self) -> bool:
         return self._depth >= self.max_readings
 
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction under the lock; rolled back on any error, file faults as SpoolUnavailable."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException as exc:
+                if self._db.in_transaction:
+                    self._db.rollback()
+                if isinstance(exc, sqlite3.Error) and not isinstance(exc, _DATA_ERRORS):
+                    self.stats.unavailable += 1
+                    if self.health.error is None:
+                        self.health.since = self.clock.now()
+                    self.health.error = f"spool {self.path}: {exc}"
+                    raise SpoolUnavailable(self.health.error) from exc
+                raise
+            self.health.error = self.health.since = None
+
     def accept(self, readings: Sequence[Reading], *, source: str) -> bool:
         return self.accept_many([(readings, source)]) == 1
 
@@ -124,48 +188,88 @@ class Spool:
         """Commit a group of messages in one transaction: how many, from the front, were taken.
 
         Messages that do not fit under `max_readings` are left to the caller (un-acked: back-pressure).
-        Invalid readings become dead letters in the same transaction.
+        Invalid readings become dead letters in the same transaction. SpoolUnavailable: none was taken.
         """
         room = self.max_readings - self._depth
-        good: list[tuple[str, int, bytes]] = []
-        bad: list[tuple[str, str, bytes, str]] = []
         now = self.clock.now()
         received_at = now.isoformat()
-        taken = 0
+        prepared: list[_Message] = []
+        size = 0
         for readings, source in messages:
             # The first message is taken into an empty spool whatever its size, so no message can wedge it.
-            if len(readings) > room - len(good) and not (taken == 0 and self._depth == 0):
+            if len(readings) > room - size and not (not prepared and self._depth == 0):
                 break
+            message = _Message(source)
             for reading in readings:
                 try:
                     fields = self.validator.coerced_fields(reading, now)
-                except InvalidReading as exc:
-                    payload = json.dumps({"ts": reading.ts.isoformat(), **reading.fields}).encode()
-                    bad.append((received_at, source, payload, str(exc)))
-                    continue
-                good.append((reading.asset_id, reading.ts_ns, orjson.dumps(fields)))
-            taken += 1
-        if taken < len(messages):
+                    # orjson refuses what JSON cannot say (an integer past 64 bits): the reading's fault.
+                    message.good.append((reading.asset_id, reading.ts_ns, orjson.dumps(fields)))
+                except (InvalidReading, TypeError, ValueError, OverflowError) as exc:
+                    message.bad.append((received_at, source, _payload(reading), _reason(exc)))
+            size += len(message.good)
+            prepared.append(message)
+        if len(prepared) < len(messages):
             self.stats.refused_full += 1
-        if taken == 0:
-            return 0
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("INSERT INTO readings (asset_id, ts_ns, fields) VALUES (?, ?, ?)", good)
-            self._db.executemany(
-                "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)", bad
-            )
-            self._db.execute("COMMIT")
-            self._depth += len(good)
-        self.stats.spooled += len(good)
-        self.stats.dead_lettered += len(bad)
-        return taken
+        if prepared:
+            self._commit(prepared, received_at)
+        return len(prepared)
+
+    def _commit(self, messages: list[_Message], received_at: str) -> None:
+        """Commit the group; on an error of its data, split it until only the offender is a dead letter."""
+        try:
+            with self._write() as db:
+                db.executemany(
+                    "INSERT INTO readings (asset_id, ts_ns, fields) VALUES (?, ?, ?)",
+                    [row for m in messages for row in m.good],
+                )
+                db.executemany(
+                    "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
+                    [row for m in messages for row in m.bad],
+                )
+                last_id = int(db.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()[0])
+        except _DATA_ERRORS as exc:
+            self.stats.split_commits += 1
+            if len(messages) > 1:
+                middle = len(messages) // 2
+                self._commit(messages[:middle], received_at)
+                self._commit(messages[middle:], received_at)
+                return
+            message = messages[0]
+            if not message.good:
+                # Only dead letters, and still refused: their text is made safe and tried once more.
+                safe = [(at, _safe(source), payload, _safe(error)) for at, source, payload, error in message.bad]
+                if safe == message.bad:
+                    raise
+                self._commit([_Message(_safe(message.source), bad=safe)], received_at)
+                return
+            if len(message.good) > 1:  # one message of many readings (a poll): split it by reading
+                halves = (message.good[: len(message.good) // 2], message.good[len(message.good) // 2 :])
+                self._commit([_Message(message.source, halves[0], message.bad)], received_at)
+                self._commit([_Message(message.source, halves[1])], received_at)
+                return
+            # One reading the database refuses although validation passed it: a dead letter with the reason.
+            refused = [
+                (received_at, message.source, _row_payload(row), _reason(exc, "the spool refused it"))
+                for row in message.good
+            ]
+            self._commit([_Message(message.source, bad=[*message.bad, *refused])], received_at)
+            return
+        good = sum(len(m.good) for m in messages)
+        with self._committed:
+            self._depth += good
+            if last_id > self._last_id:
+                self._last_id = last_id
+                self._commits.append((last_id, self.clock.now()))
+            self._committed.notify_all()
+        self.stats.spooled += good
+        self.stats.dead_lettered += sum(len(m.bad) for m in messages)
 
     def reject(self, *, source: str, payload: bytes, error: str) -> None:
-        with self._lock:
-            self._db.execute(
+        with self._write() as db:
+            db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                (self.clock.now().isoformat(), source, payload, error),
+                (self.clock.now().isoformat(), source, payload, error[:ERROR_MAX]),
             )
         self.stats.dead_lettered += 1
 
@@ -180,47 +284,72 @@ class Spool:
         """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first."""
         with self._lock:
             after = self._cursors[consumer]
-            return self._db.execute(
-                "SELECT id, asset_id, ts_ns, fields FROM readings WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-            ).fetchall()
+            if after >= self._last_id:
+                return []  # nothing new: no query, so an idle consumer costs nothing
+            try:
+                return self._db.execute(
+                    "SELECT id, asset_id, ts_ns, fields FROM readings WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, limit),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"spool {self.path}: {exc}") from exc
+
+    def wait_for_readings(self, consumer: str, timeout: float) -> bool:
+        """Block until a commit left readings past the consumer's cursor, or `timeout` seconds passed."""
+        with self._committed:
+            return self._committed.wait_for(lambda: self._last_id > self._cursors[consumer], timeout)
+
+    def wake_waiters(self) -> None:
+        """Release every `wait_for_readings` now (at shutdown)."""
+        with self._committed:
+            self._committed.notify_all()
 
     def advance(self, consumer: str, last_id: int) -> None:
         """The consumer is done with every reading up to `last_id`; delete what every consumer is done with."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
+        oldest = min(last_id if name == consumer else cursor for name, cursor in self._cursors.items())
+        with self._write() as db:
+            db.execute(
                 "INSERT INTO cursors (consumer, last_id) VALUES (?, ?) "
                 "ON CONFLICT (consumer) DO UPDATE SET last_id = excluded.last_id",
                 (consumer, last_id),
             )
+            deleted = db.execute("DELETE FROM readings WHERE id <= ?", (oldest,)).rowcount
+        with self._lock:
             self._cursors[consumer] = last_id
-            deleted = self._delete_consumed()
-            self._db.execute("COMMIT")
             self._depth -= deleted
+            while self._commits and self._commits[0][0] <= oldest:
+                self._commits.popleft()
 
     def lag(self, consumer: str) -> int:
         """Readings the consumer has not processed yet."""
         with self._lock:
-            row = self._db.execute("SELECT count(*) FROM readings WHERE id > ?", (self._cursors[consumer],)).fetchone()
+            try:
+                row = self._db.execute(
+                    "SELECT count(*) FROM readings WHERE id > ?", (self._cursors[consumer],)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"spool {self.path}: {exc}") from exc
         return int(row[0])
 
-    def _delete_consumed(self) -> int:
-        cursor = self._db.execute("DELETE FROM readings WHERE id <= ?", (min(self._cursors.values()),))
-        return cursor.rowcount
+    def oldest_pending_at(self, consumer: str) -> datetime | None:
+        """When the oldest reading the consumer has not taken yet was committed (at the latest), or None."""
+        with self._lock:
+            cursor = self._cursors[consumer]
+            for last_id, committed_at in self._commits:
+                if last_id > cursor:
+                    return committed_at
+        return None
 
     def move_to_dead_letters(self, row: SpoolRow, error: str) -> None:
         """A spooled reading the store refuses leaves the queue for dead letters, in one transaction."""
-        reading_id, asset_id, ts_ns, fields = row
-        payload = json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **orjson.loads(fields)})
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
+        reading_id = row[0]
+        with self._write() as db:
+            db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                (self.clock.now().isoformat(), "store", payload.encode(), error),
+                (self.clock.now().isoformat(), "store", _row_payload(row[1:]), error[:ERROR_MAX]),
             )
-            self._db.execute("DELETE FROM readings WHERE id = ?", (reading_id,))
-            self._db.execute("COMMIT")
-            self._depth -= 1
+            deleted = db.execute("DELETE FROM readings WHERE id = ?", (reading_id,)).rowcount
+        self._depth -= deleted
         self.stats.dead_lettered += 1
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
@@ -234,3 +363,23 @@ class Spool:
     def dead_letter_count(self) -> int:
         with self._lock:
             return self._count("dead_letters")
+
+
+def _reason(exc: BaseException, what: str = "") -> str:
+    text = str(exc) if isinstance(exc, InvalidReading) else f"{what or 'cannot be stored'}: {type(exc).__name__}: {exc}"
+    return text[:ERROR_MAX]
+
+
+def _safe(text: str) -> str:
+    """Text SQLite takes whatever a device sent: lone surrogates and NUL replaced."""
+    return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
+
+
+def _payload(reading: Reading) -> bytes:
+    """The reading as the dead letter keeps it: JSON whatever its values (ASCII escapes, big numbers as text)."""
+    return json.dumps({"ts": reading.ts.isoformat(), **reading.fields}, default=repr).encode()
+
+
+def _row_payload(row: tuple[str, int, bytes]) -> bytes:
+    asset_id, ts_ns, fields = row
+    return json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **orjson.loads(fields)}).encode()

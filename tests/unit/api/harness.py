@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +71,7 @@ def running_api(
     site: Site | None = None,
     store: ReadingStore | None = None,
     health_checks: Mapping[str, HealthCheck] | None = None,
+    exiting: Callable[[], str | None] | None = None,
 ) -> Iterator[Api]:
     """The API with one key per role; everything it opened is closed afterwards."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -93,6 +94,7 @@ def running_api(
         metrics=spool_depth_registry(),
         clock=clock,
         health_timeout_s=1.0,
+        exiting=exiting,
     )
     app = create_app(deps)
     keys: dict[Role, str] = {}

@@ -64,6 +64,8 @@ BILLING = "/sites/{site_id}/billing"
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/health"): Sample("/health"),
+    ("GET", "/health/live"): Sample("/health/live"),
+    ("GET", "/health/ready"): Sample("/health/ready"),
     ("GET", "/openapi.json"): Sample("/openapi.json"),
     ("GET", "/sites"): Sample("/sites"),
     ("GET", "/sites/{site_id}"): Sample("/sites/lakeview"),
@@ -147,7 +149,7 @@ def test_every_route_has_a_sample() -> None:
 
 def test_only_health_is_open() -> None:
     open_routes = {key for key, needed in ROUTES.items() if not needed}
-    assert open_routes == {("GET", "/health")}
+    assert open_routes == {("GET", "/health"), ("GET", "/health/live"), ("GET", "/health/ready")}
 
 
 def test_routes_require_the_permissions_we_mean() -> None:
@@ -156,6 +158,8 @@ def test_routes_require_the_permissions_we_mean() -> None:
     declared = ROUTES
     assert declared == {
         ("GET", "/health"): set(),
+        ("GET", "/health/live"): set(),
+        ("GET", "/health/ready"): set(),
         ("GET", "/openapi.json"): {Permission.READ_API_SCHEMA},
         ("GET", "/sites"): site,
         ("GET", "/sites/{site_id}"): site,
