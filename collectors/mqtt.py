@@ -353,6 +353,7 @@ class MqttCollector:
 
     def _flush_loop(self) -> None:
         failures = 0
+        self._wake.set()  # a restarted loop (after a crash) first commits what is already waiting
         while not self._stopping.is_set():
             if not failures:
                 self._wake.wait()

@@ -144,6 +144,8 @@ def _coerce(wanted: FieldType, value: object) -> FieldValue:
             return number
         if number != int(number):
             raise ValueError("not a whole number")
+        if abs(number) >= 2**53:  # a float this large is not an exact integer (JSON parsers make them floats)
+            raise ValueError("outside the 64-bit integer range or not exact")
         whole = int(number)
     if not INT64_MIN <= whole <= INT64_MAX:
         raise ValueError("outside the 64-bit integer range")

@@ -102,12 +102,12 @@ class RulesWorker:
         if not self._deliver():
             return 0
         rows = self.spool.take_rows(self.batch_size, self.consumer)
-        if not rows:
-            return 0
-        readings = [Reading(asset_id, from_ns(ts_ns), orjson.loads(fields)) for _, asset_id, ts_ns, fields in rows]
-        self._accept(self.engine.on_readings(readings, on_error=self._rule_failed), through=rows[-1][0])
-        self.stats.judged += len(rows)
-        self._deliver()
+        if rows:
+            readings = [Reading(a, from_ns(ts_ns), orjson.loads(fields)) for _, a, ts_ns, fields in rows]
+            self._accept(self.engine.on_readings(readings, on_error=self._rule_failed), through=rows[-1][0])
+            self.stats.judged += len(rows)
+        if self._deliver():
+            self._recovered()  # a whole step went through: whatever failed before works again
         return len(rows)
 
     def _rule_failed(self, reading: Reading, exc: Exception) -> None:
@@ -142,26 +142,28 @@ class RulesWorker:
                 self.dispatcher.work_orders(self._undelivered)
             except Exception as exc:  # the database is down or refused: keep everything, judge nothing new
                 self.stats.delivery_failures += 1
-                self._failing(exc, len(self._undelivered))
+                self._failing(exc, f"could not hand {len(self._undelivered)} alarm events to work orders")
                 return False
             self._undelivered.clear()
         self.engine.flush()
         if self._uncommitted_through is not None:
             self.spool.advance(self.consumer, self._uncommitted_through)
             self._uncommitted_through = None
-        if self.health.error is not None:
-            log.info("alarm events are delivered again (after %s)", self.health.error)
-            self.health.error = self.health.error_since = None
         return True
 
-    def _failing(self, exc: Exception, pending: int) -> None:
+    def _failing(self, exc: Exception, what: str) -> None:
         error = f"{type(exc).__name__}: {exc}"[:500]
         if error == self.health.error:
             return  # logged once per change of state, not once per retry
-        log.error("could not hand %d alarm events to work orders (%s); retrying", pending, error, exc_info=exc)
+        log.error("%s (%s); retrying with backoff", what, error, exc_info=exc)
         if self.health.error is None:
             self.health.error_since = self.clock.now()
         self.health.error = error
+
+    def _recovered(self) -> None:
+        if self.health.error is not None:
+            log.info("the rules work again (after %s)", self.health.error)
+            self.health.error = self.health.error_since = None
 
     def start(self) -> None:
         self._thread = self.spawn("rules", self._run)
@@ -194,7 +196,7 @@ class RulesWorker:
                 self.health.last_step_at = self.clock.now()
             except Exception as exc:  # the spool or the state store failing: readings stay in the spool
                 failures += 1
-                self._failing(exc, len(self._undelivered))
+                self._failing(exc, "a rules step failed")
                 judged = 0
             if failures:
                 self._stop.wait(self.backoff.delay(failures))
