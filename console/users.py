@@ -1,7 +1,7 @@
 """Console accounts: scrypt-hashed passwords, creation, sign-in checks and disabling.
 
 A person signs in with a username and password (a phone cannot paste a 47-character API key); their role is
-one of the API's roles, so the console and the API grant the same things through `api.permissions`.
+one of the API's roles, so the console and the API grant the same things through `access.roles`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.permissions import ROLE_PERMISSIONS, Permission, Role
+from access.roles import ROLE_PERMISSIONS, Permission, Role
 from console.orm import CONSOLE_ROLES, ConsoleUser
 
 # scrypt at n=2**14, r=8, p=1 costs ~16 MiB and ~50 ms: slow for a guesser, fine for one sign-in.

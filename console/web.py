@@ -14,7 +14,7 @@ from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from api.permissions import Permission
+from access.roles import Permission
 from api.ports import ApiDependencies
 from api.workorder_deps import run_command
 from api.workorder_deps import site_zone as deps_site_zone

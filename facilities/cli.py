@@ -316,12 +316,19 @@ def db_upgrade() -> None:
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, staff, crew or fee_module.")],
     name: Annotated[str, typer.Option(help="Who or what uses the key, e.g. 'crew-phone-zhang'.")],
+    team: Annotated[
+        str | None, typer.Option(help="The alerts team whose work orders a crew key works, e.g. 'elevator-crew'.")
+    ] = None,
 ) -> None:
-    """Create an API key; it is printed once and stored only as a hash."""
+    """Create an API key; it is printed once and stored only as a hash.
+
+    A crew key works (acknowledge, arrive, resolve, comment) its team's orders, those assigned to its name and
+    those nobody has taken; without --team only the last two.
+    """
     from api.keys_cli import create_key
 
     try:
-        key = create_key(_sessions(_settings()), role, name)
+        key = create_key(_sessions(_settings()), role, name, team)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(key)

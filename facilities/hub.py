@@ -54,6 +54,8 @@ from workorders.events import SlaBreached
 from workorders.sla import schedule_sla_checks
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
+# Routers the hub mounts beyond create_app's own (the authorization matrix test covers these too).
+HUB_ROUTERS = (baselines.router,)
 log = logging.getLogger(__name__)
 FORMS_KEPT = timedelta(days=30)  # how long a handled console form's nonce still catches a repeat
 
@@ -128,8 +130,10 @@ class Hub:
             uow_factory=self.uow,
             billing_config=self.billing,
             baseline_resetter=self.engine.reset_baseline,
+            # Whose an undispatched order is, for crew keys: the same routing the console and the alerts use.
+            order_teams=self.alerts.outbox.routing.teams_for if self.alerts is not None else None,
         )
-        app = create_app(deps, routers=[baselines.router], conflicts=WORK_ORDER_CONFLICTS)
+        app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)
         return mount_console(app, self.console) if self.console is not None else app
 
     def prune(self) -> None:

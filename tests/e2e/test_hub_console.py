@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from access.roles import Role
 from alerts.orm import OutboxRow
 from api.keys_crud import create_key
-from api.permissions import Role
 from console.users import create_user
 from core.config import load_site
 from core.settings import Settings

@@ -180,6 +180,7 @@ def console_rig(
         metrics=CollectorRegistry(),
         clock=clock,
         work_order_events=events.append,
+        order_teams=routing.teams_for,
         uow_factory=lambda: holder["rig"].uow(),
     )
     app = mount_console(create_app(deps, conflicts=WORK_ORDER_CONFLICTS), config)

@@ -25,6 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from access.roles import Role
 from alerts.facts import PlaceBook
 from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
@@ -32,7 +33,6 @@ from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
 from alerts.unit_of_work import OutboxUnitOfWork
 from api.keys_crud import create_key
-from api.permissions import Role
 from console.sessions import COOKIE
 from console.users import set_active, set_password
 from core.clock import FakeClock

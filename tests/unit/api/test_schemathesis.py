@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from access.roles import Role
 from api.app import create_app
-from api.permissions import Role
 from api.ports import ApiDependencies
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from core.reading import Reading

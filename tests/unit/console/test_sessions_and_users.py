@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.permissions import Permission, Role
+from access.roles import Permission, Role
 from console.orm import ConsoleUser
 from console.sessions import SessionClaims, SessionSigner, csrf_matches
 from console.users import (
