@@ -422,6 +422,22 @@ def users_disable(username: Annotated[str, typer.Option(help="The account.")]) -
     typer.echo(f"{username} disabled")
 
 
+@users_app.command("audit")
+def users_audit(
+    username: Annotated[str | None, typer.Option(help="Only this username's entries.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first.")] = 50,
+) -> None:
+    """The sign-in audit log: sign-ins, failures, refusals, sign-outs and ended sessions, newest first."""
+    from access.audit import entries
+
+    with _sessions(_settings())() as session:
+        rows, total = entries(session, limit=limit, username=username)
+        for row in rows:
+            who = row.username + (f" (#{row.user_id})" if row.user_id is not None else "")
+            typer.echo(f"{row.at.isoformat()}\t{row.event}\t{who}\t{row.client}\t{row.detail}")
+    typer.echo(f"{len(rows)} of {total} entries", err=True)
+
+
 @alarms_app.command("list")
 def alarms_list(site: SiteOption = None) -> None:
     """Alarms firing now, oldest first, from the stored rule state."""

@@ -76,6 +76,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/keys"): Sample("/keys"),
     ("POST", "/keys"): Sample("/keys", 201, {"name": "made in the matrix", "role": "crew"}),
     ("POST", "/keys/{key_id}/revoke"): Sample(_fresh_key_to_revoke),
+    ("GET", "/audit/sign-ins"): Sample("/audit/sign-ins?username=lina"),
     ("GET", "/sites/{site_id}/work-orders"): Sample("/sites/lakeview/work-orders"),
     ("POST", "/sites/{site_id}/work-orders"): Sample(
         "/sites/lakeview/work-orders", 201, {"category": "other", "title": "made in the matrix"}
@@ -170,6 +171,7 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", "/keys"): {Permission.MANAGE_KEYS},
         ("POST", "/keys"): {Permission.MANAGE_KEYS},
         ("POST", "/keys/{key_id}/revoke"): {Permission.MANAGE_KEYS},
+        ("GET", "/audit/sign-ins"): {Permission.MANAGE_KEYS},
         ("GET", "/sites/{site_id}/work-orders"): orders,
         ("POST", "/sites/{site_id}/work-orders"): {Permission.CREATE_WORK_ORDERS},
         ("GET", ORDER): orders,
