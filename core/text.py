@@ -29,9 +29,17 @@ def first_refused(text: str) -> tuple[int, str] | None:
     return next(((index, char) for index, char in enumerate(text) if refused_char(char)), None)
 
 
+# Control characters have no Unicode name; these are the ones that break lines somewhere.
+CONTROL_NAMES = {
+    "\x00": "NUL", "\t": "TAB", "\n": "LINE FEED", "\x0b": "LINE TABULATION", "\x0c": "FORM FEED",
+    "\r": "CARRIAGE RETURN", "\x1c": "FILE SEPARATOR", "\x1d": "GROUP SEPARATOR", "\x1e": "RECORD SEPARATOR",
+    "\x85": "NEXT LINE",
+}  # fmt: skip
+
+
 def describe(char: str) -> str:
     """`U+2028 (LINE SEPARATOR)`: how an error message names a character it cannot print."""
-    name = unicodedata.name(char, "") or {"\r": "CARRIAGE RETURN", "\n": "LINE FEED", "\t": "TAB"}.get(char, "control")
+    name = unicodedata.name(char, "") or CONTROL_NAMES.get(char, "control character")
     return f"U+{ord(char):04X} ({name})"
 
 

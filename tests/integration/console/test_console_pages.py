@@ -754,9 +754,14 @@ def test_a_follow_up_refused_early_is_recorded_when_sent_again_after_the_work_is
         ({"kind": "praise"}, "类型"),
         ({"category": "roof"}, "类别"),
         ({"contact_name": "  "}, "联系人"),
+        # Issue 17: the first line becomes the order's title, an alert's e-mail subject: no line separators.
+        ({"description": "电梯\u2028困人"}, "描述"),
+        ({"description": "门\u202e坏了"}, "描述"),
+        ({"contact_name": "王\x85女士"}, "联系人"),
+        ({"preferred_time": "今晚\u20297 点"}, "预约时间"),
     ],
     ids=["unknown-unit", "blank-description", "long-description", "bad-phone", "unknown-kind", "unknown-category",
-         "blank-name"],
+         "blank-name", "line-separator", "bidi-override", "next-line-in-name", "separator-in-time"],
 )  # fmt: skip
 def test_a_request_with_a_field_to_correct_is_shown_again_with_its_values(
     hub: Hub, changes: dict[str, str], field: str
