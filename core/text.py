@@ -39,7 +39,12 @@ CONTROL_NAMES = {
 
 def describe(char: str) -> str:
     """`U+2028 (LINE SEPARATOR)`: how an error message names a character it cannot print."""
-    name = unicodedata.name(char, "") or CONTROL_NAMES.get(char, "control character")
+    kinds = {"Cn": "unassigned character", "Co": "private-use character", "Cs": "surrogate"}
+    name = (
+        unicodedata.name(char, "")
+        or CONTROL_NAMES.get(char)
+        or kinds.get(unicodedata.category(char), "control character")
+    )
     return f"U+{ord(char):04X} ({name})"
 
 

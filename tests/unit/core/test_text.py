@@ -42,6 +42,8 @@ def test_characters_are_named_for_error_messages() -> None:
     assert describe("\x85") == "U+0085 (NEXT LINE)"
     assert describe("\r") == "U+000D (CARRIAGE RETURN)"
     assert describe("\x07") == "U+0007 (control character)"
+    assert describe("\U0003bce0") == "U+3BCE0 (unassigned character)"
+    assert describe("\ue000") == "U+E000 (private-use character)"
 
 
 @given(st.text())
