@@ -4,6 +4,10 @@ Three short transactions per round, none held open while a peer is slow:
 1. claim: due rows (pending, or `sending` whose lease ran out) become `sending`, attempts + 1, leased;
 2. send, in parallel, outside any transaction;
 3. record: delivered, or pending again after the backoff, or failed (attempts used up, refused for good).
+A message that can never be delivered ends `failed` with the reason in `last_error`: refused for good by the
+peer or its channel (a mail that cannot be written), its attempts used up, every attempt's lease run out with
+no outcome (the sender died on it each time), or a stored row no channel can be handed. One such row never
+holds up the rows after it.
 A dispatcher that dies after 1 leaves leased rows, which any dispatcher takes again once the lease ends; the
 repeat carries the same idempotency key. Rows committed but never claimed are simply due. Nothing is lost.
 """
@@ -150,11 +154,22 @@ class OutboxDispatcher:
                     row.status, row.next_attempt_at = DeliveryStatus.SUPERSEDED.value, None
                     result.superseded += 1
                     continue
+                if row.status == DeliveryStatus.SENDING.value and row.attempts >= self.retry.max_attempts:
+                    # Each try's lease ran out with no outcome (the sender died or hung on this message): give up.
+                    self._fail(row, f"no outcome after {row.attempts} attempts: the sender stopped or hung each time")
+                    result.failed += 1
+                    continue
+                try:
+                    message = _message(row, attempt=row.attempts + 1)
+                except Exception as exc:  # a row no channel can be handed must not block the rows after it
+                    self._fail(row, f"the stored message cannot be read: {type(exc).__name__}: {exc}")
+                    result.failed += 1
+                    continue
                 row.status = DeliveryStatus.SENDING.value
                 row.attempts += 1
                 row.last_attempt_at = now
                 row.next_attempt_at = now + self.retry.lease
-                messages.append(_message(row))
+                messages.append(message)
         result.claimed = len(messages)
         return messages
 
@@ -185,15 +200,20 @@ class OutboxDispatcher:
                 row.last_error = str(error)[:ERROR_MAX]
                 result.errors.append(row.last_error)
                 if error.permanent or row.attempts >= self.retry.max_attempts:
-                    row.status, row.next_attempt_at = DeliveryStatus.FAILED.value, None
+                    self._fail(row, row.last_error)
                     result.failed += 1
-                    log.error("alert %s to %s failed for good: %s", row.idempotency_key, row.channel, error)
                 else:
                     row.status = DeliveryStatus.PENDING.value
                     row.next_attempt_at = now + self.retry.delay(row.attempts)
                     result.retrying += 1
                     log.warning("alert %s to %s: attempt %d failed: %s", row.idempotency_key, row.channel,
                                 row.attempts, error)  # fmt: skip
+
+    @staticmethod
+    def _fail(row: OutboxRow, reason: str) -> None:
+        """The message will never be delivered: `failed`, with the reason, and no further attempt."""
+        row.status, row.next_attempt_at, row.last_error = DeliveryStatus.FAILED.value, None, reason[:ERROR_MAX]
+        log.error("alert %s to %s failed for good: %s", row.idempotency_key, row.channel, reason)
 
 
 @contextmanager
@@ -221,11 +241,11 @@ def _newer_state_exists(session: Session, row: OutboxRow) -> bool:
     return session.scalar(newer.limit(1)) is not None
 
 
-def _message(row: OutboxRow) -> OutgoingMessage:
+def _message(row: OutboxRow, *, attempt: int) -> OutgoingMessage:
     return OutgoingMessage(
         row_id=row.id,
         key=row.idempotency_key,
-        attempt=row.attempts,
+        attempt=attempt,
         kind=MessageKind(row.kind),
         channel_name=row.channel,
         site_id=row.site_id,

@@ -40,6 +40,10 @@ class Routing:
         """The first rule that matches; loading made sure one does."""
         return next(rule for rule in self.file.rules if rule.matches(category, priority))
 
+    def teams_for(self, category: Category, priority: Priority) -> tuple[str, ...]:
+        """The teams an order of this category and priority is for until someone dispatches it elsewhere."""
+        return self.rule(category, priority).teams
+
     def chain(self, name: str | None) -> EscalationChain | None:
         return None if name is None else self.file.escalations.get(name)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from alerts.config import Locale
 from alerts.orm import MessageKind
+from core.text import one_line
 
 TITLE_MAX = 60
 EVIDENCE_MAX = 80
@@ -109,9 +110,13 @@ def _title(template: str, facts: Mapping[str, Any], **values: object) -> str:
 
 
 def _subject(facts: Mapping[str, Any], room: int) -> str:
-    """`<order title> · <asset id>`, at most `room` characters, cutting the title rather than the asset."""
-    asset = f" · {facts['asset_id']}" if facts.get("asset_id") else ""
-    return _cut(facts["title"], max(room - len(asset), 8)) + asset
+    """`<order title> · <asset id>` on one line, at most `room` characters, cutting the title rather than the asset.
+
+    One line whatever the order's title holds (an order from before titles were checked, a rule's title): the
+    message's title becomes an e-mail subject and a robot message's heading.
+    """
+    asset = f" · {one_line(str(facts['asset_id']))}" if facts.get("asset_id") else ""
+    return _cut(one_line(str(facts["title"])), max(room - len(asset), 8)) + asset
 
 
 def _where(facts: Mapping[str, Any], w: Mapping[str, str]) -> str:

@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from access.roles import Permission, Role
 from api.deps import require
 from api.errors import install_error_handlers
-from api.permissions import Permission, Role
 from api.ports import ApiDependencies
 from api.router import api_router
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.orders import Actor
+from access.roles import ROLE_PERMISSIONS, Permission, Role
 from api.keys_table import ApiKey
-from api.permissions import ROLE_PERMISSIONS, Permission, Role
 
 KEY_PREFIX = "fac_"
 LOOKUP_LENGTH = 8  # characters of the secret part stored in clear for lookup
@@ -42,9 +43,15 @@ class Caller:
     key_id: int
     name: str
     role: Role
+    team: str | None = None  # whose work orders a crew key works (`access.orders`)
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    @property
+    def actor(self) -> Actor:
+        """The key as `access.orders` sees it: an order assigned to the key's name is the key's own."""
+        return Actor(role=self.role, names=frozenset({self.name}), team=self.team)
 
 
 def generate_key() -> NewKey:
@@ -77,4 +84,4 @@ def authenticate(session: Session, secret: str) -> Caller | None:
     matches = hmac.compare_digest(hash_key(secret, salt), stored)
     if row is None or not matches or row.revoked:
         return None
-    return Caller(key_id=row.id, name=row.name, role=row.role_enum)
+    return Caller(key_id=row.id, name=row.name, role=row.role_enum, team=row.team)

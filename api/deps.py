@@ -12,8 +12,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from access.roles import Permission
 from api.auth import Caller, authenticate
-from api.permissions import Permission
 from api.ports import ApiDependencies, DeadLetterSource
 from api.schemas import MAX_OFFSET, MAX_PAGE, Pagination
 from core.clock import Clock

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
+from access.orders import TEAM_ID
+from access.roles import Role
 from api import keys_crud
-from api.permissions import Role
 from api.ports import SessionFactory
 
 
@@ -18,16 +20,22 @@ def parse_role(role: Role | str) -> Role:
         raise ValueError(f"unknown role {role!r}; use one of {known}") from None
 
 
-def create_key(session_factory: SessionFactory, role: Role | str, name: str) -> str:
+def create_key(session_factory: SessionFactory, role: Role | str, name: str, team: str | None = None) -> str:
     """Issue a key and return its secret, to print once; only its hash is stored.
 
-    The database must be upgraded first (`storage.database.upgrade`), as at every start-up.
+    `team` (an alerts team id) is whose work orders a crew key works. The database must be upgraded first
+    (`storage.database.upgrade`), as at every start-up.
     """
     name = name.strip()
     if not name or len(name) > 100 or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise ValueError("name the key in 1 to 100 printable characters, e.g. --name 'billing export'")
+    team = team.strip() if team else None
+    if team is not None and not re.fullmatch(TEAM_ID, team):
+        raise ValueError(f"--team {team!r}: use the team's id from the alerts file, e.g. --team elevator-crew")
     with session_factory() as session:
-        _, secret = keys_crud.create_key(session=session, role=parse_role(role), name=name, now=datetime.now(UTC))
+        _, secret = keys_crud.create_key(
+            session=session, role=parse_role(role), name=name, team=team, now=datetime.now(UTC)
+        )
     return secret
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from access.roles import Role
 from api.auth import generate_key
 from api.keys_table import ApiKey
-from api.permissions import Role
 
 _ATTEMPTS = 3  # a lookup-prefix collision (48 random bits) is rare; a fresh key fixes it
 
@@ -20,15 +20,22 @@ class KeyAlreadyRevoked(Exception):
     """Revoking a key twice: nothing to do, and the caller should know."""
 
 
-def create_key(*, session: Session, role: Role, name: str, now: datetime) -> tuple[ApiKey, str]:
-    """Store a new key and commit; returns the row and the secret, which is not stored anywhere."""
+def create_key(
+    *, session: Session, role: Role, name: str, now: datetime, team: str | None = None
+) -> tuple[ApiKey, str]:
+    """Store a new key and commit; returns the row and the secret, which is not stored anywhere.
+
+    `team` is the alerts team whose work orders a crew key works; without one, a crew key works only the orders
+    assigned to its name and those nobody has taken (`access.orders`).
+    """
     attempts = 0
     while True:
         attempts += 1
         new = generate_key()
         row = ApiKey(
-            name=name, role=role.value, prefix=new.prefix, salt=new.salt, key_hash=new.key_hash, created_at=now
-        )
+            name=name, role=role.value, team=team, prefix=new.prefix, salt=new.salt, key_hash=new.key_hash,
+            created_at=now,
+        )  # fmt: skip
         session.add(row)
         try:
             session.commit()

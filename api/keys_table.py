@@ -1,6 +1,7 @@
 """The `api_keys` table: one row per issued key, holding a salted hash and never the key itself.
 
-Created by migration `0003_api_keys` (its own branch from `0001_base`); keep the two in step.
+Created by migration `0003_api_keys` (its own branch from `0001_base`), `team` added by `0008_api_key_team`;
+keep them in step.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, Dialect, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from api.permissions import Role
+from access.roles import Role
 from storage.database import Base
 
 ROLE_CHECK = "role IN ('admin', 'staff', 'crew', 'fee_module')"
@@ -45,6 +46,8 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
+    # The team whose work orders the key works (its alerts team id); None: only what is assigned to its name.
+    team: Mapped[str | None] = mapped_column(String(64), default=None)
     # The first characters of the secret part, so a presented key finds its row without a scan.
     prefix: Mapped[str] = mapped_column(String(16), unique=True)
     salt: Mapped[str] = mapped_column(String(32))

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
+from access.orders import TeamsFor
 from billing.config import BillingConfig
 from core.clock import Clock, SystemClock
 from core.config import Site
@@ -95,5 +96,8 @@ class ApiDependencies:
     baseline_resetter: Callable[[str, str], bool] | None = None
     # The reason the process is exiting (a supervised thread died), for /health/live; None: it is not.
     exiting: Callable[[], str | None] | None = None
+    # The teams an undispatched order of a category and priority belongs to (the alerts routing), for deciding
+    # which orders a crew key may work (`access.orders`); None (no alerts file): an undispatched order is nobody's.
+    order_teams: TeamsFor | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from api.routes import (
     alarms,
     assets,
+    audit,
     billing,
     deadletters,
     deliveries,
@@ -27,6 +28,7 @@ api_router.include_router(assets.router)
 api_router.include_router(readings.router)
 api_router.include_router(deadletters.router)
 api_router.include_router(keys.router)
+api_router.include_router(audit.router)
 api_router.include_router(metrics.router)
 api_router.include_router(workorders.router)
 api_router.include_router(workorder_actions.router)

@@ -27,7 +27,7 @@ class ErrorOut(BaseModel):
 # Documented on every authenticated route, so clients (and schemathesis) know the error shape.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No key, an unknown key or a revoked key"},
-    403: {"model": ErrorOut, "description": "The key's role lacks the permission"},
+    403: {"model": ErrorOut, "description": "The key's role lacks the permission, or (crew) the order is not its own"},
     422: {"model": ErrorOut, "description": "Invalid parameters; `details` names each one"},
 }
 

@@ -7,15 +7,20 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
+from core.text import describe, first_refused
 from workorders.domain import WorkOrder
 from workorders.lifecycle import Status
 from workorders.queries import WorkOrderSummary
 from workorders.values import AuditAction, Category, Deadlines, Priority, Satisfaction, SlaKind, Source
 
-ONE_LINE = r"^[^\x00-\x1f\x7f]+$"  # names and ids: no control characters
+ONE_LINE = r"^[^\x00-\x1f\x7f]+$"  # query filters on names and ids: no control characters
 NO_NUL = r"^[^\x00]*$"  # free text: line breaks are fine, NUL is not (PostgreSQL refuses it in text)
+# What the OpenAPI document shows for one-line body fields; `_one_line` refuses more (every Unicode control,
+# format and line-separator character), with a message that names the character.
+ONE_LINE_DOC = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$"
 
 
 def _text(max_length: int, pattern: str, min_length: int = 1) -> Any:
@@ -23,9 +28,27 @@ def _text(max_length: int, pattern: str, min_length: int = 1) -> Any:
     return Field(min_length=min_length, max_length=max_length, pattern=pattern)
 
 
-Name = Annotated[str, _text(128, ONE_LINE)]
-PlaceId = Annotated[str, _text(64, ONE_LINE)]
-Title = Annotated[str, _text(200, ONE_LINE)]
+def _one_line(value: str) -> str:
+    """A title, name or id must be one line: it becomes an e-mail subject, a robot message's heading, a header."""
+    found = first_refused(value)
+    if found is not None:
+        position, char = found
+        raise PydanticCustomError(
+            "one_line",
+            "must be one line of text: {char} at character {position} is not allowed; remove line breaks and "
+            "control characters",
+            {"char": describe(char), "position": position + 1},
+        )
+    return value
+
+
+def _one_line_text(max_length: int) -> Any:
+    return Field(min_length=1, max_length=max_length, json_schema_extra={"pattern": ONE_LINE_DOC})
+
+
+Name = Annotated[str, _one_line_text(128), AfterValidator(_one_line)]
+PlaceId = Annotated[str, _one_line_text(64), AfterValidator(_one_line)]
+Title = Annotated[str, _one_line_text(200), AfterValidator(_one_line)]
 Note = Annotated[str, _text(4000, NO_NUL)]
 OptionalNote = Annotated[str, _text(4000, NO_NUL, min_length=0)]
 
@@ -65,7 +88,7 @@ class CancelIn(_Body):
 
 class AssignIn(_Body):
     assignee: Name | None = None
-    team: Annotated[str, _text(64, ONE_LINE)] | None = None
+    team: Annotated[str, _one_line_text(64), AfterValidator(_one_line)] | None = None
 
 
 class CommentIn(_Body):

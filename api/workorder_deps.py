@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Path
 
+from access.orders import AccessDenied
 from api.deps import DepsDep, SiteDep
 from api.ports import ApiDependencies
 from api.routes.readings import EARLIEST, LATEST
@@ -78,7 +79,8 @@ def order_id(deps: ApiDependencies, site_id: str, code: str) -> UUID:
 
 
 def run_command(deps: ApiDependencies, command: Callable[[UnitOfWork], T]) -> T:
-    """Run a `workorders.service` command and hand its events on; input it refuses answers 422.
+    """Run a `workorders.service` command and hand its events on; input it refuses answers 422, an order its guard
+    refuses (another team's) 403.
 
     `IllegalTransition` and other `WorkOrderConflict`s pass through to the 409 handler of `create_app`.
     """
@@ -87,6 +89,8 @@ def run_command(deps: ApiDependencies, command: Callable[[UnitOfWork], T]) -> T:
         result = command(uow)
     except WorkOrderNotFound as exc:
         raise HTTPException(404, str(exc)) from None
+    except AccessDenied as exc:  # another team's order for a crew key: `access.orders`
+        raise HTTPException(403, str(exc)) from None
     except ValueError as exc:  # blank notes, a title of spaces: the domain names the field
         raise HTTPException(422, str(exc)) from None
     except ConcurrentUpdate:

@@ -26,8 +26,8 @@ import uvicorn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from access.roles import Role
 from api.keys_crud import create_key
-from api.permissions import Role
 from facilities.localservers import free_port, wait_until
 from tests.support.console_rig import console_rig
 

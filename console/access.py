@@ -1,7 +1,9 @@
 """Who is looking at a console page: a signed-in staff member, or the holder of an alert's link to one order.
 
-A link holder may read that one order, take it, say they are on site, resolve it and add notes; cancelling,
-closing, the follow-up call and every other page need a sign-in.
+What they may do is decided by `access` (shared with the JSON API): the role's permissions, and for crew the
+order must be their own (their team's, assigned to them, or not yet taken). A link holder may read that one
+order, take it, say they are on site, resolve it and add notes; cancelling, closing, the follow-up call and
+every other page need a sign-in.
 """
 
 from __future__ import annotations
@@ -9,19 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from access.orders import MOVE_PERMISSIONS, Actor, OrderFacts, TeamsFor, refusal
+from access.roles import Permission, Role
 from alerts.routing import Routing
-from api.permissions import Permission
 from console.sessions import SessionSigner
 from console.throttle import SignInThrottle
 from console.users import StaffMember
 from workorders.lifecycle import Status
 from workorders.links import LinkGrant, OrderLinkSigner
 from workorders.sla import DEFAULT_SLA, SlaTable
-
-LINK_MOVES = frozenset({Status.ACKNOWLEDGED, Status.ON_SITE, Status.RESOLVED})
-LINK_PERMISSIONS = frozenset(
-    {Permission.READ_WORK_ORDERS, Permission.TRANSITION_WORK_ORDERS, Permission.COMMENT_WORK_ORDERS}
-)
 
 
 @dataclass(frozen=True)
@@ -52,6 +50,11 @@ class ConsoleConfig:
             secure_cookies=secure_cookies,
         )
 
+    @property
+    def teams_for(self) -> TeamsFor | None:
+        """The teams an undispatched order belongs to, from the alerts routing (as the API's `order_teams`)."""
+        return self.routing.teams_for if self.routing is not None else None
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -76,12 +79,27 @@ class Viewer:
             return self.staff.display_name
         return self.grant.member_name if self.grant is not None else ""
 
-    def may(self, permission: Permission) -> bool:
+    @property
+    def identity(self) -> Actor | None:
+        """The viewer as `access.orders` sees them; None for nobody."""
         if self.staff is not None:
-            return self.staff.may(permission)
-        return self.grant is not None and permission in LINK_PERMISSIONS
+            member = self.staff
+            return Actor(role=member.role, names=frozenset({member.actor, member.username}), team=member.team)
+        if self.grant is not None:
+            grant = self.grant
+            names = frozenset({grant.actor, grant.member_id})
+            return Actor(role=Role.CREW, names=names, team=grant.team or None, link_to=grant.order_id)
+        return None
 
-    def may_move(self, to: Status) -> bool:
-        if not self.may(Permission.TRANSITION_WORK_ORDERS):
-            return False
-        return self.staff is not None or to in LINK_MOVES
+    def may(self, permission: Permission) -> bool:
+        """Whether the role (or the link) grants `permission` at all."""
+        identity = self.identity
+        return identity is not None and identity.may(permission)
+
+    def may_on(self, permission: Permission, order: OrderFacts, teams_for: TeamsFor | None) -> bool:
+        """Whether they may use `permission` on this order (for crew: only their own orders)."""
+        identity = self.identity
+        return identity is not None and refusal(identity, permission, order, teams_for) is None
+
+    def may_move(self, to: Status, order: OrderFacts, teams_for: TeamsFor | None) -> bool:
+        return self.may_on(MOVE_PERMISSIONS[to], order, teams_for)

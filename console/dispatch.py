@@ -12,8 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from access.orders import guard
+from access.roles import Permission
 from alerts.routing import Routing
-from api.permissions import Permission
 from console.web import (
     FormText,
     OptionalText,
@@ -79,17 +80,24 @@ def assign(
     if isinstance(found, Response):
         return found
     order, viewer = found
-    if viewer.staff is None or not viewer.may(Permission.ASSIGN_WORK_ORDERS) or not csrf_ok(viewer, csrf):
+    config, permission = console_config(request), Permission.ASSIGN_WORK_ORDERS
+    if viewer.staff is None or not viewer.may_on(permission, order, config.teams_for) or not csrf_ok(viewer, csrf):
         return forbidden(request, viewer)
-    target = resolve(console_config(request).routing, to, team, assignee)
+    target = resolve(config.routing, to, team, assignee)
     if target is None or order.status not in ACTIVE_STATES or target == (None, None):
         return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)
     if (order.team, order.assignee) == target:  # dispatched there already: no second alert
         return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
     deps = app_deps(request)
 
+    identity = viewer.identity
+    check = guard(identity, permission, config.teams_for) if identity is not None else None
+
     def command(uow: UnitOfWork) -> None:
-        service.assign(uow, order_id=order.id, team=target[0], assignee=target[1], actor=viewer.actor, clock=deps.clock)
+        service.assign(
+            uow, order_id=order.id, team=target[0], assignee=target[1], actor=viewer.actor, clock=deps.clock,
+            guard=check,
+        )  # fmt: skip
 
     def failed(_: str) -> Response:
         return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)

@@ -7,7 +7,7 @@ so a double tap registers one order, and the order's alert goes out through the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -15,6 +15,7 @@ from console.i18n import Words
 from console.orm import ConsoleSubmission, ResidentRequestRow
 from core.clock import Clock
 from core.config import Site
+from core.text import describe, first_refused, one_line
 from workorders.service import OrderRef, ResidentRequest, open_request
 from workorders.sla import SlaTable
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork, run_in_transaction
@@ -26,6 +27,13 @@ MAX_DESCRIPTION = 2000
 
 class IntakeError(ValueError):
     """A field of the form to correct; the message names it."""
+
+
+def _refuse_controls(name: str, text: str, bad: Callable[[str, str], IntakeError]) -> None:
+    """A control, format or line-separator character (U+2028 …) in `text` is an error naming it."""
+    found = first_refused(text)
+    if found is not None:
+        raise bad(name, describe(found[1]))
 
 
 @dataclass(frozen=True)
@@ -64,16 +72,20 @@ class RequestForm:
         description = field("description")
         if not description or len(description) > MAX_DESCRIPTION:
             raise bad("description", f"1-{MAX_DESCRIPTION}")
+        # Its first line becomes the order's title (an alert's e-mail subject): plain line breaks only.
+        _refuse_controls("description", description.replace("\r\n", "\n").replace("\n", "").replace("\t", " "), bad)
         name, phone = field("contact_name"), field("contact_phone")
         if not name or len(name) > 100:
             raise bad("contact_name", "1-100")
+        _refuse_controls("contact_name", name, bad)
         if not _PHONE.fullmatch(phone):
             raise bad("contact_phone", phone or "—")
         preferred = field("preferred_time")[:100]
+        _refuse_controls("preferred_time", preferred, bad)
         return cls(kind, unit_id, unit.building, category, priority, description, name, phone, preferred)
 
     def title(self, words: Words) -> str:
-        first_line = self.description.splitlines()[0]
+        first_line = one_line(self.description.splitlines()[0])
         return f"{words.t(self.kind)} · {self.unit_id} · {first_line[:40]}"
 
     def as_request(self, *, site_id: str, actor: str, words: Words) -> ResidentRequest:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.permissions import Permission
+from access.roles import Permission
 from console import forms
 from console.access import Viewer
 from console.intake import IntakeError, RequestForm, register_request

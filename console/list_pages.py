@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.permissions import Permission
+from access.orders import order_teams
+from access.roles import Permission
 from console.access import ConsoleConfig
 from console.views import (
     by_deadline,
@@ -19,7 +20,6 @@ from console.views import (
     due_of,
     local,
     minutes_text,
-    order_teams,
 )
 from console.web import (
     PAGE_SIZE,
@@ -67,7 +67,7 @@ def my_orders(request: Request) -> Response:
     team, actor = viewer.staff.team, viewer.staff.actor
     config = console_config(request)
     if team:
-        rows = [o for o in found.items if team in order_teams(o, config.routing) or o.assignee == actor]
+        rows = [o for o in found.items if team in order_teams(o, config.teams_for) or o.assignee == actor]
     else:  # no team: what they took themselves; staff and admins without a team see every active order
         rows = [o for o in found.items if o.assignee == actor or viewer.staff.role.value != "crew"]
     rows = by_deadline(rows, now)

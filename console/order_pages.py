@@ -9,7 +9,8 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.permissions import Permission
+from access.orders import MOVE_PERMISSIONS, Actor, guard
+from access.roles import Permission
 from api.ports import ApiDependencies
 from console import forms
 from console.access import Viewer
@@ -47,6 +48,7 @@ from console.web import (
 from workorders import service
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
+from workorders.service import Guard
 from workorders.unit_of_work import UnitOfWork
 from workorders.values import Satisfaction
 
@@ -68,7 +70,8 @@ def _order_response(
     deps, words, zone = app_deps(request), words_for(request), site_zone(request)
     now = deps.clock.now()
     due = due_of(order, now)
-    moves = [ACTIONS[to] for to in sorted(TRANSITIONS[order.status]) if viewer.may_move(to)]
+    teams = console_config(request).teams_for
+    moves = [ACTIONS[to] for to in sorted(TRANSITIONS[order.status]) if viewer.may_move(to, order, teams)]
     with deps.session_factory() as session:
         intake = session.get(ResidentRequestRow, order.id)
     return render(
@@ -89,11 +92,12 @@ def _order_response(
         nonce=forms.new_nonce(),
         follow_up_nonce=forms.new_nonce(),  # each form its own: sending one must not use up the other
         satisfactions=list(Satisfaction),
-        may_comment=viewer.may(Permission.COMMENT_WORK_ORDERS),
-        may_follow_up=viewer.may(Permission.FOLLOW_UP_WORK_ORDERS) and order.status in {Status.RESOLVED, Status.CLOSED},
+        may_comment=viewer.may_on(Permission.COMMENT_WORK_ORDERS, order, teams),
+        may_follow_up=viewer.may_on(Permission.FOLLOW_UP_WORK_ORDERS, order, teams)
+        and order.status in {Status.RESOLVED, Status.CLOSED},
         places=_places(request, order),
         may_dispatch=viewer.staff is not None
-        and viewer.may(Permission.ASSIGN_WORK_ORDERS)
+        and viewer.may_on(Permission.ASSIGN_WORK_ORDERS, order, teams)
         and order.status in ACTIVE_STATES,
         dispatch_choices=choices(console_config(request).routing),
         dispatch_nonce=forms.new_nonce(),
@@ -158,34 +162,51 @@ def act(
     if isinstance(found, Response):
         return found
     order, viewer = found
-    target = TARGETS.get(action)
-    if target is None or not viewer.may_move(target) or not csrf_ok(viewer, csrf):
+    target, teams = TARGETS.get(action), console_config(request).teams_for
+    if target is None or not viewer.may_move(target, order, teams) or not csrf_ok(viewer, csrf):
         return forbidden(request, viewer)
     if order.status is target:  # a double tap, or a colleague was quicker: done already, nothing to repeat
         return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
-    error = run(request, _move(order.id, action, viewer.actor, note, app_deps(request)))
+    deps, who = app_deps(request), _who(viewer)
+    # The same check again inside the command's transaction: a dispatch elsewhere a moment ago counts.
+    error = run(request, _move(order.id, action, viewer.actor, note, deps, guard(who, MOVE_PERMISSIONS[target], teams)))
     if error is not None:
         fresh = load_order(request, code) or order
         return _order_response(request, fresh, viewer, error=error, status=409)
     if note.strip() and action not in NEEDS_NOTE:
-        run(request, _comment(order.id, viewer.actor, note, app_deps(request)))
+        run(request, _comment(order.id, viewer.actor, note, deps, guard(who, Permission.COMMENT_WORK_ORDERS, teams)))
     return RedirectResponse(order_url(code, viewer, done=action), status_code=303)
 
 
-def _move(order_id: UUID, action: str, actor: str, note: str, deps: ApiDependencies) -> Callable[[UnitOfWork], None]:
-    clock = deps.clock
+def _who(viewer: Viewer) -> Actor:
+    identity = viewer.identity
+    if identity is None:  # order_for hands out no anonymous viewer
+        raise ValueError("an anonymous viewer cannot act")
+    return identity
+
+
+def _move(
+    order_id: UUID, action: str, actor: str, note: str, deps: ApiDependencies, check: Guard
+) -> Callable[[UnitOfWork], None]:
+    clock, order = deps.clock, order_id
     moves: Mapping[str, Callable[[UnitOfWork], None]] = {
-        "acknowledge": lambda uow: service.acknowledge(uow, order_id=order_id, actor=actor, clock=clock),
-        "arrive": lambda uow: service.arrive(uow, order_id=order_id, actor=actor, clock=clock),
-        "resolve": lambda uow: service.resolve(uow, order_id=order_id, actor=actor, resolution=note, clock=clock),
-        "close": lambda uow: service.close(uow, order_id=order_id, actor=actor, clock=clock),
-        "cancel": lambda uow: service.cancel(uow, order_id=order_id, actor=actor, reason=note, clock=clock),
+        "acknowledge": lambda uow: service.acknowledge(uow, order_id=order, actor=actor, clock=clock, guard=check),
+        "arrive": lambda uow: service.arrive(uow, order_id=order, actor=actor, clock=clock, guard=check),
+        "resolve": lambda uow: service.resolve(
+            uow, order_id=order, actor=actor, resolution=note, clock=clock, guard=check
+        ),
+        "close": lambda uow: service.close(uow, order_id=order, actor=actor, clock=clock, guard=check),
+        "cancel": lambda uow: service.cancel(uow, order_id=order, actor=actor, reason=note, clock=clock, guard=check),
     }
     return moves[action]
 
 
-def _comment(order_id: UUID, actor: str, text: str, deps: ApiDependencies) -> Callable[[UnitOfWork], None]:
-    return lambda uow: service.add_comment(uow, order_id=order_id, author=actor, text=text, clock=deps.clock)
+def _comment(
+    order_id: UUID, actor: str, text: str, deps: ApiDependencies, check: Guard
+) -> Callable[[UnitOfWork], None]:
+    return lambda uow: service.add_comment(
+        uow, order_id=order_id, author=actor, text=text, clock=deps.clock, guard=check
+    )
 
 
 @router.post("/orders/{code}/comment")
@@ -201,14 +222,15 @@ def comment(
     if isinstance(found, Response):
         return found
     order, viewer = found
-    if not viewer.may(Permission.COMMENT_WORK_ORDERS) or not csrf_ok(viewer, csrf):
+    teams = console_config(request).teams_for
+    if not viewer.may_on(Permission.COMMENT_WORK_ORDERS, order, teams) or not csrf_ok(viewer, csrf):
         return forbidden(request, viewer)
-    deps = app_deps(request)
+    deps, check = app_deps(request), guard(_who(viewer), Permission.COMMENT_WORK_ORDERS, teams)
     return once(
         request,
         nonce,
         "comment",
-        lambda: run(request, _comment(order.id, viewer.actor, text, deps)),
+        lambda: run(request, _comment(order.id, viewer.actor, text, deps, check)),
         order_url(code, viewer, done="comment"),
         lambda error: _order_response(request, load_order(request, code) or order, viewer, error=error, status=422),
     )
@@ -229,9 +251,15 @@ def follow_up(
     viewer = staff_or_login(request, Permission.FOLLOW_UP_WORK_ORDERS)
     if isinstance(viewer, Response):
         return viewer
-    if not csrf_ok(viewer, csrf) or satisfaction not in set(Satisfaction):
+    teams = console_config(request).teams_for
+    permission = Permission.FOLLOW_UP_WORK_ORDERS
+    if (
+        not viewer.may_on(permission, order, teams)
+        or not csrf_ok(viewer, csrf)
+        or satisfaction not in set(Satisfaction)
+    ):
         return forbidden(request, viewer)
-    deps = app_deps(request)
+    deps, check = app_deps(request), guard(_who(viewer), permission, teams)
 
     def command(uow: UnitOfWork) -> None:
         service.record_follow_up(
@@ -241,6 +269,7 @@ def follow_up(
             satisfaction=Satisfaction(satisfaction),
             feedback=feedback.strip(),
             clock=deps.clock,
+            guard=check,
         )
 
     return once(

@@ -1,7 +1,8 @@
-"""The console's tables: staff accounts, the intake details of resident requests, and submitted forms.
+"""The console's tables: staff accounts, their sign-in sessions, the intake details of resident requests, and
+submitted forms.
 
-Created by migration `0007_console` (branch `console`); tests/integration/console/test_schema.py checks that
-the migrated schema and these models agree.
+Created by migration `0007_console` (branch `console`), sessions by `0009_console_sessions`;
+tests/integration/console/test_schema.py checks that the migrated schema and these models agree.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, String, Text, Uuid
+from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.database import Base
 from workorders.orm import UtcDateTime
 
-TABLES = frozenset({"console_users", "resident_requests", "console_submissions"})
+TABLES = frozenset({"console_users", "console_sessions", "resident_requests", "console_submissions"})
 CONSOLE_ROLES = ("admin", "staff", "crew")  # the API's roles that are people (fee_module is a system)
 ROLE_CHECK = "role IN ('admin', 'staff', 'crew')"
 KIND_CHECK = "kind IN ('repair', 'complaint')"
@@ -37,6 +38,21 @@ class ConsoleUser(Base):
     session_version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ConsoleSession(Base):
+    """One sign-in: the cookie is honoured only while this row is there, unexpired and not ended."""
+
+    __tablename__ = "console_sessions"
+    __table_args__ = (Index("ix_console_sessions_user_id", "user_id"),)
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie's nonce
+    user_id: Mapped[int]
+    client: Mapped[str] = mapped_column(String(64))  # the address it signed in from
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    end_reason: Mapped[str | None] = mapped_column(String(32), default=None)  # signed_out, password_changed, disabled
 
 
 class ResidentRequestRow(Base):

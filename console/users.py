@@ -1,7 +1,7 @@
 """Console accounts: scrypt-hashed passwords, creation, sign-in checks and disabling.
 
 A person signs in with a username and password (a phone cannot paste a 47-character API key); their role is
-one of the API's roles, so the console and the API grant the same things through `api.permissions`.
+one of the API's roles, so the console and the API grant the same things through `access.roles`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.permissions import ROLE_PERMISSIONS, Permission, Role
+from access import audit
+from access.audit import SignInEvent
+from access.roles import ROLE_PERMISSIONS, Permission, Role
 from console.orm import CONSOLE_ROLES, ConsoleUser
+from console.session_store import DISABLED, PASSWORD_CHANGED, end_all
 
 # scrypt at n=2**14, r=8, p=1 costs ~16 MiB and ~50 ms: slow for a guesser, fine for one sign-in.
 _N, _R, _P = 2**14, 8, 1
@@ -101,19 +104,30 @@ def create_user(
     return member_of(row)
 
 
-def set_password(session: Session, username: str, password: str) -> None:
-    """A new password; sessions signed in with the old one end."""
+def set_password(session: Session, username: str, password: str, *, now: datetime | None = None) -> None:
+    """A new password; sessions signed in with the old one end (in the caller's transaction)."""
     _check_password(password)
     row = _existing(session, username)
     row.password_hash = hash_password(password)
-    row.session_version += 1
+    _end_sessions(session, row, PASSWORD_CHANGED, now)
 
 
-def set_active(session: Session, username: str, active: bool) -> None:
-    """Disable (or enable) an account; disabling ends its sessions at once."""
+def set_active(session: Session, username: str, active: bool, *, now: datetime | None = None) -> None:
+    """Disable (or enable) an account; disabling ends its sessions at once (in the caller's transaction)."""
     row = _existing(session, username)
     row.active = active
+    _end_sessions(session, row, DISABLED if not active else "enabled", now)
+
+
+def _end_sessions(session: Session, row: ConsoleUser, reason: str, now: datetime | None) -> None:
+    """End every session of the account, server-side and by version (cookies carry it), and log it."""
+    now = now or datetime.now(UTC)  # the command line's time; pages pass the hub's clock
     row.session_version += 1
+    ended = end_all(session, user_id=row.id, reason=reason, now=now)
+    audit.add(
+        session, event=SignInEvent.SESSIONS_ENDED, username=row.username, user_id=row.id, client="local", at=now,
+        detail=f"{reason}: {ended} session(s) ended",
+    )  # fmt: skip
 
 
 def sign_in(session: Session, username: str, password: str) -> StaffMember | None:

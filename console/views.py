@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
-from alerts.routing import Routing
 from console.i18n import Words
 from workorders.lifecycle import ACTIVE_STATES, Status
 from workorders.queries import WorkOrderSummary
@@ -112,15 +111,6 @@ def local(when: datetime | None, zone: tzinfo, *, with_date: bool = True) -> str
     if when is None:
         return ""
     return when.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S" if with_date else "%H:%M:%S")
-
-
-def order_teams(order: WorkOrderSummary, routing: Routing | None) -> frozenset[str]:
-    """The teams an order is for: the one it was dispatched to, else those the alerts routing sends it to."""
-    if order.team:
-        return frozenset({order.team})
-    if routing is None:
-        return frozenset()
-    return frozenset(routing.rule(order.category, order.priority).teams)
 
 
 def by_deadline(rows: list[WorkOrderSummary], now: datetime) -> list[WorkOrderSummary]:

@@ -14,13 +14,14 @@ from fastapi import Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from api.permissions import Permission
+from access.roles import Permission
 from api.ports import ApiDependencies
 from api.workorder_deps import run_command
 from api.workorder_deps import site_zone as deps_site_zone
 from console import forms
 from console.access import ConsoleConfig, Viewer
 from console.i18n import Words, pick_lang
+from console.session_store import is_live
 from console.sessions import COOKIE, LANG_COOKIE, csrf_matches
 from console.users import current_member
 from workorders.domain import WorkOrder
@@ -61,14 +62,23 @@ def site_zone(request: Request) -> ZoneInfo:
 
 
 def signed_in(request: Request) -> Viewer | None:
-    """The signed-in staff member, if the cookie is genuine, unexpired and still matches an active account."""
+    """The signed-in staff member, if the cookie is genuine, its session live on the server (not signed out,
+    ended or expired) and its account active and unchanged since."""
     deps, config = app_deps(request), console_config(request)
-    claims = config.sessions.read(request.cookies.get(COOKIE), now=deps.clock.now())
+    now = deps.clock.now()
+    claims = config.sessions.read(request.cookies.get(COOKIE), now=now)
     if claims is None:
         return None
     with deps.session_factory() as session:
+        if not is_live(session, key=claims.session_key, user_id=claims.user_id, now=now):
+            return None
         member = current_member(session, claims.user_id, claims.session_version)
     return None if member is None else Viewer(staff=member, csrf=claims.csrf)
+
+
+def client_address(request: Request) -> str:
+    """Where the request came from (behind a proxy: the address the proxy reports, when uvicorn trusts it)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

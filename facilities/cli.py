@@ -348,12 +348,19 @@ def db_upgrade() -> None:
 def keys_create(
     role: Annotated[str, typer.Option(help="admin, staff, crew or fee_module.")],
     name: Annotated[str, typer.Option(help="Who or what uses the key, e.g. 'crew-phone-zhang'.")],
+    team: Annotated[
+        str | None, typer.Option(help="The alerts team whose work orders a crew key works, e.g. 'elevator-crew'.")
+    ] = None,
 ) -> None:
-    """Create an API key; it is printed once and stored only as a hash."""
+    """Create an API key; it is printed once and stored only as a hash.
+
+    A crew key works (acknowledge, arrive, resolve, comment) its team's orders, those assigned to its name and
+    those nobody has taken; without --team only the last two.
+    """
     from api.keys_cli import create_key
 
     try:
-        key = create_key(_sessions(_settings()), role, name)
+        key = create_key(_sessions(_settings()), role, name, team)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     typer.echo(key)
@@ -445,6 +452,22 @@ def users_disable(username: Annotated[str, typer.Option(help="The account.")]) -
     except UserError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{username} disabled")
+
+
+@users_app.command("audit")
+def users_audit(
+    username: Annotated[str | None, typer.Option(help="Only this username's entries.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first.")] = 50,
+) -> None:
+    """The sign-in audit log: sign-ins, failures, refusals, sign-outs and ended sessions, newest first."""
+    from access.audit import entries
+
+    with _sessions(_settings())() as session:
+        rows, total = entries(session, limit=limit, username=username)
+        for row in rows:
+            who = row.username + (f" (#{row.user_id})" if row.user_id is not None else "")
+            typer.echo(f"{row.at.isoformat()}\t{row.event}\t{who}\t{row.client}\t{row.detail}")
+    typer.echo(f"{len(rows)} of {total} entries", err=True)
 
 
 @alarms_app.command("list")

@@ -269,7 +269,7 @@ def demo_accounts(hub: Hub) -> str:
         existing = {row.username for row in list_users(session)}
         for username, name, role, team in DEMO_ACCOUNTS:
             if username in existing:
-                set_password(session, username, password)
+                set_password(session, username, password, now=hub.clock.now())
             else:
                 create_user(
                     session, username=username, display_name=name, role=role, password=password, team=team,

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from access import audit
 from alerts.escalation import schedule_escalation_checks
 from alerts.retention import prune_outbox
 from api.app import create_app
@@ -33,7 +34,7 @@ from billing.config import BillingConfig, check_against_site, load_billing_confi
 from billing.periods import BillingPeriod
 from billing.run import run_billing
 from collectors.modbus import DeviceStateChanged
-from console import forms
+from console import forms, session_store
 from console.access import ConsoleConfig
 from console.pages import mount_console
 from console.secret import console_secret
@@ -66,8 +67,12 @@ from workorders.events import SlaBreached
 from workorders.sla import schedule_sla_checks
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
+# Routers the hub mounts beyond create_app's own (the authorization matrix test covers these too).
+HUB_ROUTERS = (baselines.router,)
 log = logging.getLogger(__name__)
 FORMS_KEPT = timedelta(days=30)  # how long a handled console form's nonce still catches a repeat
+SESSIONS_KEPT = timedelta(days=30)  # an expired or ended console session's row, for looking into an incident
+SIGN_INS_KEPT = timedelta(days=365)  # the sign-in audit log
 
 
 @dataclass
@@ -139,8 +144,10 @@ class Hub:
             uow_factory=self.uow,
             billing_config=self.billing,
             baseline_resetter=self.engine.reset_baseline,
+            # Whose an undispatched order is, for crew keys: the same routing the console and the alerts use.
+            order_teams=self.alerts.outbox.routing.teams_for if self.alerts is not None else None,
         )
-        app = create_app(deps, routers=[baselines.router], conflicts=WORK_ORDER_CONFLICTS)
+        app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)
         return mount_console(app, self.console) if self.console is not None else app
 
     def health_checks(self, policy: HealthPolicy | None = None) -> dict[str, HealthCheck]:
@@ -162,13 +169,16 @@ class Hub:
         return checks
 
     def prune(self) -> None:
-        """Delete what is past keeping: finished alert messages, stopped escalations, handled console forms."""
+        """Delete what is past keeping: finished alert messages, stopped escalations, handled console forms,
+        console sessions a month past their expiry, sign-in audit entries a year old."""
         now = self.clock.now()
         with self.sessions() as session:
             kept = timedelta(days=self.settings.alerts_retention_days)
             pruned = prune_outbox(session, site_id=self.site.id, older_than=now - kept)
             session.commit()
         pruned += forms.prune(self.sessions, older_than=now - FORMS_KEPT)
+        pruned += session_store.prune(self.sessions, expired_before=now - SESSIONS_KEPT)
+        pruned += audit.prune(self.sessions, older_than=now - SIGN_INS_KEPT)
         log.info("retention: %d rows deleted", pruned)
 
     async def serve(self, *, host: str, port: int, checks_every: timedelta | None = None) -> None:

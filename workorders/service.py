@@ -1,7 +1,8 @@
 """Commands on work orders. Each runs in one unit of work and is retried when a concurrent writer came first.
 
 Failing commands raise: `WorkOrderNotFound` (404), `IllegalTransition` / `WorkOrderConflict` (409),
-`ValueError` for input a person must correct (422).
+`ValueError` for input a person must correct (422), or whatever a command's `guard` raises to refuse it
+(`access.orders.AccessDenied`: another team's order, 403).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from workorders.lifecycle import Status, WorkOrderNotFound
 from workorders.sla import DEFAULT_SLA, SlaTable
 from workorders.unit_of_work import UnitOfWork, run_in_transaction
 from workorders.values import SYSTEM_ACTOR, AlarmOccurrence, Category, Priority, Satisfaction, Source
+
+# Runs on the order as loaded inside a command's transaction, before the change; raises to refuse it (who may
+# act on whose orders: `access.orders.guard`). None: the caller checked nothing order-specific.
+Guard = Callable[[WorkOrder], None]
 
 # How urgent each priority is, for choosing which of an asset's orders covers a new alarm.
 URGENCY = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.EMERGENCY: 3}
@@ -194,57 +199,80 @@ def open_request(
 
 
 def assign(
-    uow: UnitOfWork, *, order_id: UUID, assignee: str | None, team: str | None, actor: str, clock: Clock
+    uow: UnitOfWork,
+    *,
+    order_id: UUID,
+    assignee: str | None,
+    team: str | None,
+    actor: str,
+    clock: Clock,
+    guard: Guard | None = None,
 ) -> None:
     """Dispatch (派單) the order to a person and/or a team."""
-    _change(uow, order_id, lambda order: order.assign(assignee=assignee, team=team, actor=actor, at=clock.now()))
+    _change(uow, order_id, lambda order: order.assign(assignee=assignee, team=team, actor=actor, at=clock.now()), guard)
 
 
-def acknowledge(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock) -> None:
+def acknowledge(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock, guard: Guard | None = None) -> None:
     """open → acknowledged."""
-    _change(uow, order_id, lambda order: order.acknowledge(actor=actor, at=clock.now()))
+    _change(uow, order_id, lambda order: order.acknowledge(actor=actor, at=clock.now()), guard)
 
 
-def arrive(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock) -> None:
+def arrive(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock, guard: Guard | None = None) -> None:
     """acknowledged → on_site."""
-    _change(uow, order_id, lambda order: order.arrive(actor=actor, at=clock.now()))
+    _change(uow, order_id, lambda order: order.arrive(actor=actor, at=clock.now()), guard)
 
 
-def resolve(uow: UnitOfWork, *, order_id: UUID, actor: str, resolution: str, clock: Clock) -> None:
+def resolve(
+    uow: UnitOfWork, *, order_id: UUID, actor: str, resolution: str, clock: Clock, guard: Guard | None = None
+) -> None:
     """on_site → resolved, with what was found and done."""
-    _change(uow, order_id, lambda order: order.resolve(actor=actor, resolution=resolution, at=clock.now()))
+    _change(uow, order_id, lambda order: order.resolve(actor=actor, resolution=resolution, at=clock.now()), guard)
 
 
-def close(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock) -> None:
+def close(uow: UnitOfWork, *, order_id: UUID, actor: str, clock: Clock, guard: Guard | None = None) -> None:
     """resolved → closed."""
-    _change(uow, order_id, lambda order: order.close(actor=actor, at=clock.now()))
+    _change(uow, order_id, lambda order: order.close(actor=actor, at=clock.now()), guard)
 
 
-def cancel(uow: UnitOfWork, *, order_id: UUID, actor: str, reason: str, clock: Clock) -> None:
+def cancel(
+    uow: UnitOfWork, *, order_id: UUID, actor: str, reason: str, clock: Clock, guard: Guard | None = None
+) -> None:
     """open or acknowledged → cancelled."""
-    _change(uow, order_id, lambda order: order.cancel(actor=actor, reason=reason, at=clock.now()))
+    _change(uow, order_id, lambda order: order.cancel(actor=actor, reason=reason, at=clock.now()), guard)
 
 
-def add_comment(uow: UnitOfWork, *, order_id: UUID, author: str, text: str, clock: Clock) -> None:
-    _change(uow, order_id, lambda order: order.add_comment(author=author, text=text, at=clock.now()))
+def add_comment(
+    uow: UnitOfWork, *, order_id: UUID, author: str, text: str, clock: Clock, guard: Guard | None = None
+) -> None:
+    _change(uow, order_id, lambda order: order.add_comment(author=author, text=text, at=clock.now()), guard)
 
 
 def record_follow_up(
-    uow: UnitOfWork, *, order_id: UUID, actor: str, satisfaction: Satisfaction, feedback: str, clock: Clock
+    uow: UnitOfWork,
+    *,
+    order_id: UUID,
+    actor: str,
+    satisfaction: Satisfaction,
+    feedback: str,
+    clock: Clock,
+    guard: Guard | None = None,
 ) -> None:
     """The follow-up call (回訪) with the resident's verdict, once the order is resolved."""
     _change(
         uow,
         order_id,
         lambda order: order.record_follow_up(actor=actor, satisfaction=satisfaction, feedback=feedback, at=clock.now()),
+        guard,
     )
 
 
-def _change(uow: UnitOfWork, order_id: UUID, change: Callable[[WorkOrder], None]) -> None:
+def _change(uow: UnitOfWork, order_id: UUID, change: Callable[[WorkOrder], None], guard: Guard | None) -> None:
     def work() -> None:
         order = uow.work_orders.get(order_id)
         if order is None:
             raise WorkOrderNotFound(order_id)
+        if guard is not None:
+            guard(order)
         change(order)
 
     run_in_transaction(uow, work)

@@ -6,6 +6,7 @@ mail clients and servers that drop duplicates by Message-ID.
 
 from __future__ import annotations
 
+import email.errors
 import logging
 import smtplib
 import ssl
@@ -15,6 +16,7 @@ from typing import Literal
 
 from alerts.channels.base import OutgoingMessage, PermanentFailure, TemporaryFailure
 from core.clock import Clock
+from core.text import one_line
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +46,28 @@ class EmailChannel:
         self.tls_context = tls_context or ssl.create_default_context()
 
     def compose(self, message: OutgoingMessage) -> EmailMessage:
-        """The e-mail for a message: to the channel's `to`, else to the recipients' addresses."""
-        addresses = list(self.to) or [r.email for r in message.recipients if r.email]
+        """The e-mail for a message: to the channel's `to`, else to the recipients' addresses.
+
+        Every header value is put on one line first (`core.text.one_line`): a title with a line separator
+        (CR, LF, NEL, U+2028 …) must neither add a header nor make the mail impossible to write. A message
+        that still cannot be written is a `PermanentFailure` naming why: trying again would fail the same way.
+        """
+        addresses = [one_line(a) for a in self.to] or [one_line(r.email) for r in message.recipients if r.email]
+        addresses = [address for address in addresses if address]
         if not addresses:
             raise PermanentFailure(f"{self.name}: no e-mail address for {message.team or 'this message'}")
         mail = EmailMessage()
-        mail["Subject"] = message.title
-        mail["From"] = self.sender
-        mail["To"] = ", ".join(addresses)
-        mail["Date"] = format_datetime(self.clock.now())
-        mail["Message-ID"] = f"<{message.key}@facilities.alerts>"
-        mail["X-Idempotency-Key"] = message.key
-        mail.set_content(message.body)
+        try:
+            mail["Subject"] = one_line(message.title)
+            mail["From"] = one_line(self.sender)
+            mail["To"] = ", ".join(addresses)
+            mail["Date"] = format_datetime(self.clock.now())
+            mail["Message-ID"] = f"<{one_line(message.key)}@facilities.alerts>"
+            mail["X-Idempotency-Key"] = one_line(message.key)
+            mail.set_content(message.body)
+            mail.as_bytes()  # headers are checked and folded when written: fail here, not inside smtplib
+        except (ValueError, TypeError, LookupError, email.errors.MessageError) as exc:
+            raise PermanentFailure(f"{self.name}: the alert cannot be written as an e-mail: {exc}") from exc
         return mail
 
     def send(self, message: OutgoingMessage) -> None:

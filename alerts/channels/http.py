@@ -17,6 +17,7 @@ import httpx
 
 from alerts.channels.base import OutgoingMessage, PermanentFailure, TemporaryFailure
 from core.clock import Clock
+from core.text import one_line
 
 # 408 timeout, 425 too early, 429 rate limited: worth another try, like any 5xx.
 RETRYABLE_STATUS = frozenset({408, 425, 429})
@@ -46,7 +47,8 @@ class _HttpChannel:
         self._client.close()
 
     def _post(self, body: bytes, headers: dict[str, str], params: dict[str, str] | None = None) -> httpx.Response:
-        headers = {"Content-Type": "application/json; charset=utf-8", **headers}
+        # Header values on one line, whatever they hold: a line break there would split or add a header.
+        headers = {"Content-Type": "application/json; charset=utf-8", **{k: one_line(v) for k, v in headers.items()}}
         # Merged by hand: httpx's `params=` would replace the URL's own query (DingTalk's access_token).
         url = httpx.URL(self.url).copy_merge_params(params) if params else httpx.URL(self.url)
         try:
@@ -96,8 +98,9 @@ class WeComChannel(_HttpChannel):
     """企業微信 group robot: markdown, mentioning the on-call members who have a WeCom userid."""
 
     def send(self, message: OutgoingMessage) -> None:
-        mentions = " ".join(f"<@{r.wecom_id}>" for r in message.recipients if r.wecom_id)
-        content = _fit_bytes(f"**{message.title}**\n{message.body}", WECOM_MAX_BYTES - 64)
+        mentions = " ".join(f"<@{one_line(r.wecom_id)}>" for r in message.recipients if r.wecom_id)
+        # The title is the markdown's bold first line: on one line, or it would start lines of its own.
+        content = _fit_bytes(f"**{one_line(message.title)}**\n{message.body}", WECOM_MAX_BYTES - 64)
         content += f'\n<font color="comment">#{message.key[:8]}</font>' + (f"\n{mentions}" if mentions else "")
         document = {"msgtype": "markdown", "markdown": {"content": content}}
         _robot_result(self.name, self._post(_json(document), {"Idempotency-Key": message.key}))
@@ -121,14 +124,15 @@ class DingTalkChannel(_HttpChannel):
         self.secret = secret
 
     def send(self, message: OutgoingMessage) -> None:
-        mobiles = [r.phone for r in message.recipients if r.phone]
+        mobiles = [one_line(r.phone) for r in message.recipients if r.phone]
+        title = one_line(message.title)  # the notification's title and the markdown heading: one line each
         # DingTalk notifies an @mobile only when the text itself contains it.
-        lines = [f"#### {message.title}", *message.body.split("\n"), f"#{message.key[:8]}"]
+        lines = [f"#### {title}", *message.body.split("\n"), f"#{message.key[:8]}"]
         if mobiles:
             lines.append(" ".join(f"@{mobile}" for mobile in mobiles))
         document = {
             "msgtype": "markdown",
-            "markdown": {"title": message.title, "text": "\n\n".join(lines)},
+            "markdown": {"title": title, "text": "\n\n".join(lines)},
             "at": {"atMobiles": mobiles, "isAtAll": False},
         }
         params = None

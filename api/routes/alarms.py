@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import Engine
 
+from access.roles import Permission
 from api.auth import Caller
 from api.deps import DepsDep, PaginationDep, RegistryDep, SessionDep, require
-from api.permissions import Permission
 from api.ports import AlarmSource, ApiDependencies, OpenAlarm
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
 from api.schemas_workorders import ONE_LINE

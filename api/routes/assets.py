@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from access.roles import Permission
 from api.deps import AssetDep, PaginationDep, RegistryDep, SiteDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
 from core.config import Site
 from core.measurements import FIELD_TYPES, AssetKind

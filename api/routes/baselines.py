@@ -12,9 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel
 
+from access.roles import Permission
 from api.auth import Caller
 from api.deps import ClockDep, DepsDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, ErrorOut, not_found
 from api.workorder_deps import SiteIdDep
 

@@ -13,8 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
+from access.roles import Permission
 from api.deps import DepsDep, PaginationDep, SessionDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
 from api.schemas_billing import (
     FinalizeOut,

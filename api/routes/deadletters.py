@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from access.roles import Permission
 from api.deps import DeadLettersDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, Page
 from storage.spool import DeadLetter
 

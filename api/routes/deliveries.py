@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
+from access.roles import Permission
 from alerts.deliveries import list_deliveries
 from alerts.orm import DeliveryStatus
 from api.deps import SessionDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, not_found
 from api.workorder_deps import SiteIdDep
 

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from access.orders import TEAM_ID
+from access.roles import Permission, Role
 from api.auth import Caller
 from api.deps import ClockDep, SessionDep, require
 from api.keys_crud import KeyAlreadyRevoked, create_key, get_key, list_keys, revoke_key
 from api.keys_table import ApiKey
-from api.permissions import Permission, Role
 from api.schemas import ERROR_RESPONSES, ErrorOut
 
 router = APIRouter(prefix="/keys", tags=["keys"], responses=ERROR_RESPONSES)
@@ -27,12 +28,20 @@ class KeyCreate(BaseModel):
         min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$", description="Who or what uses the key."
     )
     role: Role
+    team: str | None = Field(
+        default=None,
+        max_length=64,
+        pattern=TEAM_ID,
+        description="The alerts team whose work orders a crew key works; without one, only orders assigned to "
+        "the key's name or not yet taken.",
+    )
 
 
 class KeyOut(BaseModel):
     id: int
     name: str
     role: Role
+    team: str | None
     prefix: str  # the first characters after `fac_`, to recognise a key without its secret
     created_at: datetime
     revoked_at: datetime | None
@@ -44,14 +53,14 @@ class CreatedKeyOut(KeyOut):
 
 def _out(row: ApiKey) -> KeyOut:
     return KeyOut(
-        id=row.id, name=row.name, role=row.role_enum, prefix=row.prefix, created_at=row.created_at,
+        id=row.id, name=row.name, role=row.role_enum, team=row.team, prefix=row.prefix, created_at=row.created_at,
         revoked_at=row.revoked_at,
     )  # fmt: skip
 
 
 @router.post("", status_code=201, summary="Issue a key for a role")
 def create(_: AdminDep, body: KeyCreate, session: SessionDep, clock: ClockDep) -> CreatedKeyOut:
-    row, secret = create_key(session=session, role=body.role, name=body.name, now=clock.now())
+    row, secret = create_key(session=session, role=body.role, name=body.name, team=body.team, now=clock.now())
     return CreatedKeyOut(**_out(row).model_dump(), key=secret)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from access.roles import Permission
 from api.deps import DepsDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES
 
 router = APIRouter(tags=["metrics"], dependencies=[require(Permission.READ_METRICS)], responses=ERROR_RESPONSES)

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
+from access.roles import Permission
 from api.deps import AssetDep, ClockDep, StoreDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, not_found
 from core.reading import FieldValue
 from storage.store import Aggregate

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
+from access.roles import Permission
 from api.deps import PaginationDep, SiteDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
 from core.config import Site, UnitInfo
 from core.site import AreaKind, Building, PublicArea

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel
 
+from access.roles import Permission
 from api.deps import DepsDep, PaginationDep, SessionDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, Page, not_found
 from api.workorder_deps import SiteIdDep, site_zone, within_range
 from workorders.lifecycle import Status

@@ -1,23 +1,29 @@
 """What people do to a work order: the lifecycle moves, dispatch, comments and the follow-up call (回訪).
 
 Each is a POST on the order that answers the order as it is afterwards, audit log included. The actor
-is the calling key's name. A move the lifecycle does not allow answers 409 naming both states.
+is the calling key's name. A move the lifecycle does not allow answers 409 naming both states. Who may
+do what is `access`: the key's role must grant the move's permission, and a crew key may work only its
+own orders (its team's, assigned to it, or not yet taken), checked on the order inside the command's
+transaction (403 otherwise).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from access.orders import guard
+from access.roles import Permission
 from api.auth import Caller
-from api.deps import ClockDep, require
-from api.permissions import Permission
+from api.deps import ClockDep, DepsDep, require
 from api.schemas import ERROR_RESPONSES, ErrorOut, not_found
 from api.schemas_workorders import AssignIn, CancelIn, CommentIn, FollowUpIn, ResolveIn, WorkOrderOut
 from api.workorder_deps import ActDep
 from workorders import service
+from workorders.service import Guard
 from workorders.unit_of_work import UnitOfWork
 
 router = APIRouter(
@@ -30,63 +36,93 @@ router = APIRouter(
     },
 )
 
-# The caller's key, checked before anything else; its name is recorded as the actor.
-Transition = Annotated[Caller, require(Permission.TRANSITION_WORK_ORDERS)]
-Assign = Annotated[Caller, require(Permission.ASSIGN_WORK_ORDERS)]
-Comment = Annotated[Caller, require(Permission.COMMENT_WORK_ORDERS)]
-FollowUp = Annotated[Caller, require(Permission.FOLLOW_UP_WORK_ORDERS)]
+
+@dataclass(frozen=True)
+class Acting:
+    """The calling key (its name is recorded as the actor) and the check its command runs on the order."""
+
+    caller: Caller
+    guard: Guard
+
+    @property
+    def name(self) -> str:
+        return self.caller.name
+
+
+def _acting(permission: Permission) -> Any:
+    """The key, checked for `permission` before anything else, with the order check for that permission."""
+
+    checked = require(permission)  # a default, not an annotation: annotations are strings read at module level
+
+    def acting(deps: DepsDep, caller: Caller = checked) -> Acting:
+        return Acting(caller, guard(caller.actor, permission, deps.order_teams))
+
+    return Depends(acting)
+
+
+Transition = Annotated[Acting, _acting(Permission.TRANSITION_WORK_ORDERS)]
+Close = Annotated[Acting, _acting(Permission.CLOSE_WORK_ORDERS)]
+Cancel = Annotated[Acting, _acting(Permission.CANCEL_WORK_ORDERS)]
+Assign = Annotated[Acting, _acting(Permission.ASSIGN_WORK_ORDERS)]
+Comment = Annotated[Acting, _acting(Permission.COMMENT_WORK_ORDERS)]
+FollowUp = Annotated[Acting, _acting(Permission.FOLLOW_UP_WORK_ORDERS)]
 
 
 @router.post("/acknowledge", summary="open → acknowledged (接單); the caller becomes the assignee if none")
-def acknowledge(caller: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
-    return act(lambda uow, order: service.acknowledge(uow, order_id=order, actor=caller.name, clock=clock))
+def acknowledge(by: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
+    return act(lambda uow, order: service.acknowledge(uow, order_id=order, actor=by.name, clock=clock, guard=by.guard))
 
 
 @router.post("/arrive", summary="acknowledged → on_site (到場)")
-def arrive(caller: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
-    return act(lambda uow, order: service.arrive(uow, order_id=order, actor=caller.name, clock=clock))
+def arrive(by: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
+    return act(lambda uow, order: service.arrive(uow, order_id=order, actor=by.name, clock=clock, guard=by.guard))
 
 
 @router.post("/resolve", summary="on_site → resolved (完工), with what was found and done")
-def resolve(caller: Transition, act: ActDep, body: ResolveIn, clock: ClockDep) -> WorkOrderOut:
+def resolve(by: Transition, act: ActDep, body: ResolveIn, clock: ClockDep) -> WorkOrderOut:
     def command(uow: UnitOfWork, order: UUID) -> None:
-        service.resolve(uow, order_id=order, actor=caller.name, resolution=body.resolution, clock=clock)
+        service.resolve(uow, order_id=order, actor=by.name, resolution=body.resolution, clock=clock, guard=by.guard)
 
     return act(command)
 
 
-@router.post("/close", summary="resolved → closed (歸檔)")
-def close(caller: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
-    return act(lambda uow, order: service.close(uow, order_id=order, actor=caller.name, clock=clock))
+@router.post("/close", summary="resolved → closed (歸檔); staff and admin")
+def close(by: Close, act: ActDep, clock: ClockDep) -> WorkOrderOut:
+    return act(lambda uow, order: service.close(uow, order_id=order, actor=by.name, clock=clock, guard=by.guard))
 
 
-@router.post("/cancel", summary="open or acknowledged → cancelled, with the reason")
-def cancel(caller: Transition, act: ActDep, body: CancelIn, clock: ClockDep) -> WorkOrderOut:
-    return act(
-        lambda uow, order: service.cancel(uow, order_id=order, actor=caller.name, reason=body.reason, clock=clock)
-    )
+@router.post("/cancel", summary="open or acknowledged → cancelled, with the reason; staff and admin")
+def cancel(by: Cancel, act: ActDep, body: CancelIn, clock: ClockDep) -> WorkOrderOut:
+    def command(uow: UnitOfWork, order: UUID) -> None:
+        service.cancel(uow, order_id=order, actor=by.name, reason=body.reason, clock=clock, guard=by.guard)
+
+    return act(command)
 
 
 @router.post("/assign", summary="Dispatch (派單) to a person and/or a team; both empty clears them")
-def assign(caller: Assign, act: ActDep, body: AssignIn, clock: ClockDep) -> WorkOrderOut:
+def assign(by: Assign, act: ActDep, body: AssignIn, clock: ClockDep) -> WorkOrderOut:
     def command(uow: UnitOfWork, order: UUID) -> None:
-        service.assign(uow, order_id=order, assignee=body.assignee, team=body.team, actor=caller.name, clock=clock)
+        service.assign(
+            uow, order_id=order, assignee=body.assignee, team=body.team, actor=by.name, clock=clock, guard=by.guard
+        )
 
     return act(command)
 
 
 @router.post("/comments", status_code=201, summary="Add a comment")
-def add_comment(caller: Comment, act: ActDep, body: CommentIn, clock: ClockDep) -> WorkOrderOut:
-    return act(
-        lambda uow, order: service.add_comment(uow, order_id=order, author=caller.name, text=body.text, clock=clock)
-    )
+def add_comment(by: Comment, act: ActDep, body: CommentIn, clock: ClockDep) -> WorkOrderOut:
+    def command(uow: UnitOfWork, order: UUID) -> None:
+        service.add_comment(uow, order_id=order, author=by.name, text=body.text, clock=clock, guard=by.guard)
+
+    return act(command)
 
 
 @router.post("/follow-up", status_code=201, summary="Record the follow-up call (回訪) once the order is resolved")
-def follow_up(caller: FollowUp, act: ActDep, body: FollowUpIn, clock: ClockDep) -> WorkOrderOut:
+def follow_up(by: FollowUp, act: ActDep, body: FollowUpIn, clock: ClockDep) -> WorkOrderOut:
     def command(uow: UnitOfWork, order: UUID) -> None:
         service.record_follow_up(
-            uow, order_id=order, actor=caller.name, satisfaction=body.satisfaction, feedback=body.feedback, clock=clock
-        )
+            uow, order_id=order, actor=by.name, satisfaction=body.satisfaction, feedback=body.feedback, clock=clock,
+            guard=by.guard,
+        )  # fmt: skip
 
     return act(command)

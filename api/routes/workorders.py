@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime
 
+from access.roles import Permission
 from api.auth import Caller
 from api.deps import DepsDep, PaginationDep, RegistryDep, SessionDep, require
-from api.permissions import Permission
 from api.schemas import ERROR_RESPONSES, ErrorOut, Page, not_found
 from api.schemas_workorders import ONE_LINE, WorkOrderCreate, WorkOrderOut, WorkOrderSummaryOut, summary_out
 from api.workorder_deps import Code, SiteIdDep, load_order, run_command, site_zone, within_range

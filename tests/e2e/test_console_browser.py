@@ -20,10 +20,10 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from access.roles import Role
 from alerts.channels.http import WebhookChannel
 from alerts.dispatcher import OutboxDispatcher
 from api.keys_crud import create_key
-from api.permissions import Role
 from tests.integration.alerts.peers import HttpPeer, http_peer
 from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory

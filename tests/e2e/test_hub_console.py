@@ -10,14 +10,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from access.roles import Role
 from alerts.orm import OutboxRow
 from api.keys_crud import create_key
-from api.permissions import Role
 from console.users import create_user
 from core.config import load_site
 from core.settings import Settings
 from facilities.hub import build_hub
 from tests.conftest import EXAMPLE_SITE
+from tests.support.console_rig import login_data
 from tests.support.services import Mosquitto
 from tests.unit.workorders.builders import elevator_alarm
 from workorders import service
@@ -59,7 +60,8 @@ def test_the_hub_serves_the_console_and_its_alerts_carry_links_that_open_it(
             page = client.get(f"{link.path}?{link.query}")
             assert page.status_code == 200 and f"通过告警链接访问：{name}" in page.text
             assert client.get(f"{link.path}?k=forged").status_code == 403
-            signed_in = client.post("/console/login", data={"username": "lina", "password": "a long password"})
+            form = login_data(client, username="lina", password="a long password")
+            signed_in = client.post("/console/login", data=form)
             assert signed_in.status_code == 200 and ref.code in client.get("/console/orders").text
             # The hub's API also relearns a car's vibration baseline after an overhaul (its engine is here).
             with hub.sessions() as session:

@@ -7,6 +7,8 @@ whose readings are in the store; alerts routed by the example routing file and s
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -89,6 +92,14 @@ teams = ["plumbing-crew"]
 [[rules]]
 teams = ["service-centre"]
 """
+
+
+def login_data(client: TestClient, **fields: str) -> dict[str, str]:
+    """The sign-in form's fields as a browser sends them: its CSRF token (and cookie) from the page first."""
+    page = client.get("/console/login")
+    found = re.search(r'name="csrf" value="([^"]*)"', page.text)
+    assert page.status_code == 200 and found is not None, page.text
+    return {"csrf": html.unescape(found.group(1)), **fields}
 
 
 @dataclass
@@ -180,6 +191,7 @@ def console_rig(
         metrics=CollectorRegistry(),
         clock=clock,
         work_order_events=events.append,
+        order_teams=routing.teams_for,
         uow_factory=lambda: holder["rig"].uow(),
     )
     app = mount_console(create_app(deps, conflicts=WORK_ORDER_CONFLICTS), config)

@@ -1,7 +1,8 @@
-"""The e-mail channel against a real SMTP server (aiosmtpd in a thread)."""
+"""The e-mail channel against a real SMTP server (aiosmtpd in a thread), hostile titles and addresses included."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from email import message_from_bytes, policy
@@ -10,12 +11,17 @@ from typing import Any
 
 import pytest
 
-from alerts.channels.base import PermanentFailure, TemporaryFailure
+from alerts.channels.base import OutgoingMessage, PermanentFailure, TemporaryFailure
 from alerts.channels.email import EmailChannel
+from alerts.dispatcher import OutboxDispatcher
 from core.clock import FakeClock
+from tests.integration.alerts.conftest import Rig
 from tests.support.services import free_port
 from tests.unit.alerts.builders import LI, WANG, message
+from tests.unit.core.test_text import INVISIBLE, LINE_BREAKS
 from tests.unit.workorders.builders import T0
+from workorders import service
+from workorders.values import Category, Priority
 
 try:
     from aiosmtpd.controller import Controller
@@ -96,3 +102,57 @@ def test_refusals_are_sorted_into_retry_or_give_up(smtp: tuple[Inbox, int]) -> N
 def test_a_server_that_is_not_there_is_a_temporary_failure() -> None:
     with pytest.raises(TemporaryFailure, match="ConnectionRefusedError"):
         channel(free_port()).send(message())
+
+
+# --- issue 17: header values and titles are one line, whatever the order's title holds ------------------------
+
+HOSTILE = [c for c in LINE_BREAKS + INVISIBLE if c != "\ud800"]  # every line break and invisible control
+
+
+def titled(title: str, *, key: str = "5f0c0ffee0ddf00d5f0c0ffee0ddf00d") -> OutgoingMessage:
+    return dataclasses.replace(message(recipients=(WANG,)), title=title, key=key)
+
+
+@pytest.mark.parametrize("char", HOSTILE, ids=lambda c: f"U+{ord(c):04X}")
+def test_an_e_mail_subject_is_one_line_and_adds_no_header(smtp: tuple[Inbox, int], char: str) -> None:
+    inbox, port = smtp
+
+    channel(port).send(titled(f"【紧急】困人{char}Bcc: thief@evil.example{char}X-Evil: 1"))
+
+    [(_, recipients, mail)] = inbox.received
+    assert recipients == ["wang@example.com"]
+    assert mail["Subject"] == "【紧急】困人 Bcc: thief@evil.example X-Evil: 1"
+    assert mail["Bcc"] is None and mail["X-Evil"] is None
+    assert sorted(mail.keys()) == ["Content-Transfer-Encoding", "Content-Type", "Date", "From", "MIME-Version",
+                                   "Message-ID", "Subject", "To", "X-Idempotency-Key"]  # fmt: skip
+
+
+def test_an_address_from_the_alerts_file_cannot_smuggle_a_header_either(smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    sneaky = dataclasses.replace(WANG, email="wang@example.com\r\nBcc: thief@evil.example")
+    channel(port).send(dataclasses.replace(titled("困人"), recipients=(sneaky,)))
+    [(_, _, mail)] = inbox.received
+    assert mail["Bcc"] is None
+
+
+def test_an_order_whose_title_has_a_line_separator_is_mailed_once_and_delivered(
+    rig: Rig, smtp: tuple[Inbox, int]
+) -> None:
+    """Issue 17 end to end: such an order (made before the API refused these titles) used to fail every try."""
+    inbox, port = smtp
+    service.create_resident_request(
+        rig.uow(), site_id=rig.site_id, category=Category.ELEVATOR, priority=Priority.EMERGENCY,
+        title="电梯困人\u2028Bcc: thief@evil.example", description="", reporter="resident", actor="clerk",
+        clock=rig.clock,
+    )  # fmt: skip
+    mail_channel = channel(port, to=("duty@wuye.example.com",))
+    channels = {"crew-hook": mail_channel, "app": rig.app}
+    dispatcher = OutboxDispatcher(rig.sessions, channels, clock=rig.clock, sites=[rig.site_id])
+    rig.dispatchers.append(dispatcher)
+
+    assert dispatcher.deliver_due().delivered == 2
+    [(_, recipients, mail)] = inbox.received
+    assert (recipients, mail["Bcc"]) == (["duty@wuye.example.com"], None)
+    assert mail["Subject"] == "【紧急】电梯困人 Bcc: thief@evil.example"
+    [alert] = rig.rows(kind="alert")
+    assert (alert.status, alert.attempts, alert.last_error) == ("delivered", 1, None)

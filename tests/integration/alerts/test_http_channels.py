@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 from collections.abc import Iterator
 
 import pytest
 
-from alerts.channels.base import PermanentFailure, TemporaryFailure
+from alerts.channels.base import OutgoingMessage, PermanentFailure, TemporaryFailure
 from alerts.channels.http import DingTalkChannel, WebhookChannel, WeComChannel
 from core.clock import FakeClock
 from tests.integration.alerts.peers import HttpPeer, Reply, http_peer
-from tests.unit.alerts.builders import message
+from tests.unit.alerts.builders import WANG, message
 from tests.unit.workorders.builders import T0
 
 KEY = "5f0c0ffee0ddf00d5f0c0ffee0ddf00d"
@@ -122,3 +123,29 @@ def test_a_peer_that_is_not_there_is_a_temporary_failure(peer: HttpPeer) -> None
 def test_a_duplicate_answer_counts_as_delivered(peer: HttpPeer) -> None:
     peer.replies.append(Reply(status=409, body={"error": "duplicate idempotency key"}))
     WebhookChannel("sms", f"{peer.url}/send", clock=FakeClock(T0)).send(message())
+
+
+# --- issue 17: header values and titles are one line, whatever the order's title holds ------------------------
+
+
+def titled(title: str, *, key: str = "5f0c0ffee0ddf00d5f0c0ffee0ddf00d") -> OutgoingMessage:
+    return dataclasses.replace(message(recipients=(WANG,)), title=title, key=key)
+
+
+@pytest.mark.parametrize("char", ["\n", "\u2028", "\x85", "\r"], ids=lambda c: f"U+{ord(c):04X}")
+def test_robot_titles_are_one_line(peer: HttpPeer, char: str) -> None:
+    WeComChannel("wecom", f"{peer.url}/wecom", timeout_s=2).send(titled(f"困人{char}## 伪造标题"))
+    DingTalkChannel("ding", f"{peer.url}/ding", clock=FakeClock(T0)).send(titled(f"困人{char}## 伪造标题"))
+
+    wecom, ding = (request.json() for request in peer.requests)
+    assert wecom["markdown"]["content"].split("\n", 1)[0] == "**困人 ## 伪造标题**"
+    assert ding["markdown"]["title"] == "困人 ## 伪造标题"
+    assert ding["markdown"]["text"].split("\n\n", 1)[0] == "#### 困人 ## 伪造标题"
+
+
+def test_http_header_values_are_one_line(peer: HttpPeer) -> None:
+    channel = WebhookChannel("hook", f"{peer.url}/hook", clock=FakeClock(T0), secret="s3cret")
+    channel.send(titled("困人", key="k1\r\nX-Evil: 1"))
+    [request] = peer.requests
+    assert request.headers["Idempotency-Key"] == "k1 X-Evil: 1"
+    assert "X-Evil" not in request.headers

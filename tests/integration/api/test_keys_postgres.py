@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from access.roles import Role
 from api.auth import authenticate
 from api.keys_cli import create_key, revoke_key
 from api.keys_table import ApiKey
-from api.permissions import Role
 from storage.database import make_engine, session_factory, upgrade
 from tests.unit.api.harness import running_api
 from tests.unit.api.schema_check import api_keys_differences

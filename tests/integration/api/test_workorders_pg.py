@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from api.permissions import Role
+from access.roles import Role
 from rules.state_store import SqlRuleStateStore, StoredState
 from tests.unit.api.workorders_harness import ORDERS, OrdersApi, orders_api
 

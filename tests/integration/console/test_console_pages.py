@@ -25,6 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from access.roles import Role
 from alerts.facts import PlaceBook
 from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
@@ -32,14 +33,13 @@ from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
 from alerts.unit_of_work import OutboxUnitOfWork
 from api.keys_crud import create_key
-from api.permissions import Role
-from console.sessions import COOKIE
+from console.sessions import COOKIE, LOGIN_COOKIE
 from console.users import set_active, set_password
 from core.clock import FakeClock
 from core.config import load_site
 from storage.database import make_engine, session_factory, upgrade
 from tests.conftest import EXAMPLE_SITE
-from tests.support.console_rig import NOW, PASSWORD, SECRET, ConsoleRig, console_rig
+from tests.support.console_rig import NOW, PASSWORD, SECRET, ConsoleRig, console_rig, login_data
 from tests.support.postgres import sqlalchemy_url, throwaway_database
 from tests.unit.workorders.builders import elevator_alarm
 from workorders import service
@@ -76,13 +76,15 @@ class Hub:
     def clock(self) -> FakeClock:
         return self.rig.clock
 
-    def browser(self, *, raise_server_exceptions: bool = True) -> TestClient:
-        return TestClient(self.rig.app, base_url=BASE, raise_server_exceptions=raise_server_exceptions)
+    def browser(
+        self, *, raise_server_exceptions: bool = True, client: tuple[str, int] = ("testclient", 50000)
+    ) -> TestClient:
+        return TestClient(self.rig.app, base_url=BASE, raise_server_exceptions=raise_server_exceptions, client=client)
 
     def signed_in(self, username: str, password: str = PASSWORD) -> TestClient:
         client = self.browser()
         answer = client.post(
-            "/console/login", data={"username": username, "password": password}, follow_redirects=False
+            "/console/login", data=login_data(client, username=username, password=password), follow_redirects=False
         )
         assert (answer.status_code, answer.headers["location"]) == (303, "/console"), answer.text
         return client
@@ -480,17 +482,22 @@ def test_a_refused_sign_in_answers_401_without_a_cookie(hub: Hub, username: str,
         username = "lina"
     browser = hub.browser()
 
-    answer = browser.post("/console/login", data={"username": username, "password": password}, follow_redirects=False)
+    form = login_data(browser, username=username, password=password)
+
+    answer = browser.post("/console/login", data=form, follow_redirects=False)
 
     assert answer.status_code == 401
     assert "用户名或密码不正确" in answer.text
-    assert "set-cookie" not in answer.headers and not browser.cookies
+    # Only the sign-in form's own pre-session cookie (login CSRF, issue 17), no session.
+    assert "set-cookie" not in answer.headers and set(browser.cookies) == {LOGIN_COOKIE}
 
 
 def test_signing_in_sets_a_cookie_scripts_and_other_sites_cannot_use(hub: Hub) -> None:
     browser = hub.browser()
 
-    answer = browser.post("/console/login", data={"username": "lina", "password": PASSWORD}, follow_redirects=False)
+    form = login_data(browser, username="lina", password=PASSWORD)
+
+    answer = browser.post("/console/login", data=form, follow_redirects=False)
 
     assert (answer.status_code, answer.headers["location"]) == (303, "/console")
     cookie = SimpleCookie(answer.headers["set-cookie"])["facilities_console"]
@@ -520,18 +527,31 @@ def test_a_post_without_the_sessions_csrf_token_changes_nothing(hub: Hub) -> Non
     assert hub.order(ref.code)["status"] == "cancelled"
 
 
-def test_five_wrong_passwords_lock_the_username_out_even_for_the_right_one(hub: Hub) -> None:
-    browser = hub.browser()
-    for _ in range(5):
-        wrong = browser.post("/console/login", data={"username": "lina", "password": "guess-guess-guess"})
-        assert wrong.status_code == 401
-    locked = browser.post("/console/login", data={"username": "lina", "password": PASSWORD}, follow_redirects=False)
-    assert locked.status_code == 429
-    assert "尝试次数过多，请 15 分钟后再试" in locked.text and not browser.cookies
-    assert hub.browser().post("/console/login", data={"username": "wang", "password": PASSWORD}).status_code == 200
+def test_wrong_passwords_slow_down_their_address_and_never_lock_the_owner_out(hub: Hub) -> None:
+    """Issue 17: five wrong passwords from anywhere locked the account for 15 minutes, the owner too."""
+    attacker = hub.browser(client=("203.0.113.9", 40000))
 
-    hub.clock.advance(timedelta(minutes=15))
-    answer = browser.post("/console/login", data={"username": "lina", "password": PASSWORD}, follow_redirects=False)
+    def attempt(password: str) -> httpx.Response:
+        form = login_data(attacker, username="lina", password=password)
+        answer: httpx.Response = attacker.post("/console/login", data=form, follow_redirects=False)
+        return answer
+
+    assert [attempt(f"guess-{n}").status_code for n in range(4)] == [401, 401, 401, 401]
+    waited = attempt(PASSWORD)  # three cost nothing; after the fourth this address waits 2 s, right password or not
+    assert (waited.status_code, waited.headers["retry-after"]) == (429, "2")
+    assert "尝试次数过多，请 2 秒后再试" in waited.text and COOKIE not in attacker.cookies
+
+    # Meanwhile the owner signs in from her own desk at once.
+    owner = hub.browser(client=("198.51.100.7", 50000))
+    form = login_data(owner, username="lina", password=PASSWORD)
+    assert owner.post("/console/login", data=form, follow_redirects=False).status_code == 303
+
+    hub.clock.advance(timedelta(seconds=2))
+    assert attempt("guess-4").status_code == 401  # the fifth failure: 4 s now
+    hub.clock.advance(timedelta(seconds=3))
+    assert attempt(PASSWORD).headers["retry-after"] == "1"
+    hub.clock.advance(timedelta(seconds=1))
+    answer = attempt(PASSWORD)
     assert answer.status_code == 303 and COOKIE in answer.cookies
 
 
@@ -570,7 +590,7 @@ def test_a_session_ends_when_its_twelve_hours_are_up(hub: Hub) -> None:
 )
 def test_the_page_after_sign_in_is_always_on_the_console(hub: Hub, target: str) -> None:
     browser = hub.browser()
-    form = {"username": "lina", "password": PASSWORD, "next": target}
+    form = login_data(browser, username="lina", password=PASSWORD, next=target)
 
     answer = browser.post("/console/login", data=form, follow_redirects=False)
     switched = browser.get(f"/console/lang?{urlencode({'to': 'en', 'next': target})}", follow_redirects=False)
@@ -585,7 +605,12 @@ def test_a_console_page_asked_for_before_sign_in_is_shown_after_it(hub: Hub) -> 
     browser = hub.browser()
     asked = browser.get("/console/orders?status=all&category=plumbing", follow_redirects=False)
     login = browser.get(asked.headers["location"])
-    form = {"username": "lina", "password": PASSWORD, "next": hidden(login.text, "next")}
+    form = {
+        "username": "lina",
+        "password": PASSWORD,
+        "next": hidden(login.text, "next"),
+        "csrf": hidden(login.text, "csrf"),
+    }
 
     answer = browser.post("/console/login", data=form, follow_redirects=False)
 
@@ -729,9 +754,14 @@ def test_a_follow_up_refused_early_is_recorded_when_sent_again_after_the_work_is
         ({"kind": "praise"}, "类型"),
         ({"category": "roof"}, "类别"),
         ({"contact_name": "  "}, "联系人"),
+        # Issue 17: the first line becomes the order's title, an alert's e-mail subject: no line separators.
+        ({"description": "电梯\u2028困人"}, "描述"),
+        ({"description": "门\u202e坏了"}, "描述"),
+        ({"contact_name": "王\x85女士"}, "联系人"),
+        ({"preferred_time": "今晚\u20297 点"}, "预约时间"),
     ],
     ids=["unknown-unit", "blank-description", "long-description", "bad-phone", "unknown-kind", "unknown-category",
-         "blank-name"],
+         "blank-name", "line-separator", "bidi-override", "next-line-in-name", "separator-in-time"],
 )  # fmt: skip
 def test_a_request_with_a_field_to_correct_is_shown_again_with_its_values(
     hub: Hub, changes: dict[str, str], field: str

@@ -12,10 +12,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, Gauge
 
+from access.roles import Role
 from api.app import create_app
 from api.keys_crud import create_key, revoke_key
 from api.keys_table import ApiKey
-from api.permissions import Role
 from api.ports import ApiDependencies, HealthCheck, SessionFactory
 from core.clock import FakeClock
 from core.config import Site, load_site
@@ -28,6 +28,7 @@ from storage.store import ReadingStore
 from tests.conftest import EXAMPLE_SITE
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+CREW_TEAM = "water"
 
 
 @dataclass
@@ -44,9 +45,9 @@ class Api:
     def as_role(self, role: Role) -> dict[str, str]:
         return {"X-API-Key": self.keys[role]}
 
-    def new_key(self, role: Role, name: str = "extra") -> tuple[int, str]:
+    def new_key(self, role: Role, name: str = "extra", team: str | None = None) -> tuple[int, str]:
         with self.sessions() as session:
-            row, secret = create_key(session=session, role=role, name=name, now=self.clock.now())
+            row, secret = create_key(session=session, role=role, name=name, team=team, now=self.clock.now())
             return row.id, secret
 
     def revoked_key(self, role: Role = Role.STAFF) -> str:
@@ -101,7 +102,9 @@ def running_api(
     key_ids: dict[Role, int] = {}
     with sessions() as session:
         for role in Role:
-            row, keys[role] = create_key(session=session, role=role, name=f"{role.value} key", now=NOW)
+            # The crew key works for the water team (a crew key works its own team's orders: access.orders).
+            team = CREW_TEAM if role is Role.CREW else None
+            row, keys[role] = create_key(session=session, role=role, name=f"{role.value} key", team=team, now=NOW)
             key_ids[role] = row.id
     try:
         with TestClient(app) as client:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from api.permissions import Role
+from access.roles import Role
 from rules.events import alarm_id
 from rules.state_store import SqlRuleStateStore, StoredState
 from tests.unit.api.harness import NOW

@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
+from access.roles import Permission, Role
 from api.app import create_app
 from api.deps import CallerDep, require, route_permissions
-from api.permissions import Permission, Role
 from tests.unit.api.harness import running_api
 
 

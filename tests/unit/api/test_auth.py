@@ -6,9 +6,9 @@ import hashlib
 
 from sqlalchemy import select
 
+from access.roles import Role
 from api.auth import authenticate, generate_key, hash_key, lookup_prefix, well_formed
 from api.keys_table import ApiKey
-from api.permissions import Role
 from tests.unit.api.harness import Api
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from access.roles import Role
 from api.app import create_app
-from api.permissions import Role
 from api.routes import baselines
 from rules.engine import RuleEngine
 from tests.unit.api.harness import Api, running_api

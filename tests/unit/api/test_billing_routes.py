@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
+from access.roles import Role
 from api.app import create_app
-from api.permissions import Role
 from billing.config import CsvHeaders
 from billing.run import run_billing
 from core.clock import FakeClock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from api.permissions import Role
+from access.roles import Role
 from tests.unit.api.harness import Api
 
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from access.roles import Role
 from alerts.orm import OutboxRow
-from api.permissions import Role
 from tests.unit.api.workorders_harness import OrdersApi, orders_api
 
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from api.permissions import Role
+from access.roles import Role
 from core.registry import AssetInfo
 from storage.store import Aggregate, Sample, StoredValue, StoreUnavailable
 from tests.unit.api.harness import Api, running_api

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from access.roles import Role
 from api.health_checks import database_check, store_check, tcp_check
-from api.permissions import Role
 from core.health import ComponentHealth
 from storage.database import make_engine, session_factory
 from storage.embedded import EmbeddedStore

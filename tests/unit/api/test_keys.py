@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from access.roles import Role
 from api.auth import well_formed
 from api.keys_cli import create_key, revoke_key
-from api.permissions import Role
 from storage.database import make_engine, session_factory, upgrade
 from tests.unit.api.harness import Api
 
@@ -25,6 +25,7 @@ def test_a_created_key_is_shown_once_and_works_for_its_role(api: Api) -> None:
         "id": 5,
         "name": "北区维修班 crew",
         "role": "crew",
+        "team": None,
         "prefix": secret[4:12],
         "created_at": "2026-11-26T08:00:00Z",
         "revoked_at": None,

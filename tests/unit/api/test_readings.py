@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from api.permissions import Role
+from access.roles import Role
 from core.reading import Reading
 from storage.embedded import EmbeddedStore
 from storage.points import to_point

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
+from access.roles import Role
 from api.app import create_app
-from api.permissions import Role
 from api.ports import ApiDependencies
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from core.reading import Reading
@@ -60,13 +60,14 @@ def test_the_schema_is_the_one_the_app_serves(api: Api) -> None:
     assert served.json() == schema.raw_schema
 
 
-def send(api: Api, case: schemathesis.Case) -> httpx.Response:
+def send(api: Api, case: schemathesis.Case, headers: dict[str, str] | None = None) -> httpx.Response:
     """Send a generated case through the app's TestClient.
 
     Schemathesis' own ASGI transport goes through `requests`, which breaks on the urllib3-future
-    that grafana-client's niquests installs over urllib3; the TestClient speaks httpx instead.
+    that grafana-client's niquests installs over urllib3; the TestClient speaks httpx instead. `headers`
+    carry the caller's key (an admin's unless given).
     """
-    kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=api.as_role(Role.ADMIN))
+    kwargs = case.as_transport_kwargs(base_url="http://testserver", headers=headers or api.as_role(Role.ADMIN))
     body: dict[str, Any] = {}
     if "json" in kwargs:
         body["json"] = kwargs["json"]

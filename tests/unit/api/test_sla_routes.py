@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.permissions import Role
+from access.roles import Role
 from tests.unit.api.workorders_harness import OrdersApi, order_in, orders_api
 from workorders.lifecycle import Status
 from workorders.sla import check_breaches

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from access.roles import Role
 from api.app import create_app
-from api.permissions import Role
 from api.workorder_deps import WORK_ORDER_CONFLICTS
-from tests.unit.api.harness import NOW
+from tests.unit.api.harness import CREW_TEAM, NOW
 from tests.unit.api.workorders_harness import ORDERS, OrdersApi, orders_api
 from workorders.events import Event, SlaBreached, WorkOrderAcknowledged, WorkOrderOpened
 from workorders.lifecycle import Status
@@ -181,7 +181,7 @@ def test_a_failing_subscriber_does_not_undo_or_fail_the_command(
 
 
 def test_crew_works_orders_but_may_not_create_dispatch_or_follow_up(api: OrdersApi) -> None:
-    code = api.order_in(Status.RESOLVED)
+    code = api.order_in(Status.RESOLVED, team=CREW_TEAM)
     forbidden = "Role 'crew' lacks the permission '{}' this endpoint needs"
     for method, path, body, permission in [
         ("POST", ORDERS, {"category": "other", "title": "x"}, "work_orders:create"),
@@ -194,7 +194,11 @@ def test_crew_works_orders_but_may_not_create_dispatch_or_follow_up(api: OrdersA
         assert api.call(CREW, method, path, body) == expected, path
     assert api.call(STAFF, "GET", f"{ORDERS}?limit=10")[1]["total"] == 1  # the refused create made nothing
     assert api.act(code, "comments", CREW, {"text": "Left spare bulbs"})[0] == 201
-    assert api.act(code, "close", CREW)[0] == 200
+    # Closing is the service centre's sign-off, even on the crew's own team's order (issue 17: crew closed any).
+    assert api.act(code, "close", CREW) == (
+        403, {"error": {"code": "forbidden", "message": forbidden.format("work_orders:close")}},
+    )  # fmt: skip
+    assert api.act(code, "close", STAFF)[0] == 200
 
 
 def test_fee_module_and_strangers_reach_nothing_here(api: OrdersApi) -> None:
@@ -240,7 +244,7 @@ def test_a_request_that_cannot_be_recorded_is_a_422(shared: OrdersApi, fields: d
 
 
 def test_blank_notes_are_a_422_naming_the_field(api: OrdersApi) -> None:
-    code = api.order_in(Status.ON_SITE)
+    code = api.order_in(Status.ON_SITE, team=CREW_TEAM)
     assert api.act(code, "resolve", json={"resolution": "  \n "}) == (
         422,
         {"error": {"code": "invalid_request", "message": "resolution notes must not be empty"}},

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.permissions import Role
+from access.roles import Role
 from tests.unit.api.harness import NOW
 from tests.unit.api.workorders_harness import ORDERS, OrdersApi, orders_api
 
@@ -39,8 +39,8 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OrdersApi]:
         running.act(lift, "arrive")
         running.act(garage, "cancel", Role.STAFF)
         running.act(breaker, "assign", Role.STAFF, {"assignee": "Master Zhang", "team": "electric"})
-        for action in ("acknowledge", "arrive", "resolve", "close"):
-            running.act(breaker, action)
+        for action in ("acknowledge", "arrive", "resolve", "close"):  # the electric team's: staff work it
+            running.act(breaker, action, Role.STAFF)
         running.act(tap, "acknowledge")
         yield running
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from access.roles import Role
 from api.app import create_app
-from api.permissions import Role
 from api.ports import AlarmSource
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from core.clock import FakeClock
@@ -70,9 +70,12 @@ class OrdersApi:
     ) -> tuple[int, Any]:
         return self.call(role, "POST", f"{ORDERS}/{code}/{action}", json if json is not None else BODIES.get(action))
 
-    def order_in(self, status: Status, **fields: Any) -> str:
-        """A new order moved into `status` through the API by staff."""
+    def order_in(self, status: Status, team: str | None = None, **fields: Any) -> str:
+        """A new order moved into `status` through the API by staff; dispatched to `team` first if given."""
         code = self.create(**fields)
+        if team is not None:
+            answer = self.act(code, "assign", Role.STAFF, {"team": team})
+            assert answer[0] == 200, answer
         for action in PATH_TO[status]:
             answer = self.act(code, action, Role.STAFF)
             assert answer[0] == 200, answer

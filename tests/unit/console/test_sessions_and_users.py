@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.permissions import Permission, Role
+from access.roles import Permission, Role
 from console.orm import ConsoleUser
-from console.sessions import SessionClaims, SessionSigner, csrf_matches
+from console.sessions import SessionClaims, SessionSigner, csrf_matches, new_pre_session
 from console.users import (
     StaffMember,
     UserError,
@@ -97,6 +97,24 @@ def test_csrf_matches_only_the_sessions_own_token() -> None:
     assert not csrf_matches(claims.csrf, "a" * 31)
     assert not csrf_matches(claims.csrf, "")
     assert not csrf_matches(claims.csrf, None)
+
+
+def test_each_cookie_names_its_own_server_side_session_by_a_hash_of_its_nonce() -> None:
+    signer = SessionSigner(SECRET)
+    first, second = (signer.read(signer.issue(user_id=7, session_version=3, now=NOW), now=NOW) for _ in range(2))
+    assert first is not None and second is not None
+    assert first.session_key != second.session_key
+    assert len(first.session_key) == 64 and int(first.session_key, 16) >= 0  # SHA-256 hex
+    assert first.session_key != first.csrf
+
+
+def test_the_sign_in_forms_token_is_bound_to_its_cookie_and_secret() -> None:
+    signer, other = SessionSigner(SECRET), SessionSigner("another-secret-0123456789abcdef")
+    token = signer.login_token("pre-session-a")
+    assert len(token) == 32 and token == signer.login_token("pre-session-a")
+    assert token != signer.login_token("pre-session-b")
+    assert token != other.login_token("pre-session-a")
+    assert new_pre_session() != new_pre_session()
 
 
 # --- passwords ----------------------------------------------------------------------------------------------

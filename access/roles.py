@@ -1,7 +1,9 @@
-"""Who may do what: the roles of API keys and the one table that grants permissions to them.
+"""Who may do what: the roles, the permissions, and the one table that grants permissions to roles.
 
-Routers never test roles; they declare the permission they need with `require(Permission.…)`
-(`api.deps`), so changing what a role may do is an edit to `ROLE_PERMISSIONS` alone.
+Shared by the JSON API and the web console (neither imports the other): API routes declare the permission
+they need with `api.deps.require(Permission.…)`, console pages ask `Viewer.may`, and both check an order's
+ownership with `access.orders`. Changing what a role may do is an edit here alone; docs/permissions.md is
+generated from these tables (`access.table`) and a test keeps the two equal.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ class Permission(StrEnum):
     READ_READINGS = "readings:read"
     READ_DEAD_LETTERS = "dead_letters:read"
     READ_METRICS = "metrics:read"
-    MANAGE_KEYS = "keys:manage"
-    # For the alarm, work-order and billing routers being written alongside this package.
+    MANAGE_KEYS = "keys:manage"  # who holds access: API keys and the sign-in audit log; admins only
     READ_ALARMS = "alarms:read"
     ACKNOWLEDGE_ALARMS = "alarms:acknowledge"
     READ_WORK_ORDERS = "work_orders:read"
     CREATE_WORK_ORDERS = "work_orders:create"  # resident requests (報修)
-    ASSIGN_WORK_ORDERS = "work_orders:assign"
-    TRANSITION_WORK_ORDERS = "work_orders:transition"  # acknowledge, arrive, resolve, close, cancel
+    ASSIGN_WORK_ORDERS = "work_orders:assign"  # dispatch (派單), reassign
+    TRANSITION_WORK_ORDERS = "work_orders:transition"  # the field work: acknowledge, arrive, resolve
     COMMENT_WORK_ORDERS = "work_orders:comment"
     FOLLOW_UP_WORK_ORDERS = "work_orders:follow_up"  # the call to the resident afterwards (回訪)
     DELETE_WORK_ORDERS = "work_orders:delete"
@@ -37,6 +38,8 @@ class Permission(StrEnum):
     READ_BILLING = "billing:read"
     RUN_BILLING = "billing:run"  # finalise statements; admin and staff
     RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
+    CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
+    CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
 
 
 _CREW: frozenset[Permission] = frozenset(
@@ -56,11 +59,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     # Staff run the site day to day; only key management is kept for admins.
     Role.STAFF: frozenset(Permission) - {Permission.MANAGE_KEYS},
-    # Crews work jobs in the field: they move and comment on work orders but do not delete them.
+    # Crews work jobs in the field: they take, reach and finish orders and write notes; closing, cancelling,
+    # dispatch and the follow-up call are the service centre's.
     Role.CREW: _CREW,
     # The fee system pulls priced consumption and nothing else.
     Role.FEE_MODULE: frozenset({Permission.READ_API_SCHEMA, Permission.READ_BILLING}),
 }
+
+# Permissions a role holds for its own work orders only (its team's, assigned to it, or nobody's yet: see
+# `access.orders`); every other permission of a role reaches every order of the site.
+OWN_ORDERS_ONLY: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(),
+    Role.STAFF: frozenset(),
+    Role.CREW: frozenset({Permission.TRANSITION_WORK_ORDERS, Permission.COMMENT_WORK_ORDERS}),
+    Role.FEE_MODULE: frozenset(),
+}
+
+# What an alert's signed link lets its holder do, on the one order it names (no other page, no other order).
+LINK_PERMISSIONS: frozenset[Permission] = frozenset(
+    {Permission.READ_WORK_ORDERS, Permission.TRANSITION_WORK_ORDERS, Permission.COMMENT_WORK_ORDERS}
+)
 
 
 def allows(role: Role, permission: Permission) -> bool:

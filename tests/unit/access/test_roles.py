@@ -1,8 +1,9 @@
-"""The permission table, spelled out: what each role may do, literally."""
+"""The permission table, spelled out: what each role may do, literally (moved from tests/unit/api/test_permissions.py
+when the table moved to `access`, shared by the API and the console)."""
 
 from __future__ import annotations
 
-from api.permissions import ROLE_PERMISSIONS, Permission, Role, allows
+from access.roles import ROLE_PERMISSIONS, Permission, Role, allows
 
 P = Permission
 
@@ -63,4 +64,6 @@ def test_the_permissions_there_are() -> None:
         "billing:read",
         "billing:run",
         "rules:reset_baseline",
+        "work_orders:close",
+        "work_orders:cancel",
     ]

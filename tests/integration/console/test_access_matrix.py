@@ -1,0 +1,264 @@
+"""Every console action × every kind of visitor: each cell is the outcome written below (docs/permissions.md).
+
+Visitors: nobody, an admin, the service centre (staff), a crew member of the order's own team (`wang`,
+elevator-crew: the alerts routing sends elevator orders there), a crew member of another team (`zhao`,
+plumbing-crew), the holder of an alert's link to this order, and the holder of a link to another order.
+Outcomes: `ok` (done: the page, or the change made), `login` (sent to sign in, nothing done), `403` (refused,
+nothing done). The rows come from the console's own routes, so a new page without a row fails
+`test_every_console_route_has_a_row`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastapi.routing
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from console.sessions import COOKIE
+from console.users import create_user
+from tests.support.console_rig import NOW, PASSWORD, ConsoleRig, console_rig, login_data
+from workorders import service
+from workorders.domain import WorkOrder
+from workorders.lifecycle import Status
+from workorders.repository import SqlAlchemyWorkOrderRepository
+from workorders.values import Category, Priority
+
+pytestmark = pytest.mark.integration
+
+BASE = "http://hub.test"
+VISITORS = ("nobody", "admin", "staff", "crew own team", "crew other team", "link to it", "link to another")
+ORDER = "/console/orders/{code}"
+ACCOUNTS = {"admin": "root", "staff": "lina", "crew own team": "wang", "crew other team": "zhao"}
+REQUEST = {
+    "kind": "repair", "unit": "B1-0101", "category": "plumbing", "priority": "normal", "description": "厨房漏水",
+    "contact_name": "王女士", "contact_phone": "139 0000 1111", "preferred_time": "",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Row:
+    """One console action: the state its order must be in, the request, and the outcome for each visitor."""
+
+    state: Status | None  # None: the action is not on an order
+    method: str
+    path: str
+    expected: tuple[str, ...]  # one per VISITORS
+    form: Callable[[], dict[str, str]] | None = None
+    changed: Callable[[WorkOrder], bool] | None = None  # how a done POST shows on the order
+
+
+def _nonce() -> str:
+    return uuid.uuid4().hex
+
+
+def _moved(to: Status) -> Callable[[WorkOrder], bool]:
+    return lambda order: order.status is to
+
+
+def _act(action: str, note: str = "") -> Callable[[], dict[str, str]]:
+    return lambda: {"action": action, "note": note}
+
+
+ALL_OK = ("ok",) * 7
+#          nobody   admin staff crew-own crew-other link-it link-other
+FIELD = ("login", "ok", "ok", "ok", "403", "ok", "403")
+OFFICE = ("login", "ok", "ok", "403", "403", "403", "403")
+SIGNED_IN = ("login", "ok", "ok", "ok", "ok", "login", "login")
+DESK = ("login", "ok", "ok", "403", "403", "login", "login")
+ROWS: dict[str, Row] = {
+    "home": Row(None, "GET", "/console", ALL_OK),  # a redirect: to sign in, or to my orders
+    "sign-in page": Row(None, "GET", "/console/login", ALL_OK),
+    "sign in": Row(None, "POST", "/console/login", ALL_OK),  # with the form's token: see test_sign_in_security
+    "sign out": Row(None, "POST", "/console/logout", ALL_OK),
+    "language": Row(None, "GET", "/console/lang", ALL_OK),
+    "stylesheet": Row(None, "GET", "/console/static/{name}", ALL_OK),
+    "my orders": Row(None, "GET", "/console/my", SIGNED_IN),
+    "all orders": Row(None, "GET", "/console/orders", SIGNED_IN),
+    "statistics": Row(None, "GET", "/console/stats", DESK),
+    "intake form": Row(None, "GET", "/console/requests/new", DESK),
+    "register a request": Row(None, "POST", "/console/requests", DESK, lambda: REQUEST | {"nonce": _nonce()}),
+    "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
+    "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
+    "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
+    "resolve": Row(Status.ON_SITE, "POST", f"{ORDER}/act", FIELD, _act("resolve", "换导靴"), _moved(Status.RESOLVED)),
+    "comment": Row(
+        Status.OPEN,
+        "POST",
+        f"{ORDER}/comment",
+        FIELD,
+        lambda: {"text": "带备件", "nonce": _nonce()},
+        lambda order: any(c.text == "带备件" for c in order.comments),
+    ),
+    "close": Row(Status.RESOLVED, "POST", f"{ORDER}/act", OFFICE, _act("close"), _moved(Status.CLOSED)),
+    "cancel": Row(Status.OPEN, "POST", f"{ORDER}/act", OFFICE, _act("cancel", "误报"), _moved(Status.CANCELLED)),
+    # Dispatch and the follow-up call take no link: a link holder is sent to sign in.
+    "dispatch": Row(
+        Status.OPEN,
+        "POST",
+        f"{ORDER}/assign",
+        ("login", "ok", "ok", "403", "403", "login", "login"),
+        lambda: {"to": "plumbing-crew:", "nonce": _nonce()},
+        lambda order: order.team == "plumbing-crew",
+    ),
+    "follow-up": Row(
+        Status.RESOLVED,
+        "POST",
+        f"{ORDER}/follow-up",
+        ("login", "ok", "ok", "403", "403", "login", "login"),
+        lambda: {"satisfaction": "satisfied", "nonce": _nonce()},
+        lambda order: len(order.follow_ups) == 1,
+    ),
+}
+PATH_TO = {
+    Status.OPEN: (),
+    Status.ACKNOWLEDGED: ("acknowledge",),
+    Status.ON_SITE: ("acknowledge", "arrive"),
+    Status.RESOLVED: ("acknowledge", "arrive", "resolve"),
+}
+
+
+@dataclass
+class Hub:
+    rig: ConsoleRig
+    browsers: dict[str, TestClient]
+
+    def order(self, status: Status) -> WorkOrder:
+        """A new elevator order (the alerts routing gives it to the elevator crew) moved into `status`."""
+        uow, clock = self.rig.uow(), self.rig.clock
+        ref = service.create_resident_request(
+            uow, site_id=self.rig.site.id, category=Category.ELEVATOR, priority=Priority.HIGH, title="电梯异响",
+            description="", reporter="resident", actor="desk", clock=clock,
+        )  # fmt: skip
+        for action in PATH_TO[status]:
+            if action == "resolve":
+                service.resolve(uow, order_id=ref.order_id, actor="desk", resolution="ok", clock=clock)
+            else:
+                getattr(service, action)(uow, order_id=ref.order_id, actor="desk", clock=clock)
+        found = self.load(ref.code)
+        assert found is not None
+        return found
+
+    def load(self, code: str) -> WorkOrder | None:
+        with self.rig.sessions() as session:
+            return SqlAlchemyWorkOrderRepository(session).get_by_code(site_id=self.rig.site.id, code=code)
+
+    def token(self, code: str) -> str:
+        return self.rig.link_for(code, "wang").split("k=", 1)[1]
+
+    def csrf(self, visitor: str) -> str | None:
+        claims = self.rig.config.sessions.read(self.browsers[visitor].cookies.get(COOKIE), now=self.rig.clock.now())
+        return None if claims is None else claims.csrf
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    folder: Path = tmp_path_factory.mktemp("console-matrix")
+    with console_rig(folder) as rig:
+        with rig.sessions() as session:
+            create_user(session, username="root", display_name="管理员", role="admin", password=PASSWORD, team=None,
+                        now=NOW)  # fmt: skip
+            session.commit()
+        browsers = {visitor: TestClient(rig.app, base_url=BASE) for visitor in VISITORS}
+        for visitor, username in ACCOUNTS.items():
+            form = login_data(browsers[visitor], username=username, password=PASSWORD)
+            assert browsers[visitor].post("/console/login", data=form, follow_redirects=False).status_code == 303
+        yield Hub(rig, browsers)
+
+
+def console_routes(hub: Hub) -> set[tuple[str, str]]:
+    """(method, path) of every console page, included routers flattened as `api.deps.route_permissions` does."""
+    flatten: Callable[[Any], Iterable[Any]] = getattr(fastapi.routing, "iter_route_contexts", iter)
+    return {
+        (method, route.path)
+        for route in flatten(hub.rig.app.routes)
+        if route.path.startswith("/console")
+        for method in route.methods or ()
+    }
+
+
+def test_every_console_route_has_a_row(hub: Hub) -> None:
+    assert {(row.method, row.path) for row in ROWS.values()} == console_routes(hub)
+    assert all(len(row.expected) == len(VISITORS) for row in ROWS.values())
+
+
+def snapshot(order: WorkOrder | None) -> tuple[Any, ...]:
+    assert order is not None
+    return (order.status, order.team, order.assignee, len(order.comments), len(order.follow_ups), len(order.audit))
+
+
+def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: str | None) -> httpx.Response:
+    """The visitor's request for `row`: signed-in visitors send their session's CSRF token, link holders their
+    link's token (for this order, or for another), as the console's own forms do."""
+    browser = hub.browsers[visitor]
+    path = row.path.format(code=code, name="console.css")
+    if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
+        fresh = TestClient(hub.rig.app, base_url=BASE)
+        answer: httpx.Response = fresh.post(
+            path, data=login_data(fresh, username="lina", password=PASSWORD), follow_redirects=False
+        )
+        return answer
+    link = {"link to it": code, "link to another": other_code}.get(visitor)
+    if row.method == "GET":
+        query = {"to": "en", "next": "/console"} if row.path == "/console/lang" else {}
+        query |= {"k": hub.token(link)} if link else {}
+        answer = browser.get(path, params=query, follow_redirects=False)
+        return answer
+    fields = row.form() if row.form is not None else {}
+    fields |= {"k": hub.token(link)} if link else {}
+    csrf = hub.csrf(visitor)
+    fields |= {"csrf": csrf} if csrf is not None else {}
+    answer = browser.post(path, data=fields, follow_redirects=False)
+    return answer
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+@pytest.mark.parametrize("name", [name for name in ROWS if name not in {"sign out"}])
+def test_a_console_action_answers_each_visitor_as_the_table_says(hub: Hub, name: str, visitor: str) -> None:
+    row = ROWS[name]
+    order = hub.order(row.state) if row.state is not None else None
+    other = hub.order(Status.OPEN) if visitor == "link to another" else None
+    code = order.code if order is not None else None
+    before = snapshot(hub.load(code)) if code is not None else None
+
+    answer = request_for(hub, row, visitor, code, other.code if other is not None else None)
+
+    expected = row.expected[VISITORS.index(visitor)]
+    location = answer.headers.get("location", "")
+    if expected == "login":
+        assert (answer.status_code, location.split("?")[0]) == (303, "/console/login"), answer.text[:300]
+    elif expected == "403":
+        assert answer.status_code == 403, answer.text[:300]
+    else:
+        assert answer.status_code in (200, 303), answer.text[:300]
+        assert not location.startswith("/console/login") or row.path in ("/console", "/console/logout")
+    if code is not None and row.changed is not None:
+        after = hub.load(code)
+        assert after is not None
+        if expected == "ok":
+            assert row.changed(after), name
+        else:
+            assert snapshot(after) == before  # refused: nothing changed, nothing audited
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_signing_out_answers_each_visitor_as_the_table_says(hub: Hub, visitor: str) -> None:
+    """In a session of its own (signing out ends it), so the other cells keep theirs."""
+    browser = TestClient(hub.rig.app, base_url=BASE)
+    username = ACCOUNTS.get(visitor)
+    if username is not None:
+        browser.post("/console/login", data=login_data(browser, username=username, password=PASSWORD))
+    claims = hub.rig.config.sessions.read(browser.cookies.get(COOKIE), now=hub.rig.clock.now())
+    data = {"csrf": claims.csrf} if claims is not None else {}
+
+    answer = browser.post("/console/logout", data=data, follow_redirects=False)
+
+    assert ROWS["sign out"].expected[VISITORS.index(visitor)] == "ok"
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console/login")
+    assert browser.get("/console/my", follow_redirects=False).headers["location"].startswith("/console/login")
