@@ -19,6 +19,7 @@ from core.config import ConfigError, Site, load_site
 from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
+from facilities.cli_devices import devices_app
 from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
@@ -47,6 +48,7 @@ users_app = typer.Typer(
     help="Web console accounts (/console): staff and crews sign in with these.", no_args_is_help=True
 )
 app.add_typer(users_app, name="users")
+app.add_typer(devices_app, name="devices")
 
 SiteOption = Annotated[
     Path | None,
