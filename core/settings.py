@@ -136,7 +136,7 @@ class Settings(BaseSettings):
         if database.scheme.startswith("sqlite"):
             problems.append("FACILITIES_DATABASE_URL must be PostgreSQL, not SQLite")
         elif (reason := weakness(unquote(database.password or ""))) is not None:
-            weak.append(f"the password in FACILITIES_DATABASE_URL {reason}")
+            weak.append(f"FACILITIES_DATABASE_URL (user:HERE@host) {reason}")
         if weak:
             weak.append("each secret needs 16 or more random characters (openssl rand -hex 24 makes one)")
         if urlsplit(self.public_url).scheme != "https":

@@ -20,6 +20,7 @@ from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
 from facilities.cli_devices import devices_app
+from facilities.cli_secrets import secrets_app
 from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
@@ -49,6 +50,7 @@ users_app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.add_typer(devices_app, name="devices")
+app.add_typer(secrets_app, name="secrets")
 
 SiteOption = Annotated[
     Path | None,

@@ -86,6 +86,7 @@ class ServerProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"{self.name}.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self.environment: dict[str, str] | None = None  # the command's environment; None: this process's
         self._started = False  # after a first start, a restart must keep its ports: clients know them
 
     def command(self) -> list[str]:
@@ -108,7 +109,7 @@ class ServerProcess:
             log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
             with self.log_path.open("ab") as log:
                 self._process = subprocess.Popen(  # noqa: S603
-                    self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+                    self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=self.environment
                 )
             try:
                 wait_until(self._ready_or_dead, self.name)

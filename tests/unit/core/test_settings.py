@@ -18,6 +18,8 @@ REAL = {
     "public_url": "https://wuye.example.com",
 }
 
+DATABASE_PASSWORD = r"FACILITIES_DATABASE_URL \(user:HERE@host\) is"
+
 
 def test_real_secrets_are_accepted_in_production() -> None:
     assert Settings(**REAL).env == "production"  # type: ignore[arg-type]
@@ -33,8 +35,14 @@ def test_real_secrets_are_accepted_in_production() -> None:
         ({"influx_token": "changeme"}, "FACILITIES_INFLUX_TOKEN"),
         ({"influx_token": "t" * 40}, "FACILITIES_INFLUX_TOKEN uses fewer than"),
         ({"database_url": "sqlite:///var/facilities.db"}, "PostgreSQL, not SQLite"),
-        ({"database_url": "postgresql+psycopg://postgres:postgres@postgres/facilities"}, "password in FACILITIES_DATA"),
-        ({"database_url": "postgresql+psycopg://facilities@postgres/facilities"}, "password in FACILITIES_DATA"),
+        (
+            {"database_url": "postgresql+psycopg://postgres:postgres@postgres/facilities"},
+            r"FACILITIES_DATABASE_URL \(user:HERE@host\) is",
+        ),
+        (
+            {"database_url": "postgresql+psycopg://facilities@postgres/facilities"},
+            r"FACILITIES_DATABASE_URL \(user:HERE@host\) is",
+        ),
         (
             {"influx_api": "v1", "influx_username": "hub", "influx_password": "password"},
             "FACILITIES_INFLUX_PASSWORD",
