@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -462,7 +463,14 @@ def dashboards_push(
     folder: Annotated[str, typer.Option(help="Grafana folder.")] = "Facilities",
 ) -> None:
     """Upload the dashboards to a running Grafana (token from FACILITIES_GRAFANA_TOKEN)."""
+    from core.secret_policy import WeakSecret, require_strong
     from dashboards.push import PushError, push_dashboards
+
+    if os.environ.get("FACILITIES_ENV", "").strip().lower() == "production":
+        try:
+            require_strong("FACILITIES_GRAFANA_TOKEN", token)  # the full Settings need the hub's secrets too
+        except WeakSecret as exc:
+            raise _fail(str(exc)) from None
 
     try:
         pushed = push_dashboards(url, token, folder)

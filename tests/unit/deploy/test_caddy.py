@@ -102,6 +102,8 @@ class _Upstream(BaseHTTPRequestHandler):
             }
         ).encode()
         self.send_response(200)
+        if self.server.name == "hub":  # type: ignore[attr-defined]
+            self.send_header("Referrer-Policy", "no-referrer")  # as the console's pages do
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -181,8 +183,9 @@ def test_caddy_serves_the_hub_and_grafana_over_https_with_the_internal_ca(proxy:
     assert (hub["upstream"], hub["path"]) == ("hub", "/console/orders?x=1")
     assert hub["forwarded_for"] == "127.0.0.1" and hub["forwarded_proto"] == "https"
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
-    assert headers["Referrer-Policy"] == "same-origin" and "Server" not in headers
-    grafana, _ = _get(f"{base}/grafana/api/health", ca_file)
+    assert headers["Referrer-Policy"] == "no-referrer" and "Server" not in headers  # the hub's own policy stays
+    grafana, headers = _get(f"{base}/grafana/api/health", ca_file)
     assert (grafana["upstream"], grafana["path"]) == ("grafana", "/grafana/api/health")
+    assert headers["Referrer-Policy"] == "same-origin"  # Caddy's, where the upstream set none
     with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
         urllib.request.urlopen(base, context=ssl.create_default_context(), timeout=10)

@@ -141,3 +141,17 @@ def test_parse_env_skips_comments_and_blank_lines() -> None:
     assert parse_env("# a comment\n\nA=1\n  B = two words \nC=\n") == {"A": "1", "B": "two words", "C": ""}
     with pytest.raises(EnvFileError, match=r"\.env:1: not a KEY=value line"):
         parse_env("export A=1")
+
+
+def test_dashboards_push_refuses_a_guessable_grafana_token_in_production(folder: Path) -> None:
+    env = {
+        "FACILITIES_ENV": "production",
+        "FACILITIES_GRAFANA_URL": "http://127.0.0.1:9",
+        "FACILITIES_GRAFANA_TOKEN": "admin",
+    }
+    result = runner.invoke(app, ["dashboards", "push"], env=env)
+    assert result.exit_code == 2
+    assert result.output.startswith("FACILITIES_GRAFANA_TOKEN is shorter than 16 characters")
+    # Outside production the token goes to Grafana as given (here: nobody listens, so the push itself fails).
+    result = runner.invoke(app, ["dashboards", "push"], env={**env, "FACILITIES_ENV": "development"})
+    assert result.exit_code == 2 and "FACILITIES_GRAFANA_TOKEN" not in result.output
