@@ -7,6 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
+from core.secret_policy import WeakSecret, weakness
 from core.settings import PLACEHOLDERS, Environment, Settings
 
 log = logging.getLogger(__name__)
@@ -20,13 +21,17 @@ class ConsoleSecretMissing(ValueError):
 def console_secret(settings: Settings) -> str:
     """The secret that signs alert links and console cookies.
 
-    Production must set it (a placeholder or a short one is refused). Elsewhere an unset secret is generated
-    once into `data_dir/console-secret`, so links in alerts already sent keep working after a restart.
+    Production must set it, and it must pass the secret policy (core.secret_policy); a placeholder or a short
+    one is refused everywhere. Elsewhere an unset secret is generated once into `data_dir/console-secret`, so
+    links in alerts already sent keep working after a restart. No error quotes the secret.
     """
     if settings.console_secret is not None:
         value = settings.console_secret.get_secret_value()
         if value.strip().lower() in PLACEHOLDERS or len(value) < MIN_SECRET:
             raise ConsoleSecretMissing(f"FACILITIES_CONSOLE_SECRET must be at least {MIN_SECRET} random characters")
+        reason = weakness(value)
+        if settings.env is Environment.PRODUCTION and reason is not None:
+            raise ConsoleSecretMissing(str(WeakSecret("FACILITIES_CONSOLE_SECRET", reason)))
         return value
     if settings.env is Environment.PRODUCTION:
         raise ConsoleSecretMissing("FACILITIES_ENV=production needs FACILITIES_CONSOLE_SECRET (32+ random characters)")

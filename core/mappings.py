@@ -184,11 +184,22 @@ class MqttMapping(_Strict):
     timestamp_format: TimestampFormat = "auto"
     timezone: str | None = None
     ignore: bool = False
+    # The MQTT account (one per gateway or bridge) that may publish these topics; see docs/security.md.
+    gateway: str | None = None
 
     @field_validator("topic")
     @classmethod
     def _topic_syntax(cls, value: str) -> str:
         parse_topic_pattern(value)
+        return value
+
+    @field_validator("gateway")
+    @classmethod
+    def _gateway_name(cls, value: str | None) -> str | None:
+        if value is not None and not is_asset_id(value):
+            raise ValueError(
+                f"gateway {value!r}: use letters, digits, '.', '_' and '-' (at most {ASSET_ID_MAX}), e.g. 'zigbee-b1'"
+            )
         return value
 
     @field_validator("asset")

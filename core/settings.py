@@ -5,17 +5,19 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Values that must never be accepted as a secret in production (.env.example uses "changeme").
+from core.secret_policy import weakness
+
+# Values never accepted as a secret in production, even where the full policy (core.secret_policy) does not apply.
 PLACEHOLDERS = frozenset({"", "changeme", "change-me", "password", "admin", "secret"})
 
 
-def _placeholder(secret: SecretStr | None) -> bool:
-    return secret is None or secret.get_secret_value().strip().lower() in PLACEHOLDERS
+def _weakness(secret: SecretStr | None) -> str | None:
+    return weakness(secret.get_secret_value() if secret is not None else "")
 
 
 class Environment(StrEnum):
@@ -24,7 +26,8 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FACILITIES_", extra="ignore")
+    # hide_input_in_errors: a refused setting's error must not echo the environment, which holds the secrets.
+    model_config = SettingsConfigDict(env_prefix="FACILITIES_", extra="ignore", hide_input_in_errors=True)
 
     env: Environment = Environment.DEVELOPMENT
     site_file: Path = Path("examples/site.toml")
@@ -49,10 +52,14 @@ class Settings(BaseSettings):
     billing_webhook_url: str | None = None  # the fee module's endpoint for final statements
     billing_webhook_token: SecretStr | None = None
 
+    # For `facilities dashboards push` to a Grafana that is not provisioned from this repository.
+    grafana_url: str | None = None
+    grafana_token: SecretStr | None = None
+
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    # Where people reach the hub (behind a proxy: https://wuye.example.com); fills {base} in alert links.
-    # Empty: http://{api_host}:{api_port}.
+    # Where people reach the hub (behind the HTTPS proxy: https://wuye.example.com); fills {base} in alert links.
+    # Empty: http://{api_host}:{api_port}, for development only; production requires an https:// address.
     public_url: str = ""
 
     # Signs the work-order links in alerts and the web console's session cookies. Unset outside production:
@@ -82,7 +89,8 @@ class Settings(BaseSettings):
     @classmethod
     def _mqtt_scheme(cls, value: str) -> str:
         if urlsplit(value).scheme not in {"mqtt", "mqtts"}:
-            raise ValueError(f"FACILITIES_MQTT_URL {value!r} must start with mqtt:// or mqtts://")
+            # The value is not quoted: a URL may carry a password.
+            raise ValueError("FACILITIES_MQTT_URL must start with mqtt:// or mqtts://")
         return value
 
     @model_validator(mode="after")
@@ -96,25 +104,47 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _no_default_secrets_in_production(self) -> Settings:
-        """In production every secret must be real: a placeholder that works would be an open door."""
+    def _real_secrets_in_production(self) -> Settings:
+        """In production every secret must look random (core.secret_policy): a guessable one is an open door.
+
+        The error names each variable and why; it never contains any part of a secret.
+        """
         if self.env is not Environment.PRODUCTION:
             return self
+        problems = self._production_problems()
+        if problems:
+            raise ValueError("FACILITIES_ENV=production refuses: " + "; ".join(problems))
+        return self
+
+    def _production_problems(self) -> list[str]:
         problems = []
-        if not self.mqtt_username or _placeholder(self.mqtt_password):
-            problems.append("FACILITIES_MQTT_USERNAME and FACILITIES_MQTT_PASSWORD (a real password)")
-        if self.influx_url and self.influx_api == "v2" and _placeholder(self.influx_token):
-            problems.append("FACILITIES_INFLUX_TOKEN (a real token)")
-        if self.influx_url and self.influx_api == "v1" and self.influx_username and _placeholder(self.influx_password):
-            problems.append("FACILITIES_INFLUX_PASSWORD (a real password)")
+        secrets: list[tuple[str, SecretStr | None]] = [("FACILITIES_MQTT_PASSWORD", self.mqtt_password)]
+        if not self.mqtt_username:
+            problems.append("FACILITIES_MQTT_USERNAME is not set (the hub's own broker account)")
+        if self.influx_url and self.influx_api == "v2":
+            secrets.append(("FACILITIES_INFLUX_TOKEN", self.influx_token))
+        if self.influx_url and self.influx_api == "v1" and self.influx_username:
+            secrets.append(("FACILITIES_INFLUX_PASSWORD", self.influx_password))
+        if self.console_secret is not None:
+            secrets.append(("FACILITIES_CONSOLE_SECRET", self.console_secret))
+        if self.billing_webhook_url or self.billing_webhook_token is not None:
+            secrets.append(("FACILITIES_BILLING_WEBHOOK_TOKEN", self.billing_webhook_token))
+        if self.grafana_token is not None:
+            secrets.append(("FACILITIES_GRAFANA_TOKEN", self.grafana_token))
+        weak = [f"{name} {reason}" for name, secret in secrets if (reason := _weakness(secret)) is not None]
         database = urlsplit(self.database_url)
         if database.scheme.startswith("sqlite"):
-            problems.append("FACILITIES_DATABASE_URL (PostgreSQL, not SQLite)")
-        elif (database.password or "") in PLACEHOLDERS:
-            problems.append("FACILITIES_DATABASE_URL (a real database password)")
-        if problems:
-            raise ValueError("FACILITIES_ENV=production needs " + "; ".join(problems))
-        return self
+            problems.append("FACILITIES_DATABASE_URL must be PostgreSQL, not SQLite")
+        elif (reason := weakness(unquote(database.password or ""))) is not None:
+            weak.append(f"FACILITIES_DATABASE_URL (user:HERE@host) {reason}")
+        if weak:
+            weak.append("each secret needs 16 or more random characters (openssl rand -hex 24 makes one)")
+        if urlsplit(self.public_url).scheme != "https":
+            problems.append(
+                "FACILITIES_PUBLIC_URL must be the https:// address people reach the hub at "
+                "(alert links carry sign-in tokens)"
+            )
+        return weak + problems
 
     @property
     def base_url(self) -> str:

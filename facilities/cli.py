@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -20,6 +21,8 @@ from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
 from facilities import cli_status
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
+from facilities.cli_devices import devices_app
+from facilities.cli_secrets import secrets_app
 from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
@@ -49,6 +52,8 @@ users_app = typer.Typer(
 )
 app.add_typer(users_app, name="users")
 app.command("status")(cli_status.status)
+app.add_typer(devices_app, name="devices")
+app.add_typer(secrets_app, name="secrets")
 
 SiteOption = Annotated[
     Path | None,
@@ -513,7 +518,14 @@ def dashboards_push(
     folder: Annotated[str, typer.Option(help="Grafana folder.")] = "Facilities",
 ) -> None:
     """Upload the dashboards to a running Grafana (token from FACILITIES_GRAFANA_TOKEN)."""
+    from core.secret_policy import WeakSecret, require_strong
     from dashboards.push import PushError, push_dashboards
+
+    if os.environ.get("FACILITIES_ENV", "").strip().lower() == "production":
+        try:
+            require_strong("FACILITIES_GRAFANA_TOKEN", token)  # the full Settings need the hub's secrets too
+        except WeakSecret as exc:
+            raise _fail(str(exc)) from None
 
     try:
         pushed = push_dashboards(url, token, folder)

@@ -86,6 +86,7 @@ class ServerProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path = workdir / f"{self.name}.log"
         self._process: subprocess.Popen[bytes] | None = None
+        self.environment: dict[str, str] | None = None  # the command's environment; None: this process's
         self._started = False  # after a first start, a restart must keep its ports: clients know them
 
     def command(self) -> list[str]:
@@ -108,7 +109,7 @@ class ServerProcess:
             log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
             with self.log_path.open("ab") as log:
                 self._process = subprocess.Popen(  # noqa: S603
-                    self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
+                    self.command(), stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir, env=self.environment
                 )
             try:
                 wait_until(self._ready_or_dead, self.name)
@@ -176,7 +177,18 @@ class Mosquitto(ServerProcess):
     name = "mosquitto"
     host = "127.0.0.1"
 
-    def __init__(self, workdir: Path, *, users: dict[str, str] | None = None, tls: BrokerTls | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        users: dict[str, str] | None = None,
+        tls: BrokerTls | None = None,
+        password_file: Path | None = None,
+        acl_file: Path | None = None,
+    ) -> None:
+        """`users` (plain passwords, hashed here) or a ready `password_file`; `acl_file` limits each user's topics."""
+        if users and password_file:
+            raise ValueError("give users or a password_file, not both")
         super().__init__(workdir)
         self.binary = require_binary("mosquitto")
         self.port = free_port()
@@ -192,8 +204,12 @@ class Mosquitto(ServerProcess):
             # mosquitto_passwd -U hashes a plain user:password file in place.
             subprocess.run([require_binary("mosquitto_passwd"), "-U", str(password_file)], check=True)  # noqa: S603
             lines += ["allow_anonymous false", f"password_file {password_file}"]
+        elif password_file:
+            lines += ["allow_anonymous false", f"password_file {password_file}"]
         else:
             lines.append("allow_anonymous true")
+        if acl_file:
+            lines.append(f"acl_file {acl_file}")
         if tls:
             lines += [f"cafile {tls.ca_file}", f"certfile {tls.cert_file}", f"keyfile {tls.key_file}"]
             if tls.require_client_cert:
@@ -221,6 +237,11 @@ class Mosquitto(ServerProcess):
     @property
     def url(self) -> str:
         return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto reads its password and ACL files again, keeping its clients connected."""
+        if self._process is not None:
+            self._process.send_signal(signal.SIGHUP)
 
     def command(self) -> list[str]:
         return [self.binary, "-c", str(self.config_path)]

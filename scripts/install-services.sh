@@ -7,6 +7,8 @@ command -v influxd >/dev/null || missing+=(influxdb)
 command -v victoria-metrics >/dev/null || missing+=(victoria-metrics)
 command -v socat >/dev/null || missing+=(socat)  # a real pseudo-terminal pair for the Modbus RTU tests
 command -v docker-compose >/dev/null || missing+=(docker-compose)  # validates docker-compose.yml without an engine
+command -v caddy >/dev/null || missing+=(caddy)  # runs deploy/caddy/Caddyfile in the tests (the stack's HTTPS proxy)
+command -v openssl >/dev/null || missing+=(openssl)  # deploy/certs/make-internal-ca.sh and the TLS tests
 command -v chromium >/dev/null || missing+=(chromium)  # the web console's browser tests, headless
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 (command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing+=(fonts-wqy-microhei)  # Chinese text in screenshots

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,3 +40,26 @@ def make_pki(folder: Path) -> PkiFiles:
     return PkiFiles(
         folder / "ca.crt", folder / "server.crt", folder / "server.key", folder / "client.crt", folder / "client.key"
     )
+
+
+MAKE_INTERNAL_CA = Path(__file__).resolve().parents[2] / "deploy" / "certs" / "make-internal-ca.sh"
+
+
+def make_internal_ca(folder: Path, *names: str) -> Path:
+    """Run the shipped deploy/certs/make-internal-ca.sh into `folder` (CA in ca/, certificates in certs/).
+
+    Returns the certs folder: ca.crt, hub.crt/.key, mqtt.crt/.key for `names` (default localhost, 127.0.0.1).
+    """
+    require_binary("openssl")
+    env = {**os.environ, "CERTS_DIR": str(folder / "certs"), "CA_DIR": str(folder / "ca")}
+    made = subprocess.run(
+        ["sh", str(MAKE_INTERNAL_CA), *(names or ("localhost", "127.0.0.1"))],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if made.returncode != 0:
+        raise RuntimeError(f"make-internal-ca.sh failed:\n{made.stderr}")
+    return folder / "certs"

@@ -16,8 +16,9 @@ def test_production_without_a_secret_refuses_to_start(tmp_path: Path) -> None:
         env="production",
         data_dir=tmp_path,
         mqtt_username="facilities-hub",
-        mqtt_password="x8Jq-long-random",
-        database_url="postgresql+psycopg://facilities:Zr7-long-random@postgres/facilities",
+        mqtt_password="x8Jq-Vn2pK7wQz4Rb",
+        database_url="postgresql+psycopg://facilities:Zr7kX2mQ9vN4bT6w@postgres/facilities",
+        public_url="https://wuye.example.com",
     )
     with pytest.raises(ConsoleSecretMissing, match="FACILITIES_CONSOLE_SECRET"):
         console_secret(settings)

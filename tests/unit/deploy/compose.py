@@ -5,16 +5,20 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from facilities.envfile import generate
+
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
-PLACEHOLDER = "changeme"
+# The settings a user fills in besides the secrets (`facilities secrets generate --set …`).
+FILLED_IN = {"PUBLIC_DOMAIN": "wuye.example.com"}
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?message}, ${NAME?message}; `$$` is a literal dollar.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
 
@@ -32,6 +36,24 @@ def env_example() -> dict[str, str]:
             key, _, value = line.partition("=")
             values[key.strip()] = value.strip()
     return values
+
+
+def generated_env(*, demo: bool = False) -> dict[str, str]:
+    """What `facilities secrets generate --set PUBLIC_DOMAIN=…` writes from .env.example, as KEY=value pairs."""
+    text = generate(ENV_EXAMPLE.read_text(encoding="utf-8"), values=FILLED_IN, demo=demo).text
+    return dict(line.split("=", 1) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+def write_env(path: Path, env: dict[str, str]) -> Path:
+    path.write_text("".join(f"{key}={value}\n" for key, value in env.items()), encoding="utf-8")
+    return path
+
+
+def run_compose(env_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """docker-compose with only `env_file` as .env: a developer's own .env or environment must not leak in."""
+    environment = {k: v for k, v in os.environ.items() if k not in env_example()}
+    command = [require_docker_compose(), "-f", str(COMPOSE_FILE), "--env-file", str(env_file), *args]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False)
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from dashboards.grafana import INFLUX_UID, POSTGRES_UID
-from tests.unit.deploy.compose import ROOT, compose, env_example, service_environment
+from tests.unit.deploy.compose import ROOT, compose, generated_env, service_environment
 
 PROVISIONING = ROOT / "dashboards" / "provisioning"
 
@@ -39,7 +39,16 @@ def test_the_build_context_has_every_package_and_no_secrets() -> None:
     for needed in [*packages, "pyproject.toml", project["project"]["readme"]]:
         assert not _ignored(needed), f".dockerignore leaves out {needed}, which the image build needs"
         assert (ROOT / needed).exists(), needed
-    for secret in (".env", ".env.production", ".venv", "var", ".git"):
+    for secret in (
+        ".env",
+        ".env.production",
+        ".venv",
+        "var",
+        ".git",
+        "deploy/ca",
+        "deploy/certs",
+        "deploy/mosquitto/auth",
+    ):
         assert _ignored(secret), f".dockerignore must leave out {secret}"
 
 
@@ -61,9 +70,9 @@ def test_datasources_have_the_uids_the_dashboards_default_to() -> None:
 def test_every_variable_of_the_datasources_is_in_grafanas_environment() -> None:
     lines = (PROVISIONING / "datasources" / "facilities.yaml").read_text(encoding="utf-8").splitlines()
     wanted = {name for line in lines if not line.lstrip().startswith("#") for name in re.findall(r"\$\{?(\w+)", line)}
-    environment = service_environment("grafana", env_example())
+    environment = service_environment("grafana", generated_env())
     assert wanted <= set(environment), f"not set for grafana: {wanted - set(environment)}"
-    assert environment["INFLUXDB_DATABASE"] == service_environment("hub", env_example())["FACILITIES_INFLUX_BUCKET"]
+    assert environment["INFLUXDB_DATABASE"] == service_environment("hub", generated_env())["FACILITIES_INFLUX_BUCKET"]
 
 
 def test_the_postgres_login_is_the_one_the_init_script_creates() -> None:
