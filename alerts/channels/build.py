@@ -11,6 +11,7 @@ from alerts.channels.http import DingTalkChannel, WebhookChannel, WeComChannel
 from alerts.channels.mqtt import MqttChannel, MqttPublisher
 from core.clock import Clock
 from core.config import ConfigError, ConfigProblem
+from core.secret_policy import WeakSecret, weakness
 from core.settings import PLACEHOLDERS
 
 
@@ -30,7 +31,9 @@ def build_channels(
     """
     problems: list[ConfigProblem] = []
 
-    def secret(name: str, key: str, variable: str | None) -> str | None:
+    def secret(name: str, key: str, variable: str | None, *, ours: bool = False) -> str | None:
+        # `ours`: a signing secret we choose, held to the secret policy in production; a robot URL or a
+        # mailbox password is the provider's, so only a placeholder is refused there.
         if variable is None:
             return None
         value = environ.get(variable, "").strip()
@@ -40,6 +43,8 @@ def build_channels(
             problems.append(
                 ConfigProblem(f"channels.{name}.{key}", f"{variable} holds a placeholder; set the real one")
             )
+        elif production and ours and (reason := weakness(value)) is not None:
+            problems.append(ConfigProblem(f"channels.{name}.{key}", str(WeakSecret(variable, reason))))
         return value or None
 
     channels: dict[str, Channel] = {}
@@ -69,14 +74,14 @@ def build_channels(
                     name,
                     url,
                     clock=clock,
-                    secret=secret(name, "secret_env", spec.secret_env),
+                    secret=secret(name, "secret_env", spec.secret_env, ours=True),
                     signature_header=spec.signature_header,
                     timeout_s=spec.timeout_s,
                 )
             elif isinstance(spec, config.WeComChannel):
                 channels[name] = WeComChannel(name, url, timeout_s=spec.timeout_s)
             else:
-                signing = secret(name, "secret_env", spec.secret_env)
+                signing = secret(name, "secret_env", spec.secret_env, ours=True)
                 channels[name] = DingTalkChannel(name, url, clock=clock, secret=signing, timeout_s=spec.timeout_s)
     if problems:
         for channel in channels.values():

@@ -122,6 +122,19 @@ def test_production_refuses_placeholder_secrets() -> None:
         build_channels(file, environ=environ, clock=FakeClock(T0), production=True)
 
 
+@pytest.mark.parametrize("weak", ["Password123456789", "wuye2026wuye2026", "aaaaaaaaaaaaaaaaaaaa", "x7Q!a"])
+def test_production_holds_signing_secrets_to_the_secret_policy_without_quoting_them(weak: str) -> None:
+    file = parse_alerts(
+        MINIMAL.replace('url = "http://127.0.0.1:9/alerts"', 'url_env = "HOOK_URL"\nsecret_env = "KEY"')
+    )
+    environ = {"HOOK_URL": "http://127.0.0.1:9/alerts", "KEY": weak}
+    with pytest.raises(ConfigError, match=r"channels\.hook\.secret_env: KEY ") as caught:
+        build_channels(file, environ=environ, clock=FakeClock(T0), production=True)
+    assert all(weak[i : i + 4] not in str(caught.value) for i in range(len(weak) - 3))
+    environ["KEY"] = "9f2c4e71b8a05d3e6c1f7a29d4b8e0c5"
+    assert set(build_channels(file, environ=environ, clock=FakeClock(T0), production=True)) == {"hook"}
+
+
 def test_days_are_names_ranges_or_daily() -> None:
     assert parse_days(["mon-fri"]) == (0, 1, 2, 3, 4)
     assert parse_days("sat-sun") == (5, 6)

@@ -206,3 +206,9 @@ def test_the_hub_and_simulators_use_the_accounts_the_entrypoint_and_acl_know() -
     assert hub["FACILITIES_INFLUX_URL"] == "http://influxdb:8086" and hub["FACILITIES_INFLUX_API"] == "v2"
     password = env["POSTGRES_PASSWORD"]
     assert hub["FACILITIES_DATABASE_URL"] == f"postgresql+psycopg://facilities:{password}@postgres:5432/facilities"
+
+
+def test_the_hub_reports_ready_from_its_readiness_endpoint() -> None:
+    test = compose()["services"]["hub"]["healthcheck"]["test"]
+    assert "http://127.0.0.1:8000/health/ready" in test[-1]
+    assert compose()["services"]["hub"]["environment"]["FACILITIES_API_PORT"] == "8000"
