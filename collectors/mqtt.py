@@ -9,6 +9,7 @@ thread keeps answering keep-alives, so the session stays up and ingestion resume
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 import time
@@ -204,6 +205,9 @@ class MqttCollector:
             self.stats.refused += 1
             log.warning("MQTT broker %s:%s refused the connection: %s", self.options.host, self.options.port, reason)
             return
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # paho leaves Nagle on: each PUBACK would wait for a delayed ACK
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._generation += 1
         self.stats.connects += 1
         self.health.connected, self.health.disconnected_since = True, None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import ssl
 import threading
 
@@ -95,10 +96,13 @@ class MqttPublisher:
         if not info.is_published():
             raise TemporaryFailure(f"the MQTT broker did not confirm {topic} within {timeout_s:g} s")
 
-    def _on_connect(self, _client: mqtt.Client, _userdata: object, _flags: object, reason: object, _p: object) -> None:
+    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, reason: object, _p: object) -> None:
         if getattr(reason, "is_failure", False):
             log.warning("MQTT broker %s:%s refused the alerts connection: %s", self.host, self.port, reason)
             return
+        sock = client.socket()
+        if isinstance(sock, socket.socket):  # paho leaves Nagle on: each alert would wait ~40 ms for a delayed ACK
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.connected.set()
 
     def _on_disconnect(self, *_args: object) -> None:

@@ -202,4 +202,8 @@ def test_stateful_sequences_keep_to_the_matrix(fresh: tuple[Api, dict[str, Calle
     acted = [status for step, status in steps if step.startswith(f"POST {ORDER}/")]
     assert acted
     if caller.role is not Role.FEE_MODULE:
-        assert any(200 <= status < 300 for status in acted), steps
+        # Some action reached a created order (not 404, not refused input): a 2xx, or a 409 for a move its
+        # state does not allow, or 403 where the matrix says no. Which one depends on the generated sequence,
+        # and the generation differs with what ran before in the same process, so only the chaining is asserted;
+        # every step was checked against the matrix above.
+        assert any(status not in (400, 404, 422) for status in acted), steps
