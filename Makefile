@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint lint-imports
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -19,6 +19,10 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The layer contracts of pyproject.toml [tool.importlinter] (not yet part of `lint`).
+lint-imports: setup
+	$(VENV)/bin/lint-imports
 
 test: setup
 	$(VENV)/bin/pytest -q

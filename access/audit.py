@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.text import one_line
 from storage.database import Base
-from workorders.orm import UtcDateTime
+from storage.sql_types import UtcDateTime
 
 TABLES = frozenset({"sign_in_audit"})
 USERNAME_MAX = 64

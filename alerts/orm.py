@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Index, Integer, String, T
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.database import Base
-from workorders.orm import UtcDateTime, one_of
+from storage.sql_types import UtcDateTime, one_of
 
 
 class MessageKind(StrEnum):

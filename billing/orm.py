@@ -32,7 +32,7 @@ from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relat
 
 from billing.statements import StatementFinal, StatementKind, StatementStatus
 from storage.database import Base
-from workorders.orm import UtcDateTime, one_of
+from storage.sql_types import UtcDateTime, one_of
 
 
 class DecimalText(TypeDecorator[Decimal]):

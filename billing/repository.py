@@ -17,10 +17,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from billing.mapping import fill_row, replacement_from_row, statement_from_row, statement_row
 from billing.orm import DeliveryRow, ReplacementRow, StatementRow
 from billing.periods import BillingPeriod
 from billing.registers import Replacement
+from billing.row_translation import fill_row, replacement_from_row, statement_from_row, statement_row
 from billing.statements import Statement, StatementFinal, StatementKind, StatementStatus
 
 

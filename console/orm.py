@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.database import Base
-from workorders.orm import UtcDateTime
+from storage.sql_types import UtcDateTime
 
 TABLES = frozenset({"console_users", "console_sessions", "resident_requests", "console_submissions"})
 CONSOLE_ROLES = ("admin", "staff", "crew")  # the API's roles that are people (fee_module is a system)

@@ -24,8 +24,8 @@ from rules.events import AlarmRaised, Event
 from rules.kinds.base import Context
 from rules.kinds.silence import SilenceEvaluator
 from rules.machine import Monitor, Status, fire_due, step
+from rules.row_translation import apply_stored, removed_alarm, to_stored
 from rules.state_store import RuleStateStore
-from rules.store_mapping import apply_stored, removed_alarm, to_stored
 from rules.targets import watch_list
 
 log = logging.getLogger(__name__)

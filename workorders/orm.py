@@ -6,22 +6,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     CheckConstraint,
     Date,
-    DateTime,
-    Dialect,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     Uuid,
     text,
@@ -29,33 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.database import Base
+from storage.sql_types import UtcDateTime, one_of
 from workorders.lifecycle import ACTIVE_STATES, Status
 from workorders.values import Category, Priority, Satisfaction, SlaKind, Source
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"refusing to store a naive datetime {value.isoformat()}; pass an aware one")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def one_of(column: str, values: Iterable[str]) -> str:
-    """SQL that holds when `column` is one of `values` (for CHECK constraints and the partial index)."""
-    return f"{column} IN ({', '.join(repr(str(v)) for v in sorted(values))})"
-
 
 # The partial unique index behind "at most one active order per (site, asset, rule)", on SQLite and PostgreSQL.
 # The site is part of the key because asset ids are unique only within a site file, and hubs share a database.

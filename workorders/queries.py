@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from workorders.codes import CHINA
 from workorders.lifecycle import ACTIVE_STATES, Status
-from workorders.mapping import times_of
 from workorders.orm import FollowUpRow, SlaBreachRow, WorkOrderRow
+from workorders.row_translation import times_of
 from workorders.stats import CategoryStats, month_bounds, summarize
 from workorders.values import Category, Deadlines, Priority, Satisfaction, SlaKind, Source
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES
-from workorders.mapping import times_of, to_domain, write_row
 from workorders.orm import AlarmRow, CodeCounterRow, SlaBreachRow, WorkOrderRow
+from workorders.row_translation import times_of, to_domain, write_row
 from workorders.values import OrderTimes, SlaKind
 
 _ACTIVE = [s.value for s in ACTIVE_STATES]
