@@ -8,15 +8,7 @@ import pytest
 
 from core.reading import FieldValue
 from storage.store import Sample
-from tests.integration.storage.store_cases import (
-    CST,
-    NEIGHBOUR,
-    US,
-    WATER,
-    Store,
-    point,
-    samples,
-)
+from tests.integration.storage.store_cases import CST, NEIGHBOUR, US, WATER, Store, point, samples
 
 pytestmark = pytest.mark.integration
 

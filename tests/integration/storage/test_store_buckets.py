@@ -8,15 +8,7 @@ import pytest
 
 from core.reading import FieldValue
 from storage.store import Aggregate
-from tests.integration.storage.store_cases import (
-    LIFT,
-    NEIGHBOUR,
-    WATER,
-    Store,
-    at,
-    point,
-    samples,
-)
+from tests.integration.storage.store_cases import LIFT, NEIGHBOUR, WATER, Store, at, point, samples
 
 pytestmark = pytest.mark.integration
 

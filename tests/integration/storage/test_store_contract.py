@@ -18,18 +18,7 @@ import pytest
 
 from core.reading import FieldValue
 from storage.store import Aggregate, StoreRejected
-from tests.integration.storage.store_cases import (
-    CST,
-    LIFT,
-    NEIGHBOUR,
-    US,
-    WATER,
-    Store,
-    at,
-    point,
-    samples,
-    typed,
-)
+from tests.integration.storage.store_cases import CST, LIFT, NEIGHBOUR, US, WATER, Store, at, point, samples, typed
 
 pytestmark = pytest.mark.integration
 

@@ -9,15 +9,7 @@ import pytest
 from core.measurements import AssetKind
 from core.registry import AssetInfo
 from storage.store import Aggregate
-from tests.integration.storage.store_cases import (
-    NEIGHBOUR,
-    WATER,
-    Store,
-    at,
-    point,
-    samples,
-    typed,
-)
+from tests.integration.storage.store_cases import NEIGHBOUR, WATER, Store, at, point, samples, typed
 
 pytestmark = pytest.mark.integration
 
