@@ -22,7 +22,7 @@ from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from core.clock import FakeClock
 from storage.database import make_engine, session_factory
 from tests.integration.alerts.peers import HttpPeer, http_peer

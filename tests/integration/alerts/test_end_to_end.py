@@ -23,7 +23,7 @@ from alerts.facts import PlaceBook
 from alerts.loading import parse_alerts
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from core.clock import FakeClock
 from core.config import parse_site
 from core.reading import FieldValue, Reading
