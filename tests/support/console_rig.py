@@ -23,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.facts import PlaceBook
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from api.app import create_app
 from api.ports import ApiDependencies
 from api.workorder_deps import WORK_ORDER_CONFLICTS

@@ -12,7 +12,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from core.clock import FakeClock
 from tests.unit.workorders.builders import MINUTE, T0, elevator_alarm
 from workorders import service
-from workorders.events import WorkOrderEvent as Event, SlaBreached
+from workorders.events import SlaBreached
+from workorders.events import WorkOrderEvent as Event
 from workorders.sla import DEFAULT_SLA, SlaPolicy, SlaTable, check_breaches
 from workorders.sla_job import SLA_JOB_ID, run_sla_check, schedule_sla_checks
 from workorders.unit_of_work import FakeUnitOfWork
