@@ -18,10 +18,9 @@ from api.deps import DepsDep, SiteDep
 from api.ports import ApiDependencies
 from api.routes.readings import EARLIEST, LATEST
 from api.schemas_workorders import WorkOrderOut, order_out
-from workorders.application import Refused, bus_for, execute
+from workorders.application import Refused, entry_bus, execute
 from workorders.commands import Command
 from workorders.lifecycle import WorkOrderConflict
-from workorders.messagebus import MessageBus
 from workorders.queries import find_order_id
 from workorders.repository import SqlAlchemyWorkOrderRepository
 from workorders.unit_of_work import UnitOfWork
@@ -78,17 +77,6 @@ def order_id(deps: ApiDependencies, site_id: str, code: str) -> UUID:
     return found
 
 
-def bus(deps: ApiDependencies) -> MessageBus:
-    """The work-order bus over the hub's unit of work; every event goes to `deps.work_order_events`."""
-    return bus_for(
-        session_factory=deps.session_factory,
-        uow_factory=deps.uow_factory,
-        clock=deps.clock,
-        publish=deps.work_order_events,
-        tz=site_zone(deps),
-    )
-
-
 def run_command(deps: ApiDependencies, command: Command | Callable[[UnitOfWork], T]) -> Any:
     """Run a work-order command on the bus; input it refuses answers 422, an order its guard refuses (another
     team's) 403, an unknown order 404, a concurrent writer 409.
@@ -96,7 +84,7 @@ def run_command(deps: ApiDependencies, command: Command | Callable[[UnitOfWork],
     `IllegalTransition` and other `WorkOrderConflict`s pass through to the 409 handler of `create_app`.
     """
     try:
-        return execute(bus(deps), command)
+        return execute(entry_bus(deps), command)
     except Refused as exc:
         raise HTTPException(exc.status, exc.message) from None
 

@@ -22,7 +22,7 @@ from console.ports import ConsoleDeps
 from console.session_store import is_live
 from console.sessions import COOKIE, LANG_COOKIE, csrf_matches
 from console.users import current_member
-from workorders.application import Refused, bus_for, execute
+from workorders.application import Refused, entry_bus, execute
 from workorders.commands import Command
 from workorders.domain import WorkOrder
 from workorders.lifecycle import WorkOrderConflict
@@ -181,16 +181,8 @@ def not_found(request: Request, viewer: Viewer | None = None) -> HTMLResponse:
 
 def run(request: Request, command: Command | Callable[[UnitOfWork], object]) -> str | None:
     """Run a work-order command on the bus; None when it went through, else the message to show (409/422/404)."""
-    deps = app_deps(request)
-    bus = bus_for(
-        session_factory=deps.session_factory,
-        uow_factory=deps.uow_factory,
-        clock=deps.clock,
-        publish=deps.work_order_events,
-        tz=site_zone(request),
-    )
     try:
-        execute(bus, command)
+        execute(entry_bus(app_deps(request)), command)
     except Refused as exc:
         return exc.message
     except WorkOrderConflict as exc:  # the API answers these 409 as JSON; the console shows them on the page

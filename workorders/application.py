@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import tzinfo
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
+from core.config import Site
 from workorders.codes import CHINA
 from workorders.commands import Command
 from workorders.events import WorkOrderEvent
@@ -48,6 +50,32 @@ def bus_for(
     """The bus over the hub's unit of work (it writes the alerts outbox) or a plain one over `session_factory`."""
     factory = uow_factory if uow_factory is not None else (lambda: SqlAlchemyUnitOfWork(session_factory))
     return build_bus(factory, clock=clock, publish=publish, sla=sla, tz=tz)
+
+
+class EntryDeps(Protocol):
+    """What an entry point holds that the bus needs (`api.ports.ApiDependencies` is one, the console reads it)."""
+
+    @property
+    def site(self) -> Site: ...
+    @property
+    def session_factory(self) -> Callable[[], Session]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def uow_factory(self) -> Callable[[], UnitOfWork] | None: ...
+    @property
+    def work_order_events(self) -> Callable[[WorkOrderEvent], None] | None: ...
+
+
+def entry_bus(deps: EntryDeps) -> MessageBus:
+    """The bus of an API request or a console page: the site's calendar, every event to `work_order_events`."""
+    return bus_for(
+        session_factory=deps.session_factory,
+        uow_factory=deps.uow_factory,
+        clock=deps.clock,
+        publish=deps.work_order_events,
+        tz=ZoneInfo(deps.site.info.timezone),
+    )
 
 
 def execute(bus: MessageBus, command: Command | Callable[[UnitOfWork], T]) -> Any:
