@@ -16,20 +16,21 @@ from typing import Any
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import select
 
+from alerts.handlers import alerts_of
 from alerts.orm import EscalationRow
-from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import Clock
-from workorders.unit_of_work import run_in_transaction
+from workorders.unit_of_work import SqlAlchemyUnitOfWork, run_in_transaction
 
 ESCALATION_JOB_ID = "alerts.escalation_check"
 
 
 def run_escalation_check(
-    *, uow_factory: Callable[[], OutboxUnitOfWork], clock: Clock, sites: Collection[str] | None = None
+    *, uow_factory: Callable[[], SqlAlchemyUnitOfWork], clock: Clock, sites: Collection[str] | None = None
 ) -> int:
     """Fire every step due by now, for the orders of `sites` (None: every site); returns how many fired."""
     now = clock.now()
     uow = uow_factory()
+    alerts = alerts_of(uow)
 
     def work() -> int:
         due = select(EscalationRow.work_order_id).where(
@@ -43,19 +44,19 @@ def run_escalation_check(
             order = uow.work_orders.get(order_id)
             row = uow.session.get(EscalationRow, order_id, with_for_update=True, populate_existing=True)
             if row is not None and row.stopped_at is None:
-                fired += uow.outbox.escalate(uow.session, order, row, now)
+                fired += alerts.outbox.escalate(uow.session, order, row, now)
         return fired
 
     fired = run_in_transaction(uow, work)
-    if fired and uow.on_commit is not None:
-        uow.on_commit()  # the messages are committed: deliver them now
+    if fired and alerts.wake is not None:
+        alerts.wake()  # the messages are committed: deliver them now
     return fired
 
 
 def schedule_escalation_checks(
     scheduler: BaseScheduler,
     *,
-    uow_factory: Callable[[], OutboxUnitOfWork],
+    uow_factory: Callable[[], SqlAlchemyUnitOfWork],
     clock: Clock,
     sites: Collection[str] | None = None,
     every: timedelta = timedelta(seconds=15),

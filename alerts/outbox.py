@@ -37,7 +37,7 @@ from workorders.links import OrderLinkSigner
 
 KEY_NAMESPACE = uuid.UUID("5b0f3e52-1d0c-4c39-9a43-6f1f1c7a9e10")
 # Each of these means someone has the order in hand (or it is gone): no further escalation.
-STOPS_ESCALATION: dict[type[ev.Event], str] = {
+STOPS_ESCALATION: dict[type[ev.WorkOrderEvent], str] = {
     ev.WorkOrderAcknowledged: "acknowledged",
     ev.TechnicianArrived: "on_site",
     ev.WorkOrderResolved: "resolved",
@@ -136,7 +136,7 @@ class AlertOutbox:
         extra = {"dispatch": {"by": event.actor, "team": event.team, "assignee": event.assignee}}
         return self._messages(order, MessageKind.ALERT, 0, targets, _trigger(event), extra)
 
-    def _state(self, order: WorkOrder, last: ev.Event) -> list[dict[str, Any]]:
+    def _state(self, order: WorkOrder, last: ev.WorkOrderEvent) -> list[dict[str, Any]]:
         targets = [Target("", name, (), self.routing.file.locale) for name in self.routing.file.state_channels]
         return self._messages(order, MessageKind.STATE, 0, targets, f"state:{_trigger(last)}")
 
@@ -234,7 +234,7 @@ def _stop(row: EscalationRow, now: datetime, reason: str) -> None:
     row.stopped_at, row.stop_reason, row.next_at = now, reason, None
 
 
-def _trigger(event: ev.Event) -> str:
+def _trigger(event: ev.WorkOrderEvent) -> str:
     return f"{type(event).__name__}@{event.at.isoformat()}"
 
 

@@ -22,7 +22,7 @@ from core.health import ComponentHealth
 from core.registry import AssetRegistry
 from storage.spool import DeadLetter
 from storage.store import ReadingStore
-from workorders.events import Event as WorkOrderEvent
+from workorders.events import WorkOrderEvent
 from workorders.unit_of_work import UnitOfWork
 
 # Makes database sessions: `storage.database.session_factory(engine)`.

@@ -1,31 +1,30 @@
 """What the work-order, alarm and SLA routes share: the site in the path, the order's code, running a command.
 
-Commands run in a unit of work of their own (`SqlAlchemyUnitOfWork` over `deps.session_factory`), not in
-the request's session, so their retry on a concurrent writer starts from a fresh transaction.
+Commands go through the work-order message bus (`workorders.application`) in a unit of work of their own, not
+in the request's session, so their retry on a concurrent writer starts from a fresh transaction.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Path
 
-from access.orders import AccessDenied
 from api.deps import DepsDep, SiteDep
 from api.ports import ApiDependencies
 from api.routes.readings import EARLIEST, LATEST
 from api.schemas_workorders import WorkOrderOut, order_out
-from workorders.lifecycle import WorkOrderConflict, WorkOrderNotFound
+from workorders.application import Refused, entry_bus, execute
+from workorders.commands import Command
+from workorders.lifecycle import WorkOrderConflict
 from workorders.queries import find_order_id
 from workorders.repository import SqlAlchemyWorkOrderRepository
-from workorders.unit_of_work import ConcurrentUpdate, SqlAlchemyUnitOfWork, UnitOfWork
+from workorders.unit_of_work import UnitOfWork
 
-log = logging.getLogger("facilities.api")
 T = TypeVar("T")
 
 # Pass to `create_app(deps, conflicts=...)`: a refused move or a follow-up too early answers 409.
@@ -78,44 +77,26 @@ def order_id(deps: ApiDependencies, site_id: str, code: str) -> UUID:
     return found
 
 
-def run_command(deps: ApiDependencies, command: Callable[[UnitOfWork], T]) -> T:
-    """Run a `workorders.service` command and hand its events on; input it refuses answers 422, an order its guard
-    refuses (another team's) 403.
+def run_command(deps: ApiDependencies, command: Command | Callable[[UnitOfWork], T]) -> Any:
+    """Run a work-order command on the bus; input it refuses answers 422, an order its guard refuses (another
+    team's) 403, an unknown order 404, a concurrent writer 409.
 
     `IllegalTransition` and other `WorkOrderConflict`s pass through to the 409 handler of `create_app`.
     """
-    uow = deps.uow_factory() if deps.uow_factory is not None else SqlAlchemyUnitOfWork(deps.session_factory)
     try:
-        result = command(uow)
-    except WorkOrderNotFound as exc:
-        raise HTTPException(404, str(exc)) from None
-    except AccessDenied as exc:  # another team's order for a crew key: `access.orders`
-        raise HTTPException(403, str(exc)) from None
-    except ValueError as exc:  # blank notes, a title of spaces: the domain names the field
-        raise HTTPException(422, str(exc)) from None
-    except ConcurrentUpdate:
-        raise HTTPException(409, "Someone changed this work order at the same moment; try again") from None
-    publish = deps.work_order_events or (lambda _: None)
-    for event in uow.collect_new_events():
-        try:
-            publish(event)
-        except Exception:
-            # The change is committed; a failing subscriber must not turn it into an error for the caller.
-            log.exception("publishing %s for work order %s failed", type(event).__name__, event.code)
-    return result
+        return execute(entry_bus(deps), command)
+    except Refused as exc:
+        raise HTTPException(exc.status, exc.message) from None
 
 
-def act(
-    deps: DepsDep, site_id: SiteIdDep, code: Code
-) -> Callable[[Callable[[UnitOfWork, UUID], object]], WorkOrderOut]:
+def act(deps: DepsDep, site_id: SiteIdDep, code: Code) -> Callable[[Callable[[UUID], Command]], WorkOrderOut]:
     """A dependency that runs a command on the order in the path and answers the order as it is after it."""
 
-    def run(command: Callable[[UnitOfWork, UUID], object]) -> WorkOrderOut:
-        target = order_id(deps, site_id, code)
-        run_command(deps, lambda uow: command(uow, target))
+    def run(command: Callable[[UUID], Command]) -> WorkOrderOut:
+        run_command(deps, command(order_id(deps, site_id, code)))
         return load_order(deps, site_id, code)
 
     return run
 
 
-ActDep = Annotated[Callable[[Callable[[UnitOfWork, UUID], object]], WorkOrderOut], Depends(act)]
+ActDep = Annotated[Callable[[Callable[[UUID], Command]], WorkOrderOut], Depends(act)]

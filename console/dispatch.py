@@ -18,7 +18,6 @@ from alerts.routing import Routing
 from console.web import (
     FormText,
     OptionalText,
-    app_deps,
     console_config,
     csrf_ok,
     forbidden,
@@ -27,9 +26,8 @@ from console.web import (
     order_url,
     run,
 )
-from workorders import service
+from workorders.commands import Assign
 from workorders.lifecycle import ACTIVE_STATES
-from workorders.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -88,16 +86,10 @@ def assign(
         return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)
     if (order.team, order.assignee) == target:  # dispatched there already: no second alert
         return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
-    deps = app_deps(request)
-
     identity = viewer.identity
     check = guard(identity, permission, config.teams_for) if identity is not None else None
 
-    def command(uow: UnitOfWork) -> None:
-        service.assign(
-            uow, order_id=order.id, team=target[0], assignee=target[1], actor=viewer.actor, clock=deps.clock,
-            guard=check,
-        )  # fmt: skip
+    command = Assign(order_id=order.id, team=target[0], assignee=target[1], actor=viewer.actor, guard=check)
 
     def failed(_: str) -> Response:
         return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)

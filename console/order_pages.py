@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from access.orders import MOVE_PERMISSIONS, Actor, guard
 from access.roles import Permission
-from api.ports import ApiDependencies
 from console import forms
 from console.access import Viewer
 from console.chart import evidence_field, evidence_series, render_evidence_chart
@@ -45,11 +44,10 @@ from console.web import (
     staff_or_login,
     words_for,
 )
-from workorders import service
+from workorders import commands as cmd
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
 from workorders.service import Guard
-from workorders.unit_of_work import UnitOfWork
 from workorders.values import Satisfaction
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -167,14 +165,14 @@ def act(
         return forbidden(request, viewer)
     if order.status is target:  # a double tap, or a colleague was quicker: done already, nothing to repeat
         return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
-    deps, who = app_deps(request), _who(viewer)
+    who = _who(viewer)
     # The same check again inside the command's transaction: a dispatch elsewhere a moment ago counts.
-    error = run(request, _move(order.id, action, viewer.actor, note, deps, guard(who, MOVE_PERMISSIONS[target], teams)))
+    error = run(request, _move(order.id, action, viewer.actor, note, guard(who, MOVE_PERMISSIONS[target], teams)))
     if error is not None:
         fresh = load_order(request, code) or order
         return _order_response(request, fresh, viewer, error=error, status=409)
     if note.strip() and action not in NEEDS_NOTE:
-        run(request, _comment(order.id, viewer.actor, note, deps, guard(who, Permission.COMMENT_WORK_ORDERS, teams)))
+        run(request, _comment(order.id, viewer.actor, note, guard(who, Permission.COMMENT_WORK_ORDERS, teams)))
     return RedirectResponse(order_url(code, viewer, done=action), status_code=303)
 
 
@@ -185,28 +183,19 @@ def _who(viewer: Viewer) -> Actor:
     return identity
 
 
-def _move(
-    order_id: UUID, action: str, actor: str, note: str, deps: ApiDependencies, check: Guard
-) -> Callable[[UnitOfWork], None]:
-    clock, order = deps.clock, order_id
-    moves: Mapping[str, Callable[[UnitOfWork], None]] = {
-        "acknowledge": lambda uow: service.acknowledge(uow, order_id=order, actor=actor, clock=clock, guard=check),
-        "arrive": lambda uow: service.arrive(uow, order_id=order, actor=actor, clock=clock, guard=check),
-        "resolve": lambda uow: service.resolve(
-            uow, order_id=order, actor=actor, resolution=note, clock=clock, guard=check
-        ),
-        "close": lambda uow: service.close(uow, order_id=order, actor=actor, clock=clock, guard=check),
-        "cancel": lambda uow: service.cancel(uow, order_id=order, actor=actor, reason=note, clock=clock, guard=check),
+def _move(order_id: UUID, action: str, actor: str, note: str, check: Guard) -> cmd.OrderCommand:
+    moves: Mapping[str, Callable[[], cmd.OrderCommand]] = {
+        "acknowledge": lambda: cmd.Acknowledge(order_id=order_id, actor=actor, guard=check),
+        "arrive": lambda: cmd.Arrive(order_id=order_id, actor=actor, guard=check),
+        "resolve": lambda: cmd.Resolve(order_id=order_id, actor=actor, resolution=note, guard=check),
+        "close": lambda: cmd.Close(order_id=order_id, actor=actor, guard=check),
+        "cancel": lambda: cmd.Cancel(order_id=order_id, actor=actor, reason=note, guard=check),
     }
-    return moves[action]
+    return moves[action]()
 
 
-def _comment(
-    order_id: UUID, actor: str, text: str, deps: ApiDependencies, check: Guard
-) -> Callable[[UnitOfWork], None]:
-    return lambda uow: service.add_comment(
-        uow, order_id=order_id, author=actor, text=text, clock=deps.clock, guard=check
-    )
+def _comment(order_id: UUID, actor: str, text: str, check: Guard) -> cmd.AddComment:
+    return cmd.AddComment(order_id=order_id, actor=actor, text=text, guard=check)
 
 
 @router.post("/orders/{code}/comment")
@@ -225,12 +214,12 @@ def comment(
     teams = console_config(request).teams_for
     if not viewer.may_on(Permission.COMMENT_WORK_ORDERS, order, teams) or not csrf_ok(viewer, csrf):
         return forbidden(request, viewer)
-    deps, check = app_deps(request), guard(_who(viewer), Permission.COMMENT_WORK_ORDERS, teams)
+    check = guard(_who(viewer), Permission.COMMENT_WORK_ORDERS, teams)
     return once(
         request,
         nonce,
         "comment",
-        lambda: run(request, _comment(order.id, viewer.actor, text, deps, check)),
+        lambda: run(request, _comment(order.id, viewer.actor, text, check)),
         order_url(code, viewer, done="comment"),
         lambda error: _order_response(request, load_order(request, code) or order, viewer, error=error, status=422),
     )
@@ -259,18 +248,11 @@ def follow_up(
         or satisfaction not in set(Satisfaction)
     ):
         return forbidden(request, viewer)
-    deps, check = app_deps(request), guard(_who(viewer), permission, teams)
-
-    def command(uow: UnitOfWork) -> None:
-        service.record_follow_up(
-            uow,
-            order_id=order.id,
-            actor=viewer.actor,
-            satisfaction=Satisfaction(satisfaction),
-            feedback=feedback.strip(),
-            clock=deps.clock,
-            guard=check,
-        )
+    check = guard(_who(viewer), permission, teams)
+    command = cmd.RecordFollowUp(
+        order_id=order.id, actor=viewer.actor, satisfaction=Satisfaction(satisfaction), feedback=feedback.strip(),
+        guard=check,
+    )  # fmt: skip
 
     return once(
         request,

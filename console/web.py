@@ -10,20 +10,20 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import Form, HTTPException, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from access.roles import Permission
-from api.ports import ApiDependencies
-from api.workorder_deps import run_command
-from api.workorder_deps import site_zone as deps_site_zone
 from console import forms
 from console.access import ConsoleConfig, Viewer
 from console.i18n import Words, pick_lang
+from console.ports import ConsoleDeps
 from console.session_store import is_live
 from console.sessions import COOKIE, LANG_COOKIE, csrf_matches
 from console.users import current_member
+from workorders.application import Refused, entry_bus, execute
+from workorders.commands import Command
 from workorders.domain import WorkOrder
 from workorders.lifecycle import WorkOrderConflict
 from workorders.links import LinkRefused
@@ -45,8 +45,8 @@ FormText = Annotated[str, Form()]
 OptionalText = Annotated[str | None, Form()]
 
 
-def app_deps(request: Request) -> ApiDependencies:
-    return cast(ApiDependencies, request.app.state.deps)
+def app_deps(request: Request) -> ConsoleDeps:
+    return cast(ConsoleDeps, request.app.state.deps)
 
 
 def console_config(request: Request) -> ConsoleConfig:
@@ -58,7 +58,8 @@ def words_for(request: Request) -> Words:
 
 
 def site_zone(request: Request) -> ZoneInfo:
-    return deps_site_zone(app_deps(request))
+    """The site's time zone: order codes and dates on the pages follow its calendar."""
+    return ZoneInfo(app_deps(request).site.info.timezone)
 
 
 def signed_in(request: Request) -> Viewer | None:
@@ -178,12 +179,12 @@ def not_found(request: Request, viewer: Viewer | None = None) -> HTMLResponse:
     return render(request, "message.html", 404, viewer=viewer, title_key="not_found", text="")
 
 
-def run(request: Request, command: Callable[[UnitOfWork], object]) -> str | None:
-    """Run a work-order command; None when it went through, else the message to show (409/422/404)."""
+def run(request: Request, command: Command | Callable[[UnitOfWork], object]) -> str | None:
+    """Run a work-order command on the bus; None when it went through, else the message to show (409/422/404)."""
     try:
-        run_command(app_deps(request), command)
-    except HTTPException as exc:
-        return str(exc.detail)
+        execute(entry_bus(app_deps(request)), command)
+    except Refused as exc:
+        return exc.message
     except WorkOrderConflict as exc:  # the API answers these 409 as JSON; the console shows them on the page
         return str(exc)
     return None

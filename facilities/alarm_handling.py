@@ -11,7 +11,7 @@ from core.measurements import AssetKind
 from core.registry import AssetRegistry
 from core.rule_config import AnyRule
 from rules.annotations import alarm_point
-from rules.events import AlarmCleared, AlarmRaised, Event
+from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from storage.points import Point
 from workorders.alarms import CATEGORY_BY_ASSET_KIND, AlarmClearedFacts, AlarmFacts
 from workorders.service import handle_alarm_cleared, open_from_alarm
@@ -54,7 +54,7 @@ class AlarmDispatcher:
         self.clock = clock
         self.zone = zone
 
-    def work_orders(self, events: Sequence[Event]) -> None:
+    def work_orders(self, events: Sequence[AlarmEvent]) -> None:
         """Open or update work orders; raises if the database fails, so the caller keeps the events."""
         for event in events:
             site = event.tags.get("site")
@@ -86,5 +86,5 @@ class AlarmDispatcher:
                 handle_alarm_cleared(self.uow_factory(), cleared, clock=self.clock)
 
     @staticmethod
-    def annotations(events: Sequence[Event]) -> list[Point]:
+    def annotations(events: Sequence[AlarmEvent]) -> list[Point]:
         return [alarm_point(event) for event in events]

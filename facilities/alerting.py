@@ -11,15 +11,16 @@ from alerts.channels.build import build_channels
 from alerts.channels.mqtt import MqttPublisher
 from alerts.dispatcher import OutboxDispatcher
 from alerts.facts import PlaceBook
+from alerts.handlers import outbox_unit_of_work
 from alerts.loading import load_alerts
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import Clock
 from core.config import Site
 from core.settings import Environment, Settings
 from core.threads import Spawn, start_thread
 from workorders.links import OrderLinkSigner
+from workorders.unit_of_work import SqlAlchemyUnitOfWork
 
 
 @dataclass
@@ -29,9 +30,9 @@ class Alerts:
     dispatcher: OutboxDispatcher
     publisher: MqttPublisher
 
-    def uow(self) -> OutboxUnitOfWork:
+    def uow(self) -> SqlAlchemyUnitOfWork:
         """A unit of work that writes the alerts of its work-order changes in the same transaction."""
-        return OutboxUnitOfWork(self.sessions, self.outbox, on_commit=self.dispatcher.wake)
+        return outbox_unit_of_work(self.sessions, self.outbox, on_commit=self.dispatcher.wake)
 
     def start(self) -> None:
         self.dispatcher.start()

@@ -62,9 +62,8 @@ from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
 from storage.database import make_engine, session_factory, upgrade
-from workorders.events import Event as WorkOrderEvent
-from workorders.events import SlaBreached
-from workorders.sla import schedule_sla_checks
+from workorders.events import SlaBreached, WorkOrderEvent
+from workorders.sla_job import schedule_sla_checks
 from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
 # Routers the hub mounts beyond create_app's own (the authorization matrix test covers these too).

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 import orjson
 
@@ -26,7 +27,7 @@ from core.reading import Reading, from_ns
 from core.threads import Spawn, ThreadHandle, start_thread
 from facilities.alarm_handling import AlarmDispatcher
 from rules.engine import RuleEngine
-from rules.events import AlarmRaised, Event
+from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from storage.points import Point
 from storage.spool import Spool
 from storage.writer import Backoff
@@ -82,7 +83,7 @@ class RulesWorker:
         self.spawn = spawn
         self.stats = RulesStats()
         self.health = RulesHealth()
-        self._undelivered: list[Event] = []
+        self._undelivered: list[AlarmEvent] = []
         self._uncommitted_through: int | None = None  # cursor position waiting for delivery
         self._stop = threading.Event()
         self._thread: ThreadHandle | None = None
@@ -123,14 +124,17 @@ class RulesWorker:
                 self._accept(self.engine.on_tick(), through=None)
                 self._deliver()
 
-    def _accept(self, events: Sequence[Event], *, through: int | None) -> None:
+    def _accept(self, events: Sequence[AlarmEvent], *, through: int | None) -> None:
         self._undelivered.extend(events)
         self._uncommitted_through = through if through is not None else self._uncommitted_through
         for event in events:
-            if isinstance(event, AlarmRaised):
-                self.stats.raised += 1
-            else:
-                self.stats.cleared += 1
+            match event:  # by type, exhaustively: a third kind of alarm event fails mypy here
+                case AlarmRaised():
+                    self.stats.raised += 1
+                case AlarmCleared():
+                    self.stats.cleared += 1
+                case _:
+                    assert_never(event)
         annotations = self.dispatcher.annotations(events)
         if annotations:
             self.annotate(annotations)  # for Grafana, written by the store writer: a slow store never delays alarms

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.reading import EPOCH, FieldValue
-from rules.events import AlarmRaised, Event
+from rules.events import AlarmEvent, AlarmRaised
 from rules.messages import Lang
 from storage.points import Point
 
 MEASUREMENT = "alarm"
 
 
-def alarm_point(event: Event, lang: Lang = "zh-CN") -> Point:
+def alarm_point(event: AlarmEvent, lang: Lang = "zh-CN") -> Point:
     """The point for a raised (at `raised_at`) or cleared (at `cleared_at`) alarm. Every field is a string."""
     raised = isinstance(event, AlarmRaised)
     tags = {"asset_id": event.asset_id, "rule": event.rule_id, "severity": event.severity.value}

@@ -20,7 +20,7 @@ from core.config import Site
 from core.reading import FieldValue, Reading
 from core.rule_config import AnyRule, asset_facts
 from rules.evaluators import make_evaluator
-from rules.events import AlarmRaised, Event
+from rules.events import AlarmEvent, AlarmRaised
 from rules.kinds.base import Context
 from rules.kinds.silence import SilenceEvaluator
 from rules.machine import Monitor, Status, fire_due, step
@@ -69,14 +69,14 @@ class RuleEngine:
         for monitor in self._monitors.values():
             self._schedule(monitor)
 
-    def restore(self) -> list[Event]:
+    def restore(self) -> list[AlarmEvent]:
         """Load stored state; call once before the first reading. Alarms of rules that no longer watch
         their asset are cleared (reason `rule_removed`) and forgotten."""
         with self._lock:
             if self.store is None:
                 return []
             now = self.clock.now()
-            events: list[Event] = []
+            events: list[AlarmEvent] = []
             gone = []
             for state in self.store.load_all():
                 monitor = self._monitors.get((state.rule_id, state.asset_id))
@@ -96,20 +96,20 @@ class RuleEngine:
                 self._schedule(monitor)
             return events
 
-    def on_reading(self, reading: Reading) -> list[Event]:
+    def on_reading(self, reading: Reading) -> list[AlarmEvent]:
         """Judge one reading; returns the alarms it raised or cleared."""
         return self.on_readings((reading,))
 
     def on_readings(
         self, readings: Iterable[Reading], *, on_error: Callable[[Reading, Exception], None] | None = None
-    ) -> list[Event]:
+    ) -> list[AlarmEvent]:
         """Judge readings in order, writing status changes once for the whole batch.
 
         With `on_error`, a reading that makes a rule raise is handed to it and the others are judged as
         usual: one reading must not keep the alarms of all the others from being raised.
         """
         with self._lock:
-            events: list[Event] = []
+            events: list[AlarmEvent] = []
             for reading in readings:
                 if on_error is None:
                     events += self._judge(reading)
@@ -121,11 +121,11 @@ class RuleEngine:
             self._autosave()
             return events
 
-    def on_tick(self, now: datetime | None = None) -> list[Event]:
+    def on_tick(self, now: datetime | None = None) -> list[AlarmEvent]:
         """Let time pass up to `now` (default: the clock): durations end, silent assets are noticed."""
         with self._lock:
             now = now if now is not None else self.clock.now()
-            events: list[Event] = []
+            events: list[AlarmEvent] = []
             while self._heap and self._heap[0][0] <= now:
                 when, _, key = heapq.heappop(self._heap)
                 monitor = self._monitors[key]
@@ -178,7 +178,7 @@ class RuleEngine:
         with self._lock:
             self._save(self._changed | self._touched)
 
-    def _judge(self, reading: Reading) -> list[Event]:
+    def _judge(self, reading: Reading) -> list[AlarmEvent]:
         monitors = self._by_asset.get(reading.asset_id)
         if not monitors:
             return []
@@ -189,7 +189,7 @@ class RuleEngine:
         self._last_ts[reading.asset_id] = reading.ts
         latest = self._latest.setdefault(reading.asset_id, {})
         latest.update(reading.fields)
-        events: list[Event] = []
+        events: list[AlarmEvent] = []
         for monitor in monitors:
             if monitor.evaluator.fields and monitor.evaluator.fields.isdisjoint(reading.fields):
                 continue
@@ -201,9 +201,9 @@ class RuleEngine:
             self._note(monitor, before, event, events)
         return events
 
-    def _wake(self, monitor: Monitor, now: datetime) -> list[Event]:
+    def _wake(self, monitor: Monitor, now: datetime) -> list[AlarmEvent]:
         """Pass every deadline of `monitor` up to `now`, each at its own time."""
-        events: list[Event] = []
+        events: list[AlarmEvent] = []
         while (due := monitor.wake_at()) is not None and due <= now:
             before = monitor.status
             if monitor.status is Status.PENDING:
@@ -216,7 +216,7 @@ class RuleEngine:
         self._schedule(monitor)
         return events
 
-    def _note(self, monitor: Monitor, before: Status, event: Event | None, events: list[Event]) -> None:
+    def _note(self, monitor: Monitor, before: Status, event: AlarmEvent | None, events: list[AlarmEvent]) -> None:
         self._touched.add(monitor.key)
         if event is not None or monitor.status is not before:
             self._changed.add(monitor.key)

@@ -51,7 +51,8 @@ class AlarmCleared:
         return render("cleared", lang, _title(self.title, lang), self.asset_id, self.evidence)
 
 
-Event = AlarmRaised | AlarmCleared
+# What the engine emits (not a work-order event: those are `workorders.events.WorkOrderEvent`).
+AlarmEvent = AlarmRaised | AlarmCleared
 
 
 def alarm_id(rule_id: str, asset_id: str, raised_at: datetime) -> str:

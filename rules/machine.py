@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from core.rule_config import AnyRule, AssetFacts
-from rules.events import AlarmCleared, AlarmRaised, Event, alarm_id
+from rules.events import AlarmCleared, AlarmEvent, AlarmRaised, alarm_id
 from rules.kinds.base import Evaluator, Evidence, Verdict
 from rules.messages import KIND_TITLES
 
@@ -76,7 +76,7 @@ class Monitor:
         )
 
 
-def step(monitor: Monitor, verdict: Verdict | None, now: datetime) -> Event | None:
+def step(monitor: Monitor, verdict: Verdict | None, now: datetime) -> AlarmEvent | None:
     """Apply a verdict reached at `now`; returns the event it causes, if any."""
     if verdict is None:
         return None
@@ -99,7 +99,7 @@ def step(monitor: Monitor, verdict: Verdict | None, now: datetime) -> Event | No
     return None
 
 
-def fire_due(monitor: Monitor, now: datetime) -> Event | None:
+def fire_due(monitor: Monitor, now: datetime) -> AlarmEvent | None:
     """A tick: a pending condition nothing contradicted fires at its deadline (the raise time is the deadline)."""
     if monitor.status is Status.PENDING and monitor.fire_at is not None and monitor.fire_at <= now:
         return _raise(monitor, monitor.fire_at)

@@ -62,7 +62,7 @@ class WorkOrder:
     audit: list[AuditEntry] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     breaches: dict[SlaKind, Breach] = field(default_factory=dict)
-    events: list[ev.Event] = field(default_factory=list, repr=False)
+    events: list[ev.WorkOrderEvent] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(

@@ -1,4 +1,4 @@
-"""What happened to a work order. The aggregate raises these; the unit of work hands them to the bus."""
+"""What happened to a work order. The aggregate raises these; the message bus hands them to their handlers."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from workorders.values import Category, Priority, Satisfaction, SlaKind, Source
 
 
 @dataclass(frozen=True, kw_only=True)
-class Event:
+class WorkOrderEvent:
     order_id: UUID
     code: str
     at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkOrderOpened(Event):
+class WorkOrderOpened(WorkOrderEvent):
     site_id: str
     category: Category
     priority: Priority
@@ -28,7 +28,7 @@ class WorkOrderOpened(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AlarmAppended(Event):
+class AlarmAppended(WorkOrderEvent):
     """A further AlarmRaised for the (asset, rule) of an order that is still being worked on."""
 
     rule_id: str
@@ -37,58 +37,58 @@ class AlarmAppended(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class AlarmClearedNoted(Event):
+class AlarmClearedNoted(WorkOrderEvent):
     rule_id: str
     cleared_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkOrderAssigned(Event):
+class WorkOrderAssigned(WorkOrderEvent):
     actor: str
     assignee: str | None
     team: str | None
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkOrderAcknowledged(Event):
+class WorkOrderAcknowledged(WorkOrderEvent):
     actor: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class TechnicianArrived(Event):
+class TechnicianArrived(WorkOrderEvent):
     actor: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkOrderResolved(Event):
+class WorkOrderResolved(WorkOrderEvent):
     actor: str
     resolution: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkOrderClosed(Event):
+class WorkOrderClosed(WorkOrderEvent):
     actor: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class WorkOrderCancelled(Event):
+class WorkOrderCancelled(WorkOrderEvent):
     actor: str
     reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class CommentAdded(Event):
+class CommentAdded(WorkOrderEvent):
     author: str
 
 
 @dataclass(frozen=True, kw_only=True)
-class FollowUpRecorded(Event):
+class FollowUpRecorded(WorkOrderEvent):
     actor: str
     satisfaction: Satisfaction
 
 
 @dataclass(frozen=True, kw_only=True)
-class SlaBreached(Event):
+class SlaBreached(WorkOrderEvent):
     """A step was not done by its deadline: escalate to the supervisor. `at` is when it was detected."""
 
     kind: SlaKind

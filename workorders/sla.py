@@ -1,4 +1,4 @@
-"""Service levels: how soon each kind of order must be taken, reached and fixed, and the job that marks misses.
+"""Service levels: how soon each kind of order must be taken, reached and fixed, and the check that marks misses.
 
 Deadlines are fixed when an order opens, counted from when the problem was reported (the alarm's
 raised_at, or the resident's call). A missed step is marked once, as a `sla_breaches` row and a
@@ -7,22 +7,13 @@ raised_at, or the resident's call). A missed step is marked once, as a `sla_brea
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
-from core.clock import Clock
-from workorders.events import Event, SlaBreached
+from workorders.events import SlaBreached
 from workorders.unit_of_work import UnitOfWork, run_in_transaction
 from workorders.values import Category, Deadlines, Priority
-
-log = logging.getLogger(__name__)
-
-SLA_JOB_ID = "workorders.sla_check"
 
 
 @dataclass(frozen=True)
@@ -89,51 +80,10 @@ DEFAULT_SLA = SlaTable(
 def check_breaches(uow: UnitOfWork, now: datetime) -> list[SlaBreached]:
     """Mark every step missed by `now`, each (order, step) exactly once, and return the new breaches.
 
-    The same `SlaBreached` events are also left on the unit of work for `collect_new_events`.
+    The same `SlaBreached` events are also left on the unit of work for the message bus.
     """
 
     def mark() -> list[SlaBreached]:
         return [breach for order in uow.work_orders.breach_candidates(now) for breach in order.record_breaches(now)]
 
     return run_in_transaction(uow, mark)
-
-
-def run_sla_check(*, uow_factory: Callable[[], UnitOfWork], clock: Clock, publish: Callable[[Event], None]) -> int:
-    """One round of the scheduled job: mark breaches, then publish every event; returns how many breaches."""
-    uow = uow_factory()
-    breaches = check_breaches(uow, clock.now())
-    for event in uow.collect_new_events():
-        try:
-            publish(event)
-        except Exception:
-            # The breach is recorded either way; one failing subscriber must not hide the others' events.
-            log.exception("publishing %s for work order %s failed", type(event).__name__, event.code)
-    return len(breaches)
-
-
-def schedule_sla_checks(
-    scheduler: AsyncIOScheduler,
-    *,
-    uow_factory: Callable[[], UnitOfWork],
-    clock: Clock,
-    publish: Callable[[Event], None],
-    every: timedelta = timedelta(seconds=30),
-) -> Any:
-    """Add (or replace) the interval job that runs `run_sla_check`; returns APScheduler's Job.
-
-    A breach is noticed at most `every` late. The job is synchronous, so the asyncio scheduler runs it in
-    its thread pool; one instance at a time, and missed runs are coalesced into one.
-    """
-    if every <= timedelta(0):
-        raise ValueError(f"the SLA check interval must be positive, got {every}")
-    return scheduler.add_job(
-        run_sla_check,
-        "interval",
-        seconds=every.total_seconds(),
-        id=SLA_JOB_ID,
-        name="work-order SLA check",
-        kwargs={"uow_factory": uow_factory, "clock": clock, "publish": publish},
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )

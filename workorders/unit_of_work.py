@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import abc
 import copy
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import Self, TypeVar
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from workorders.domain import WorkOrder
-from workorders.events import Event
+from workorders.events import WorkOrderEvent
 from workorders.repository import FakeWorkOrderRepository, SqlAlchemyWorkOrderRepository, WorkOrderRepository
 
 T = TypeVar("T")
@@ -23,6 +23,16 @@ T = TypeVar("T")
 # Unique violation, serialization failure, deadlock (PostgreSQL); a unique or primary key clash (SQLite).
 _CONFLICT_SQLSTATES = frozenset({"23505", "40001", "40P01"})
 _CONFLICT_SQLITE = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
+
+
+class TransactionHandler(Protocol):
+    """Reacts to a block's events inside its transaction, just before it commits (the alerts outbox).
+
+    It reads the pending `events` of `orders` and writes in `session`; raising rolls the whole block back.
+    It returns what to run once the transaction committed (wake a dispatcher), or None.
+    """
+
+    def __call__(self, session: Session, orders: Sequence[WorkOrder]) -> Callable[[], None] | None: ...
 
 
 class ConcurrentUpdate(Exception):
@@ -47,7 +57,7 @@ class UnitOfWork(abc.ABC):
     @abc.abstractmethod
     def rollback(self) -> None: ...
 
-    def collect_new_events(self) -> Iterator[Event]:
+    def collect_new_events(self) -> Iterator[WorkOrderEvent]:
         """The events raised in the last block, each handed out once."""
         for order in self.work_orders.seen:
             while order.events:
@@ -55,10 +65,16 @@ class UnitOfWork(abc.ABC):
 
 
 class SqlAlchemyUnitOfWork(UnitOfWork):
-    """A session per block, from `storage.database.session_factory(engine)`."""
+    """A session per block, from `storage.database.session_factory(engine)`.
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    `in_transaction` handlers (the message bus's, e.g. enqueueing alerts) run at each commit, in its session.
+    """
+
+    def __init__(
+        self, session_factory: Callable[[], Session], *, in_transaction: Sequence[TransactionHandler] = ()
+    ) -> None:
         self._session_factory = session_factory
+        self.in_transaction = tuple(in_transaction)
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
@@ -81,8 +97,14 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             self.session.close()
 
     def commit(self) -> None:
+        committed: list[Callable[[], None]] = []
         try:
-            self.before_commit()
+            # Their inserts flush the block's pending rows: a unique clash there must become ConcurrentUpdate too.
+            orders = list(self.work_orders.seen)
+            for handler in self.in_transaction:
+                then = handler(self.session, orders)
+                if then is not None:
+                    committed.append(then)
             self._repository.flush()
             self.session.commit()
         except (DBAPIError, StaleDataError) as exc:
@@ -90,12 +112,11 @@ class SqlAlchemyUnitOfWork(UnitOfWork):
             if isinstance(exc, StaleDataError) or _is_conflict(exc):
                 raise ConcurrentUpdate(f"another writer changed these work orders first: {exc}") from exc
             raise
+        for then in committed:
+            then()
 
     def rollback(self) -> None:
         self.session.rollback()
-
-    def before_commit(self) -> None:
-        """Write what belongs in the same transaction (an outbox); a conflict it meets is retried like any other."""
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
-from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
 from access.orders import guard
 from access.roles import Permission
 from api.auth import Caller
-from api.deps import ClockDep, DepsDep, require
+from api.deps import DepsDep, require
 from api.schemas import ERROR_RESPONSES, ErrorOut, not_found
 from api.schemas_workorders import AssignIn, CancelIn, CommentIn, FollowUpIn, ResolveIn, WorkOrderOut
 from api.workorder_deps import ActDep
-from workorders import service
+from workorders import commands as cmd
 from workorders.service import Guard
-from workorders.unit_of_work import UnitOfWork
 
 router = APIRouter(
     prefix="/sites/{site_id}/work-orders/{code}",
@@ -69,60 +67,46 @@ FollowUp = Annotated[Acting, _acting(Permission.FOLLOW_UP_WORK_ORDERS)]
 
 
 @router.post("/acknowledge", summary="open → acknowledged (接單); the caller becomes the assignee if none")
-def acknowledge(by: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
-    return act(lambda uow, order: service.acknowledge(uow, order_id=order, actor=by.name, clock=clock, guard=by.guard))
+def acknowledge(by: Transition, act: ActDep) -> WorkOrderOut:
+    return act(lambda order: cmd.Acknowledge(order_id=order, actor=by.name, guard=by.guard))
 
 
 @router.post("/arrive", summary="acknowledged → on_site (到場)")
-def arrive(by: Transition, act: ActDep, clock: ClockDep) -> WorkOrderOut:
-    return act(lambda uow, order: service.arrive(uow, order_id=order, actor=by.name, clock=clock, guard=by.guard))
+def arrive(by: Transition, act: ActDep) -> WorkOrderOut:
+    return act(lambda order: cmd.Arrive(order_id=order, actor=by.name, guard=by.guard))
 
 
 @router.post("/resolve", summary="on_site → resolved (完工), with what was found and done")
-def resolve(by: Transition, act: ActDep, body: ResolveIn, clock: ClockDep) -> WorkOrderOut:
-    def command(uow: UnitOfWork, order: UUID) -> None:
-        service.resolve(uow, order_id=order, actor=by.name, resolution=body.resolution, clock=clock, guard=by.guard)
-
-    return act(command)
+def resolve(by: Transition, act: ActDep, body: ResolveIn) -> WorkOrderOut:
+    return act(lambda order: cmd.Resolve(order_id=order, actor=by.name, resolution=body.resolution, guard=by.guard))
 
 
 @router.post("/close", summary="resolved → closed (歸檔); staff and admin")
-def close(by: Close, act: ActDep, clock: ClockDep) -> WorkOrderOut:
-    return act(lambda uow, order: service.close(uow, order_id=order, actor=by.name, clock=clock, guard=by.guard))
+def close(by: Close, act: ActDep) -> WorkOrderOut:
+    return act(lambda order: cmd.Close(order_id=order, actor=by.name, guard=by.guard))
 
 
 @router.post("/cancel", summary="open or acknowledged → cancelled, with the reason; staff and admin")
-def cancel(by: Cancel, act: ActDep, body: CancelIn, clock: ClockDep) -> WorkOrderOut:
-    def command(uow: UnitOfWork, order: UUID) -> None:
-        service.cancel(uow, order_id=order, actor=by.name, reason=body.reason, clock=clock, guard=by.guard)
-
-    return act(command)
+def cancel(by: Cancel, act: ActDep, body: CancelIn) -> WorkOrderOut:
+    return act(lambda order: cmd.Cancel(order_id=order, actor=by.name, reason=body.reason, guard=by.guard))
 
 
 @router.post("/assign", summary="Dispatch (派單) to a person and/or a team; both empty clears them")
-def assign(by: Assign, act: ActDep, body: AssignIn, clock: ClockDep) -> WorkOrderOut:
-    def command(uow: UnitOfWork, order: UUID) -> None:
-        service.assign(
-            uow, order_id=order, assignee=body.assignee, team=body.team, actor=by.name, clock=clock, guard=by.guard
-        )
-
-    return act(command)
+def assign(by: Assign, act: ActDep, body: AssignIn) -> WorkOrderOut:
+    return act(
+        lambda order: cmd.Assign(order_id=order, actor=by.name, assignee=body.assignee, team=body.team, guard=by.guard)
+    )
 
 
 @router.post("/comments", status_code=201, summary="Add a comment")
-def add_comment(by: Comment, act: ActDep, body: CommentIn, clock: ClockDep) -> WorkOrderOut:
-    def command(uow: UnitOfWork, order: UUID) -> None:
-        service.add_comment(uow, order_id=order, author=by.name, text=body.text, clock=clock, guard=by.guard)
-
-    return act(command)
+def add_comment(by: Comment, act: ActDep, body: CommentIn) -> WorkOrderOut:
+    return act(lambda order: cmd.AddComment(order_id=order, actor=by.name, text=body.text, guard=by.guard))
 
 
 @router.post("/follow-up", status_code=201, summary="Record the follow-up call (回訪) once the order is resolved")
-def follow_up(by: FollowUp, act: ActDep, body: FollowUpIn, clock: ClockDep) -> WorkOrderOut:
-    def command(uow: UnitOfWork, order: UUID) -> None:
-        service.record_follow_up(
-            uow, order_id=order, actor=by.name, satisfaction=body.satisfaction, feedback=body.feedback, clock=clock,
-            guard=by.guard,
-        )  # fmt: skip
-
-    return act(command)
+def follow_up(by: FollowUp, act: ActDep, body: FollowUpIn) -> WorkOrderOut:
+    return act(
+        lambda order: cmd.RecordFollowUp(
+            order_id=order, actor=by.name, satisfaction=body.satisfaction, feedback=body.feedback, guard=by.guard
+        )
+    )

@@ -15,12 +15,13 @@ from api.auth import Caller
 from api.deps import DepsDep, PaginationDep, RegistryDep, SessionDep, require
 from api.schemas import ERROR_RESPONSES, ErrorOut, Page, not_found
 from api.schemas_workorders import ONE_LINE, WorkOrderCreate, WorkOrderOut, WorkOrderSummaryOut, summary_out
-from api.workorder_deps import Code, SiteIdDep, load_order, run_command, site_zone, within_range
+from api.workorder_deps import Code, SiteIdDep, load_order, run_command, within_range
 from core.config import Site
 from core.registry import AssetRegistry, UnknownAsset
-from workorders import service
+from workorders.commands import OpenRequest
 from workorders.lifecycle import Status
 from workorders.queries import WorkOrderFilters, list_work_orders
+from workorders.service import OrderRef, ResidentRequest
 from workorders.values import Category, Priority, Source
 
 router = APIRouter(
@@ -88,14 +89,12 @@ def create_order(
     registry: RegistryDep,
 ) -> WorkOrderOut:
     building, unit = _place(deps.site, registry, body)
-    ref = run_command(
-        deps,
-        lambda uow: service.create_resident_request(
-            uow, site_id=site_id, category=body.category, priority=body.priority, title=body.title,
-            description=body.description, reporter=body.reporter or caller.name, actor=caller.name, clock=deps.clock,
-            asset_id=body.asset_id, building_id=building, unit_id=unit, source=Source(body.source), tz=site_zone(deps),
-        ),
+    request = ResidentRequest(
+        site_id=site_id, category=body.category, priority=body.priority, title=body.title,
+        description=body.description, reporter=body.reporter or caller.name, actor=caller.name,
+        asset_id=body.asset_id, building_id=building, unit_id=unit, source=Source(body.source),
     )  # fmt: skip
+    ref: OrderRef = run_command(deps, OpenRequest(request=request))
     return load_order(deps, site_id, ref.code)
 
 

@@ -23,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.facts import PlaceBook
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
 from api.app import create_app
 from api.ports import ApiDependencies
 from api.workorder_deps import WORK_ORDER_CONFLICTS
@@ -46,7 +46,7 @@ from storage.spool import Spool
 from tests.conftest import EXAMPLE_SITE
 from workorders import service
 from workorders.alarms import AlarmFacts
-from workorders.events import Event
+from workorders.events import WorkOrderEvent as Event
 from workorders.values import Category
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # 16:00 in Shanghai

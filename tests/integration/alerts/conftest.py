@@ -18,11 +18,11 @@ from alerts.channels.base import OutgoingMessage
 from alerts.channels.http import WebhookChannel
 from alerts.dispatcher import OutboxDispatcher, RetryPolicy
 from alerts.facts import PlaceBook
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import FakeClock
 from storage.database import make_engine, session_factory
 from tests.integration.alerts.peers import HttpPeer, http_peer

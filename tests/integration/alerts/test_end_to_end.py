@@ -20,10 +20,10 @@ from alerts.channels.build import build_channels
 from alerts.dispatcher import OutboxDispatcher
 from alerts.escalation import run_escalation_check
 from alerts.facts import PlaceBook
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from alerts.loading import parse_alerts
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import FakeClock
 from core.config import parse_site
 from core.reading import FieldValue, Reading

@@ -11,7 +11,7 @@ from alerts.orm import EscalationRow
 from tests.integration.alerts.conftest import Rig
 from tests.unit.workorders.builders import T0
 from workorders import service
-from workorders.sla import run_sla_check
+from workorders.sla_job import run_sla_check
 from workorders.unit_of_work import SqlAlchemyUnitOfWork
 
 MINUTE = timedelta(minutes=1)

@@ -27,11 +27,11 @@ from sqlalchemy import func, select
 
 from access.roles import Role
 from alerts.facts import PlaceBook
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from alerts.loading import parse_alerts
 from alerts.orm import OutboxRow
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
-from alerts.unit_of_work import OutboxUnitOfWork
 from api.keys_crud import create_key
 from console.sessions import COOKIE, LOGIN_COOKIE
 from console.users import set_active, set_password

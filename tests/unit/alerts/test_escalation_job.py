@@ -10,7 +10,7 @@ import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from alerts.escalation import ESCALATION_JOB_ID, run_escalation_check, schedule_escalation_checks
-from alerts.unit_of_work import OutboxUnitOfWork
+from alerts.handlers import outbox_unit_of_work as OutboxUnitOfWork
 from core.clock import FakeClock
 from tests.unit.workorders.builders import T0
 

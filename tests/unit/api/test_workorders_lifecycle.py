@@ -15,7 +15,8 @@ from api.app import create_app
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from tests.unit.api.harness import CREW_TEAM, NOW
 from tests.unit.api.workorders_harness import ORDERS, OrdersApi, orders_api
-from workorders.events import Event, SlaBreached, WorkOrderAcknowledged, WorkOrderOpened
+from workorders.events import SlaBreached, WorkOrderAcknowledged, WorkOrderOpened
+from workorders.events import WorkOrderEvent as Event
 from workorders.lifecycle import Status
 
 MINUTE = timedelta(minutes=1)

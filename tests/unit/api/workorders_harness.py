@@ -18,7 +18,7 @@ from core.clock import FakeClock
 from tests.unit.api.harness import Api, running_api
 from workorders import service
 from workorders.codes import CHINA
-from workorders.events import Event
+from workorders.events import WorkOrderEvent as Event
 from workorders.lifecycle import Status
 from workorders.unit_of_work import SqlAlchemyUnitOfWork
 from workorders.values import Category, Priority

@@ -22,7 +22,8 @@ from core.reading import FieldValue, Reading
 from core.registry import AssetInfo, AssetRegistry
 from core.rule_config import AnyRule
 from rules.engine import RuleEngine
-from rules.events import AlarmRaised, Event
+from rules.events import AlarmEvent as Event
+from rules.events import AlarmRaised
 from rules.library import builtin_rules
 from storage.embedded import EmbeddedStore
 from storage.points import Point, to_point

@@ -36,7 +36,7 @@ from facilities.health import (
 from facilities.rules_worker import RulesWorker
 from facilities.supervisor import Policy, Supervisor
 from rules.engine import RuleEngine
-from rules.events import Event
+from rules.events import AlarmEvent as Event
 from rules.library import effective_rules
 from storage.points import Point
 from storage.spool import Spool

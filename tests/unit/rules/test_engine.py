@@ -8,7 +8,8 @@ import pytest
 
 from core.clock import FakeClock
 from rules.engine import RuleEngine
-from rules.events import AlarmCleared, AlarmRaised, Event
+from rules.events import AlarmCleared, AlarmRaised
+from rules.events import AlarmEvent as Event
 from rules.machine import Status
 from rules.state_store import StoredState
 from rules.targets import DuplicateRule

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rules.engine import RuleEngine
-from rules.events import AlarmCleared, Event
+from rules.events import AlarmCleared
+from rules.events import AlarmEvent as Event
 from rules.library import builtin_rules
 from tests.unit.rules.support import local, make_engine, minutes, reading
 

@@ -10,7 +10,8 @@ from core.clock import FakeClock
 from core.config import parse_site
 from core.reading import FieldValue, Reading
 from rules.engine import RuleEngine
-from rules.events import AlarmRaised, Event
+from rules.events import AlarmEvent as Event
+from rules.events import AlarmRaised
 from rules.library import effective_rules
 from rules.machine import Status
 from tests.unit.rules.support import ZONE, MemoryStateStore

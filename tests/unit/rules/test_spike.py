@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from rules.engine import RuleEngine
-from rules.events import AlarmCleared, Event
+from rules.events import AlarmCleared
+from rules.events import AlarmEvent as Event
 from tests.unit.rules.support import local, make_engine, reading
 
 SPIKE = """

@@ -12,16 +12,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from core.clock import FakeClock
 from tests.unit.workorders.builders import MINUTE, T0, elevator_alarm
 from workorders import service
-from workorders.events import Event, SlaBreached
-from workorders.sla import (
-    DEFAULT_SLA,
-    SLA_JOB_ID,
-    SlaPolicy,
-    SlaTable,
-    check_breaches,
-    run_sla_check,
-    schedule_sla_checks,
-)
+from workorders.events import SlaBreached
+from workorders.events import WorkOrderEvent as Event
+from workorders.sla import DEFAULT_SLA, SlaPolicy, SlaTable, check_breaches
+from workorders.sla_job import SLA_JOB_ID, run_sla_check, schedule_sla_checks
 from workorders.unit_of_work import FakeUnitOfWork
 from workorders.values import SYSTEM_ACTOR, AuditAction, Category, Priority, SlaKind
 
