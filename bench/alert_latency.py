@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.config import parse_site
 from core.settings import Settings
 from facilities.hub import build_hub
-from facilities.localservers import Mosquitto, wait_until
+from tests.support.servers import Mosquitto, wait_until
 
 SITE_ID = "bench"
 TARGET_P99_MS = {"idle": 100.0, "load": 250.0}

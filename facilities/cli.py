@@ -23,9 +23,9 @@ from facilities import cli_status
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
 from facilities.cli_devices import devices_app
 from facilities.cli_secrets import secrets_app
-from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
+from simulators.servers import MissingBinary
 from storage.store import Aggregate
 
 log = logging.getLogger("facilities")

@@ -41,7 +41,6 @@ from console.secret import console_secret
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.settings import Environment, Settings
-from facilities.alarm_handling import AlarmDispatcher
 from facilities.alerting import Alerts, build_alerts
 from facilities.bootstrap import Ingest, billing_reader, build_ingest
 from facilities.health import (
@@ -56,12 +55,13 @@ from facilities.health import (
     threads_check,
 )
 from facilities.metrics import IngestMetrics
-from facilities.rules_worker import RulesWorker
 from facilities.supervisor import Supervisor
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
+from rules.worker import RulesWorker
 from storage.database import make_engine, session_factory, upgrade
+from workorders.alarm_policy import AlarmDispatcher
 from workorders.events import Event as WorkOrderEvent
 from workorders.events import SlaBreached
 from workorders.sla import schedule_sla_checks

@@ -21,8 +21,8 @@ from core.config import parse_site
 from core.health import HealthState
 from core.settings import Settings
 from facilities.hub import Hub, build_hub, run_until_stopped
-from facilities.localservers import free_port
 from tests.support.mqtt import publish
+from tests.support.servers import free_port
 from tests.support.services import Influxd, Mosquitto, wait_until
 from tests.unit.core.test_config import MINIMAL
 
