@@ -59,13 +59,14 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
 
     from collectors.dlt645_devices import Dlt645ConfigError
     from collectors.modbus_devices import ModbusConfigError
-    from facilities.hub import build_hub, run_until_stopped
+    from facilities.bootstrap import bootstrap
+    from facilities.hub import run_until_stopped
     from facilities.metrics import serve_registry
 
     settings = settings_from_env()
     configure_logging(log_level, settings.log_format)
     try:
-        hub = build_hub(settings, site=site_from(settings, site))
+        hub = bootstrap(settings, site=site_from(settings, site))
     except (SetupError, ModbusConfigError, Dlt645ConfigError) as exc:
         raise fail(str(exc)) from None
     except OperationalError as exc:
