@@ -12,7 +12,6 @@ import typer
 from core.clock import SystemClock
 from core.config import ConfigError, Site
 from core.settings import Settings
-from facilities.bootstrap import SetupError, build_store
 from facilities.cli.common import SiteOption, database_sessions, fail, settings_from_env, site_from
 
 billing_app = typer.Typer(help="Metered billing for the fee module.", no_args_is_help=True)
@@ -41,7 +40,7 @@ def billing_run(
     from billing.calculate import BillingError
     from billing.periods import BillingPeriod
     from billing.run import run_billing
-    from facilities.bootstrap import billing_reader
+    from facilities.bootstrap import SetupError, billing_reader, build_store
 
     settings = settings_from_env()
     loaded = site_from(settings, site)

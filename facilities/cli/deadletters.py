@@ -8,7 +8,6 @@ import typer
 
 from core.clock import SystemClock
 from core.registry import AssetRegistry
-from facilities.bootstrap import open_spool
 from facilities.cli.common import SiteOption, settings_from_env, site_from
 
 deadletters_app = typer.Typer(help="Inspect input that could not be ingested.", no_args_is_help=True)
@@ -19,6 +18,8 @@ def deadletters_list(
     limit: Annotated[int, typer.Option(help="How many, newest first.")] = 20, site: SiteOption = None
 ) -> None:
     """Show input that was rejected, with the reason."""
+    from facilities.bootstrap import open_spool
+
     settings = settings_from_env()
     registry = AssetRegistry.from_site(site_from(settings, site))
     spool = open_spool(settings, registry, SystemClock())

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 
 from core.clock import SystemClock
-from facilities.bootstrap import SetupError, build_ingest
 from facilities.cli.common import (
     SiteOption,
     database_unreachable,
@@ -28,6 +27,7 @@ log = logging.getLogger("facilities")
 
 def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     """Run the MQTT collector and the spool writer until interrupted (Ctrl-C or SIGTERM)."""
+    from facilities.bootstrap import SetupError, build_ingest
     from facilities.supervisor import Supervisor
 
     settings = settings_from_env()
@@ -59,7 +59,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
 
     from collectors.dlt645_devices import Dlt645ConfigError
     from collectors.modbus_devices import ModbusConfigError
-    from facilities.bootstrap import bootstrap
+    from facilities.bootstrap import SetupError, bootstrap
     from facilities.hub import run_until_stopped
     from facilities.metrics import serve_registry
 

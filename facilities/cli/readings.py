@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from core.registry import AssetRegistry, UnknownAsset
-from facilities.bootstrap import SetupError, build_store
 from facilities.cli.common import SiteOption, fail, settings_from_env, site_from
 from storage.store import Aggregate
 
@@ -23,6 +22,8 @@ def readings_latest(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print the latest stored values of one asset."""
+    from facilities.bootstrap import SetupError, build_store
+
     settings = settings_from_env()
     registry = AssetRegistry.from_site(site_from(settings, site))
     try:
@@ -51,6 +52,8 @@ def readings_history(
     site: SiteOption = None,
 ) -> None:
     """Print one field of one asset over a time window."""
+    from facilities.bootstrap import SetupError, build_store
+
     settings = settings_from_env()
     registry = AssetRegistry.from_site(site_from(settings, site))
     try:
