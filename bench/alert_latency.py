@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.config import parse_site
 from core.settings import Settings
-from facilities.hub import build_hub
-from facilities.localservers import Mosquitto, wait_until
+from facilities.bootstrap import bootstrap
+from tests.support.servers import Mosquitto, wait_until
 
 SITE_ID = "bench"
 TARGET_P99_MS = {"idle": 100.0, "load": 250.0}
@@ -183,7 +183,7 @@ def main() -> None:
             database_url=f"sqlite:///{work}/facilities.db",
             alerts_file=work / "alerts.toml",
         )
-        hub = build_hub(settings, site=site)
+        hub = bootstrap(settings, site=site)
         hub.start()
         try:
             assert hub.ingest.collector.subscribed.wait(10)

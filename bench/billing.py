@@ -40,9 +40,9 @@ from core.clock import FakeClock
 from core.config import Site, parse_site
 from core.reading import to_ns
 from core.registry import AssetRegistry
-from facilities.localservers import Influxd
 from storage.database import make_engine, session_factory, upgrade
 from storage.influx import InfluxV1Store
+from tests.support.servers import Influxd
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = BillingPeriod(2026, 10)

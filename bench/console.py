@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from access.roles import Role
 from api.keys_crud import create_key
-from facilities.localservers import free_port, wait_until
 from tests.support.console_rig import console_rig
+from tests.support.servers import free_port, wait_until
 
 
 def timed(client: httpx.Client, url: str, count: int, headers: dict[str, str] | None = None) -> list[float]:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from core.config import load_site
 from core.settings import Settings
 from facilities.bootstrap import build_ingest
-from facilities.localservers import Influxd, Mosquitto, wait_until
+from tests.support.servers import Influxd, Mosquitto, wait_until
 
 SITE_FILE = Path(__file__).resolve().parents[1] / "examples" / "site.toml"
 

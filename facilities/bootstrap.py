@@ -1,12 +1,28 @@
-"""The composition root: the only place that picks concrete adapters."""
+"""The composition root: the only place that picks concrete adapters and wires the hub together.
+
+`bootstrap(settings)` builds the whole hub (stores, spool, rule-state store, unit of work, alerts,
+collectors); `build_ingest` is its ingest half, which `facilities ingest` runs on its own.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from billing.config import BillingConfig
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.channels.build import build_channels
+from alerts.channels.mqtt import MqttPublisher
+from alerts.dispatcher import OutboxDispatcher
+from alerts.facts import PlaceBook
+from alerts.loading import load_alerts
+from alerts.outbox import AlertOutbox
+from alerts.routing import Routing
+from billing.config import BillingConfig, check_against_site, load_billing_config
 from billing.influx_registers import InfluxRegisterReader
 from billing.sources import RegisterReader
 from collectors.dlt645 import Dlt645Poller
@@ -14,18 +30,34 @@ from collectors.dlt645 import devices_from_site as dlt645_meters_from_site
 from collectors.mapping import MappingDecoder, subscription_filters
 from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from console.access import ConsoleConfig
+from console.secret import console_secret
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.registry import AssetRegistry
-from core.settings import Settings
+from core.settings import Environment, Settings
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
+from facilities.alerting import Alerts
+from facilities.health import HealthMetrics
+from facilities.hub import Hub
+from facilities.ingest import Ingest
+from facilities.metrics import IngestMetrics
+from facilities.supervisor import Supervisor
+from rules.engine import RuleEngine
+from rules.library import effective_rules
+from rules.state_store import SqlRuleStateStore
+from rules.worker import RulesWorker
+from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
 from storage.spool import Spool
 from storage.store import ReadingStore, StoreUnavailable
 from storage.writer import SpoolWriter
+from workorders.alarm_policy import AlarmDispatcher
+from workorders.links import OrderLinkSigner
+from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 
 log = logging.getLogger(__name__)
 EMBEDDED_LINGER_S = 0.5
@@ -95,37 +127,6 @@ def open_spool(
     )
 
 
-@dataclass
-class Ingest:
-    """MQTT and Modbus collectors → spool → store, as one running service."""
-
-    site: Site
-    registry: AssetRegistry
-    spool: Spool
-    collector: MqttCollector
-    writer: SpoolWriter
-    store: ReadingStore
-    poller: ModbusPoller | None = None
-    dlt645_poller: Dlt645Poller | None = None
-
-    @property
-    def pollers(self) -> list[ModbusPoller | Dlt645Poller]:
-        return [p for p in (self.poller, self.dlt645_poller) if p is not None]
-
-    def start(self) -> None:
-        self.writer.start()
-        self.collector.start()
-        for poller in self.pollers:
-            poller.start()
-
-    def stop(self) -> None:
-        for poller in self.pollers:
-            poller.stop()  # first: their last readings go to the spool
-        self.collector.stop()
-        self.writer.stop()
-        self.spool.close()
-
-
 def build_ingest(
     settings: Settings,
     *,
@@ -174,3 +175,108 @@ def billing_reader(store: ReadingStore, config: BillingConfig) -> RegisterReader
     if isinstance(store, InfluxV1Store):
         return InfluxRegisterReader(store, window=config.tolerance)
     return None
+
+
+def build_alerts(
+    settings: Settings,
+    site: Site,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    *,
+    links: OrderLinkSigner | None = None,
+    spawn: Spawn = start_thread,
+) -> Alerts:
+    """Alerts from FACILITIES_ALERTS_FILE; its errors name the file and key, missing secrets their variable."""
+    assert settings.alerts_file is not None  # noqa: S101 (the caller checks)
+    source = str(settings.alerts_file)
+    file = load_alerts(settings.alerts_file)
+    publisher = MqttPublisher.from_settings(settings, client_id=f"facilities-alerts-{site.id}")
+    channels = build_channels(
+        file,
+        environ=os.environ,
+        clock=clock,
+        mqtt=publisher,
+        production=settings.env is Environment.PRODUCTION,
+        source=source,
+    )
+    dispatcher = OutboxDispatcher(sessions, channels, clock=clock, sites=[site.id], spawn=spawn)
+    routing = Routing(file, timezone=site.info.timezone, base_url=settings.base_url)
+    outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=links)
+    return Alerts(sessions, outbox, dispatcher, publisher)
+
+
+def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | None = None) -> Hub:
+    """The whole hub from settings: database, rule-state store, unit of work, alerts, collectors, spool, store.
+
+    `facilities run`, the demo and the benchmarks start what this returns; `facilities ingest` runs its
+    `build_ingest` half, which needs no database.
+    """
+    clock = clock or SystemClock()
+    site = site or load_site(settings.site_file)
+    supervisor = Supervisor(clock)
+    upgrade(settings.database_url)
+    database = make_engine(settings.database_url)
+    sessions = session_factory(database)
+    rules = effective_rules(site.rules, use_builtin=site.use_builtin_rules)
+    # autosave off: the worker writes engine state only after the alarms were handed on.
+    rule_state = SqlRuleStateStore(database, site.id)
+    engine = RuleEngine(rules, site, clock, store=rule_state, autosave=False)
+
+    def device_state(event: DeviceStateChanged) -> None:
+        if not event.online:
+            engine.on_offline(event.asset_id, event.reason)
+
+    console = console_config(settings)
+    alerts = (
+        build_alerts(settings, site, sessions, clock, links=console.links, spawn=supervisor.spawn)
+        if settings.alerts_file
+        else None
+    )
+    ingest = build_ingest(
+        settings,
+        site=site,
+        clock=clock,
+        consumers=("store", "rules"),
+        on_device_state=device_state,
+        spawn=supervisor.spawn,
+    )
+    # With alerts, each work-order change writes its alerts in the same transaction.
+    uow_factory: Callable[[], UnitOfWork] = alerts.uow if alerts is not None else lambda: SqlAlchemyUnitOfWork(sessions)
+    zone = ZoneInfo(site.info.timezone)
+    dispatcher = AlarmDispatcher(rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone)
+    worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
+    worker.restore()
+    if alerts is not None:
+        console = replace(console, routing=alerts.outbox.routing)
+    billing = _billing_config(settings, site)
+    hub = Hub(
+        settings, site, clock, database, sessions, ingest, engine, worker, supervisor,
+        uow_factory=uow_factory,
+        rule_state=rule_state,
+        alerts=alerts,
+        billing=billing,
+        billing_reader=billing_reader(ingest.store, billing) if billing is not None else None,
+        console=console,
+    )  # fmt: skip
+    hub.metrics.register(IngestMetrics(ingest))
+    hub.metrics.register(HealthMetrics(hub.health_checks()))
+    return hub
+
+
+def console_config(settings: Settings) -> ConsoleConfig:
+    """The console's signer and sessions from FACILITIES_CONSOLE_*; production refuses a missing secret."""
+    return ConsoleConfig.from_secret(
+        console_secret(settings),
+        link_ttl=timedelta(hours=settings.console_link_ttl_h),
+        session_ttl=timedelta(hours=settings.console_session_h),
+        secure_cookies=settings.env is Environment.PRODUCTION,
+    )
+
+
+def _billing_config(settings: Settings, site: Site) -> BillingConfig | None:
+    if not settings.billing_file.is_file():
+        log.warning("no billing file at %s: monthly billing is off (FACILITIES_BILLING_FILE)", settings.billing_file)
+        return None
+    config = load_billing_config(settings.billing_file)  # a bad file stops the start with its key path
+    check_against_site(config, site, source=str(settings.billing_file))
+    return config

@@ -28,14 +28,15 @@ from console.users import create_user, list_users, set_password
 from core.clock import ScaledClock
 from core.config import Site
 from core.settings import Settings
-from facilities.embedded_broker import EmbeddedBroker
-from facilities.hub import Hub, build_hub
-from facilities.localservers import Mosquitto, free_port
+from facilities.bootstrap import bootstrap
+from facilities.hub import Hub
 from simulators.community import CommunitySimulator
 from simulators.dlt645_server import Dlt645Simulator
+from simulators.embedded_broker import EmbeddedBroker
 from simulators.modbus_server import ModbusSimulator
 from simulators.publisher import DevicePublisher
 from simulators.scenarios import Fault, FaultKind, Scenario
+from simulators.servers import Mosquitto, free_port
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def run_demo(
         }
     )
     site = scaled_for_speed(site, speed)
-    hub = build_hub(settings, site=site, clock=clock)
+    hub = bootstrap(settings, site=site, clock=clock)
     modbus = _start_modbus(site, clock)
     dlt645 = _start_dlt645(site, clock)
     hub.start()

@@ -21,8 +21,8 @@ from collectors.mqtt import MqttCollector
 from collectors.polling import Poller
 from core.clock import Clock
 from core.health import ComponentHealth, HealthState
-from facilities.rules_worker import RulesWorker
 from facilities.supervisor import Supervisor
+from rules.worker import RulesWorker
 from storage.spool import Spool
 from storage.writer import SpoolWriter
 

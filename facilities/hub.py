@@ -1,5 +1,7 @@
 """The hub: collectors, spool, store writer, rules, work orders, SLA checks and the API in one process.
 
+facilities.bootstrap.bootstrap() builds it from settings; this module runs it.
+
 `facilities run` starts it. Threads: paho's network loop, the group-commit flusher, the store
 writer, the rules worker, the Modbus poller's event loop. The main thread runs asyncio: the API
 (uvicorn) and the APScheduler jobs. SIGTERM stops the API, then the collectors (their last messages
@@ -11,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -27,25 +29,21 @@ from alerts.escalation import schedule_escalation_checks
 from alerts.retention import prune_outbox
 from api.app import create_app
 from api.health_checks import database_check
-from api.ports import ApiDependencies, HealthCheck
+from api.ports import AlarmSource, ApiDependencies, HealthCheck
 from api.routes import baselines
 from api.workorder_deps import WORK_ORDER_CONFLICTS
-from billing.config import BillingConfig, check_against_site, load_billing_config
+from billing.config import BillingConfig
 from billing.periods import BillingPeriod
 from billing.run import run_billing
-from collectors.modbus import DeviceStateChanged
+from billing.sources import RegisterReader
 from console import forms, session_store
 from console.access import ConsoleConfig
 from console.pages import mount_console
-from console.secret import console_secret
-from core.clock import Clock, SystemClock
-from core.config import Site, load_site
-from core.settings import Environment, Settings
-from facilities.alarm_handling import AlarmDispatcher
-from facilities.alerting import Alerts, build_alerts
-from facilities.bootstrap import Ingest, billing_reader, build_ingest
+from core.clock import Clock
+from core.config import Site
+from core.settings import Settings
+from facilities.alerting import Alerts
 from facilities.health import (
-    HealthMetrics,
     HealthPolicy,
     devices_check,
     mqtt_check,
@@ -55,16 +53,13 @@ from facilities.health import (
     store_check,
     threads_check,
 )
-from facilities.metrics import IngestMetrics
-from facilities.rules_worker import RulesWorker
+from facilities.ingest import Ingest
 from facilities.supervisor import Supervisor
 from rules.engine import RuleEngine
-from rules.library import effective_rules
-from rules.state_store import SqlRuleStateStore
-from storage.database import make_engine, session_factory, upgrade
+from rules.worker import RulesWorker
 from workorders.events import SlaBreached, WorkOrderEvent
 from workorders.sla_job import schedule_sla_checks
-from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
+from workorders.unit_of_work import UnitOfWork
 
 # Routers the hub mounts beyond create_app's own (the authorization matrix test covers these too).
 HUB_ROUTERS = (baselines.router,)
@@ -85,8 +80,11 @@ class Hub:
     engine: RuleEngine
     rules: RulesWorker
     supervisor: Supervisor
+    uow_factory: Callable[[], UnitOfWork]  # with the alerts outbox when alerts are configured
+    rule_state: AlarmSource  # the engine's stored state, which the API reads for open alarms
     alerts: Alerts | None = None
     billing: BillingConfig | None = None
+    billing_reader: RegisterReader | None = None  # batch boundary reads where the store offers them
     console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
@@ -114,17 +112,17 @@ class Hub:
         self.database.dispose()
 
     def uow(self) -> UnitOfWork:
-        return self.alerts.uow() if self.alerts is not None else SqlAlchemyUnitOfWork(self.sessions)
+        return self.uow_factory()
 
     def bill_last_month(self) -> None:
         """Draft statements for the month that just ended (re-running is harmless: unchanged drafts stay)."""
         if self.billing is None:
             return
         period = BillingPeriod.last_completed(self.clock.now(), self.site.info.timezone)
-        reader = billing_reader(self.ingest.store, self.billing)
         result = run_billing(
-            self.site, self.ingest.store, self.sessions, period, self.billing, clock=self.clock, reader=reader
-        )
+            self.site, self.ingest.store, self.sessions, period, self.billing, clock=self.clock,
+            reader=self.billing_reader,
+        )  # fmt: skip
         log.info("billing %s: %s", period, result.counts)
 
     def api(self) -> FastAPI:
@@ -138,7 +136,7 @@ class Hub:
             exiting=lambda: self.supervisor.fatal,
             metrics=self.metrics,
             clock=self.clock,
-            alarms=SqlRuleStateStore(self.database, self.site.id),
+            alarms=self.rule_state,
             work_order_events=_publish_breach,
             uow_factory=self.uow,
             billing_config=self.billing,
@@ -222,74 +220,6 @@ def _publish_breach(event: WorkOrderEvent) -> None:
         f"{name}={getattr(event, name)}" for name in ("code", "asset_id", "kind", "due_at") if hasattr(event, name)
     )
     log.warning("SLA breached: %s", details or event)
-
-
-def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | None = None) -> Hub:
-    clock = clock or SystemClock()
-    site = site or load_site(settings.site_file)
-    supervisor = Supervisor(clock)
-    upgrade(settings.database_url)
-    database = make_engine(settings.database_url)
-    sessions = session_factory(database)
-    rules = effective_rules(site.rules, use_builtin=site.use_builtin_rules)
-    # autosave off: the worker writes engine state only after the alarms were handed on.
-    engine = RuleEngine(rules, site, clock, store=SqlRuleStateStore(database, site.id), autosave=False)
-
-    def device_state(event: DeviceStateChanged) -> None:
-        if not event.online:
-            engine.on_offline(event.asset_id, event.reason)
-
-    console = console_config(settings)
-    alerts = (
-        build_alerts(settings, site, sessions, clock, links=console.links, spawn=supervisor.spawn)
-        if settings.alerts_file
-        else None
-    )
-    ingest = build_ingest(
-        settings,
-        site=site,
-        clock=clock,
-        consumers=("store", "rules"),
-        on_device_state=device_state,
-        spawn=supervisor.spawn,
-    )
-    zone = ZoneInfo(site.info.timezone)
-    dispatcher = AlarmDispatcher(
-        rules=rules,
-        registry=ingest.registry,
-        uow_factory=alerts.uow if alerts is not None else lambda: SqlAlchemyUnitOfWork(sessions),
-        clock=clock,
-        zone=zone,
-    )
-    worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
-    worker.restore()
-    if alerts is not None:
-        console = replace(console, routing=alerts.outbox.routing)
-    billing = _billing_config(settings, site)
-    hub = Hub(settings, site, clock, database, sessions, ingest, engine, worker, supervisor, alerts, billing)
-    hub.console = console
-    hub.metrics.register(IngestMetrics(ingest))
-    hub.metrics.register(HealthMetrics(hub.health_checks()))
-    return hub
-
-
-def console_config(settings: Settings) -> ConsoleConfig:
-    """The console's signer and sessions from FACILITIES_CONSOLE_*; production refuses a missing secret."""
-    return ConsoleConfig.from_secret(
-        console_secret(settings),
-        link_ttl=timedelta(hours=settings.console_link_ttl_h),
-        session_ttl=timedelta(hours=settings.console_session_h),
-        secure_cookies=settings.env is Environment.PRODUCTION,
-    )
-
-
-def _billing_config(settings: Settings, site: Site) -> BillingConfig | None:
-    if not settings.billing_file.is_file():
-        log.warning("no billing file at %s: monthly billing is off (FACILITIES_BILLING_FILE)", settings.billing_file)
-        return None
-    config = load_billing_config(settings.billing_file)  # a bad file stops the start with its key path
-    check_against_site(config, site, source=str(settings.billing_file))
-    return config
 
 
 async def run_until_stopped(hub: Hub, *, host: str, port: int) -> None:

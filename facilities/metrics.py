@@ -13,7 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
-    from facilities.bootstrap import Ingest
+    from facilities.ingest import Ingest
 
 
 class IngestMetrics(Collector):

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from core.config import parse_site
 from core.settings import Settings
-from facilities.hub import Hub, build_hub
+from facilities.bootstrap import bootstrap as build_hub
+from facilities.hub import Hub
 from simulators.community import CommunitySimulator
 from simulators.publisher import DevicePublisher
 from simulators.runner import backfill

@@ -16,7 +16,7 @@ from api.keys_crud import create_key
 from console.users import create_user
 from core.config import load_site
 from core.settings import Settings
-from facilities.hub import build_hub
+from facilities.bootstrap import bootstrap as build_hub
 from tests.conftest import EXAMPLE_SITE
 from tests.support.console_rig import login_data
 from tests.support.services import Mosquitto

@@ -20,9 +20,10 @@ from sqlalchemy import text
 from core.config import parse_site
 from core.health import HealthState
 from core.settings import Settings
-from facilities.hub import Hub, build_hub, run_until_stopped
-from facilities.localservers import free_port
+from facilities.bootstrap import bootstrap as build_hub
+from facilities.hub import Hub, run_until_stopped
 from tests.support.mqtt import publish
+from tests.support.servers import free_port
 from tests.support.services import Influxd, Mosquitto, wait_until
 from tests.unit.core.test_config import MINIMAL
 

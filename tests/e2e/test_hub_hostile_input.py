@@ -12,7 +12,8 @@ import pytest
 
 from core.config import parse_site
 from core.settings import Settings
-from facilities.hub import Hub, build_hub
+from facilities.bootstrap import bootstrap as build_hub
+from facilities.hub import Hub
 from tests.support.mqtt import publish
 from tests.support.services import Mosquitto, wait_until
 from tests.unit.core.test_config import MINIMAL

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from core.clock import FakeClock
 from core.config import load_site
 from core.settings import Settings
-from facilities.hub import build_hub
+from facilities.bootstrap import bootstrap as build_hub
 from simulators.community import CommunitySimulator
 from simulators.publisher import DevicePublisher
 from simulators.runner import backfill

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from core.config import parse_site
-from facilities.localservers import Mosquitto, wait_until
 from facilities.mqtt_credentials import CredentialStore, write_private
 from facilities.mqtt_identities import HUB_USER, render_acl, site_identities
 from tests.support.mqtt import Session
+from tests.support.servers import Mosquitto, wait_until
 from tests.support.services import make_server
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from core.settings import Settings
 from facilities.bootstrap import build_ingest
-from facilities.embedded_broker import EmbeddedBroker
+from simulators.embedded_broker import EmbeddedBroker
 from tests.support.mqtt import publish
 from tests.support.services import wait_until
 

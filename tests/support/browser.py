@@ -22,7 +22,7 @@ import uvicorn
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from facilities.localservers import MissingBinary, wait_until
+from tests.support.servers import MissingBinary, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

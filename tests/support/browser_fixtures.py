@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from selenium import webdriver
 
-from facilities.localservers import MissingBinary
 from tests.support.browser import LiveServer, chrome_driver, require_browser
+from tests.support.servers import MissingBinary
 
 LiveServerFactory = Callable[[Any], LiveServer]
 

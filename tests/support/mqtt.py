@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from facilities.localservers import wait_until
+from tests.support.servers import wait_until
 
 if TYPE_CHECKING:
     from tests.support.tls import PkiFiles

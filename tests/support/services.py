@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from facilities.localservers import (
+from tests.support.servers import (
     Influxd,
     MissingBinary,
     Mosquitto,

@@ -7,7 +7,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from facilities.localservers import BrokerTls, require_binary
+from tests.support.servers import BrokerTls, require_binary
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from facilities.localservers import MissingBinary, ServerProcess
+from tests.support.servers import MissingBinary, ServerProcess
 from tests.support.services import make_server
 
 

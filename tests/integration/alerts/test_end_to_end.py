@@ -28,13 +28,13 @@ from core.clock import FakeClock
 from core.config import parse_site
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry
-from facilities.alarm_handling import AlarmDispatcher
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from storage.database import make_engine, session_factory, upgrade
 from tests.integration.alerts.peers import HttpPeer, http_peer
 from tests.unit.core.test_config import MINIMAL
 from tests.unit.workorders.builders import T0
+from workorders.alarm_policy import AlarmDispatcher
 
 SITE = parse_site(MINIMAL + '[[elevators]]\nid = "L1"\nbuilding = "B1"\nname = "1号梯"\nhighest_floor = 6\n')
 ALERTS = """

@@ -14,9 +14,9 @@ from core.clock import SystemClock
 from core.config import parse_site
 from core.registry import AssetRegistry
 from core.validation import ReadingValidator
-from facilities.localservers import Mosquitto
 from storage.spool import Spool
 from tests.support.mqtt import publish
+from tests.support.servers import Mosquitto
 from tests.support.services import make_server, wait_until
 from tests.support.tls import PkiFiles, make_pki
 from tests.unit.core.test_config import MINIMAL

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from facilities.localservers import ServerProcess, free_port, port_open
+from tests.support.servers import ServerProcess, free_port, port_open
 from tests.support.services import make_server
 from tests.support.tls import make_internal_ca
 from tests.unit.deploy.compose import ROOT, compose

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from facilities.localservers import MissingBinary, require_binary
+from tests.support.servers import MissingBinary, require_binary
 from tests.support.tls import MAKE_INTERNAL_CA, make_internal_ca
 
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from core.config import load_site
-from facilities.localservers import ServerProcess, free_port, port_open, require_binary
 from facilities.mqtt_credentials import CredentialStore, write_private
 from facilities.mqtt_identities import HUB_USER, SIMULATOR_USER, render_acl, site_identities
 from tests.support.mqtt import Session
+from tests.support.servers import ServerProcess, free_port, port_open, require_binary
 from tests.support.services import make_server
 from tests.support.tls import make_internal_ca
 from tests.unit.deploy.compose import ROOT
@@ -62,7 +62,7 @@ class DeployedMosquitto(ServerProcess):
         config = config.replace("listener 8883\n", f"listener {self.tls_port} 127.0.0.1\n")
         config = config.replace("/mosquitto/data", str(self.workdir / "data"))
         if os.geteuid() == 0:
-            config += "user root\n"  # as in facilities.localservers: root-owned temp folders
+            config += "user root\n"  # as in simulators.servers: root-owned temp folders
         self.config_path = self.workdir / "mosquitto.conf"
         self.config_path.write_text(config)
 

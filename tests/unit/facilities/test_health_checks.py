@@ -33,11 +33,11 @@ from facilities.health import (
     store_check,
     threads_check,
 )
-from facilities.rules_worker import RulesWorker
 from facilities.supervisor import Policy, Supervisor
 from rules.engine import RuleEngine
 from rules.events import AlarmEvent as Event
 from rules.library import effective_rules
+from rules.worker import RulesWorker
 from storage.points import Point
 from storage.spool import Spool
 from storage.store import StoreUnavailable

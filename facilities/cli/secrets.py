@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from facilities.cli.common import fail
 from facilities.envfile import ALL_SECRETS, EnvFileError, generate, problems, read_env_file
 from facilities.mqtt_credentials import write_private
 
@@ -28,10 +29,9 @@ def generate_command(
     ] = False,
 ) -> None:
     """Write a .env (0600) from .env.example with every secret random; refuses to overwrite one without --force."""
-    from facilities.cli import _fail
 
     if out.exists() and not force:
-        raise _fail(
+        raise fail(
             f"{out} exists; --force replaces it. InfluxDB, PostgreSQL and Grafana keep the passwords they were "
             "first started with, so new ones also need changing there (docs/deployment.md)"
         )
@@ -39,14 +39,14 @@ def generate_command(
     for item in set_values or ():
         key, equals, value = item.partition("=")
         if not equals:
-            raise _fail(f"--set {item!r}: write KEY=value")
+            raise fail(f"--set {item!r}: write KEY=value")
         given[key.strip()] = value.strip()
     try:
         made = generate(example.read_text(encoding="utf-8"), values=given, demo=demo)
     except OSError as exc:
-        raise _fail(f"{example}: cannot read it ({exc.strerror}); run from the repository or pass --example") from None
+        raise fail(f"{example}: cannot read it ({exc.strerror}); run from the repository or pass --example") from None
     except EnvFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     write_private(out, made.text)
     typer.echo(f"wrote {out} (readable by you only) with random {', '.join(made.secrets)}")
     if made.empty:
@@ -60,12 +60,11 @@ def check_command(
     ] = None,
 ) -> None:
     """Refuse guessable secrets when FACILITIES_ENV=production (the compose stack runs this before it starts)."""
-    from facilities.cli import _fail
 
     try:
         values = read_env_file(env_file) if env_file else dict(os.environ)
     except EnvFileError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     found = problems(values)
     production = values.get("FACILITIES_ENV", "development") == "production"
     for problem in found:

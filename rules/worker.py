@@ -18,14 +18,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import assert_never
+from typing import Protocol, assert_never
 
 import orjson
 
 from core.clock import Clock, SystemClock
 from core.reading import Reading, from_ns
 from core.threads import Spawn, ThreadHandle, start_thread
-from facilities.alarm_handling import AlarmDispatcher
 from rules.engine import RuleEngine
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from storage.points import Point
@@ -34,6 +33,14 @@ from storage.writer import Backoff
 
 log = logging.getLogger(__name__)
 Annotate = Callable[[Sequence[Point]], None]
+
+
+class AlarmDispatcher(Protocol):
+    """Where alarms go (workorders.alarm_policy decides): work orders committed, annotations for Grafana."""
+
+    def work_orders(self, events: Sequence[AlarmEvent], /) -> None: ...
+
+    def annotations(self, events: Sequence[AlarmEvent], /) -> list[Point]: ...
 
 
 @dataclass

@@ -7,7 +7,7 @@ import logging
 import threading
 from typing import Any
 
-from facilities.localservers import free_port
+from simulators.servers import free_port
 
 
 class EmbeddedBroker:

@@ -1,6 +1,8 @@
-"""Local server processes (Mosquitto, InfluxDB 1.x, VictoriaMetrics) on free ports in a folder of their own.
+"""Local server processes (Mosquitto for the demo; the base the tests' InfluxDB and VictoriaMetrics build on)
+on free ports in a folder of their own.
 
-The demo runs on them and the tests start them; an instance can be stopped and started again on the
+`facilities demo` runs its broker on them, and the tests and benchmarks start them (tests/support/servers.py
+adds InfluxDB 1.x and VictoriaMetrics); an instance can be stopped and started again on the
 same port and folder, so a test can take a server away mid-ingest and bring it back with its data.
 """
 
@@ -16,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
 START_TIMEOUT_S = 30.0
@@ -254,98 +255,3 @@ class Mosquitto(ServerProcess):
 
     def is_ready(self) -> bool:
         return port_open(self.port)
-
-
-class Influxd(ServerProcess):
-    """InfluxDB 1.x (Debian's `influxdb`): line protocol on /write, InfluxQL on /query."""
-
-    name = "influxd"
-
-    def __init__(self, workdir: Path) -> None:
-        super().__init__(workdir)
-        self.binary = require_binary("influxd")
-        self.config_path = self.workdir / "influxdb.conf"
-        self.new_ports()
-
-    def ports(self) -> tuple[int, ...]:
-        return (self.http_port,)
-
-    def new_ports(self) -> None:
-        self.http_port = free_port()
-        self.rpc_port = free_port()
-        # Both the HTTP and the RPC (backup) ports move, or two instances collide on 8088.
-        self.config_path.write_text(
-            f'reporting-disabled = true\nbind-address = "127.0.0.1:{self.rpc_port}"\n'
-            f'[meta]\n  dir = "{self.workdir}/meta"\n'
-            f'[data]\n  dir = "{self.workdir}/data"\n  wal-dir = "{self.workdir}/wal"\n  query-log-enabled = false\n'
-            f'[http]\n  bind-address = "127.0.0.1:{self.http_port}"\n  log-enabled = false\n'
-            "[monitor]\n  store-enabled = false\n"
-            "[continuous_queries]\n  enabled = false\n"
-            "[subscriber]\n  enabled = false\n"
-            '[logging]\n  level = "warn"\n'
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
-
-    def command(self) -> list[str]:
-        return [self.binary, "-config", str(self.config_path)]
-
-    def is_ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/ping", timeout=0.5).status_code == 204
-        except httpx.HTTPError:
-            return False
-
-    def query(self, influxql: str, db: str) -> list[dict[str, object]]:
-        """Rows of the first series' result, as dicts (a test helper independent of our store)."""
-        response = httpx.post(f"{self.url}/query", data={"q": influxql, "db": db, "epoch": "ns"}, timeout=10)
-        response.raise_for_status()
-        rows: list[dict[str, object]] = []
-        for result in response.json()["results"]:
-            if "error" in result:
-                raise RuntimeError(result["error"])
-            for series in result.get("series", []):
-                tags = series.get("tags", {})
-                for values in series["values"]:
-                    rows.append({**tags, **dict(zip(series["columns"], values, strict=True))})
-        return rows
-
-
-class VictoriaMetrics(ServerProcess):
-    """A real `/api/v2/write` peer for the influxdb-client path."""
-
-    name = "victoria-metrics"
-
-    def __init__(self, workdir: Path) -> None:
-        super().__init__(workdir)
-        self.binary = require_binary("victoria-metrics")
-        self.port = free_port()
-
-    def ports(self) -> tuple[int, ...]:
-        return (self.port,)
-
-    def new_ports(self) -> None:
-        self.port = free_port()  # the command line carries it
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def command(self) -> list[str]:
-        return [
-            self.binary,
-            f"-storageDataPath={self.workdir}/data",
-            f"-httpListenAddr=127.0.0.1:{self.port}",
-            "-loggerLevel=ERROR",
-            "-search.latencyOffset=0s",
-            # Without deduplication a replayed batch keeps both copies of a sample.
-            "-dedup.minScrapeInterval=1ms",
-        ]
-
-    def is_ready(self) -> bool:
-        try:
-            return httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False

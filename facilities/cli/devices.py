@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from facilities.cli.common import fail, settings_from_env, site_from
 from facilities.mqtt_credentials import CredentialStore, CredentialStoreError, write_private
 from facilities.mqtt_identities import HUB_USER, IdentityError, render_acl, site_identities
 
@@ -57,15 +58,14 @@ def credentials(
     ] = False,
 ) -> None:
     """Create the site's accounts (keeping existing passwords), rotate some, and write Mosquitto's files."""
-    from facilities.cli import _fail, _settings, _site
 
-    settings = _settings()
-    loaded = _site(settings, site)
+    settings = settings_from_env()
+    loaded = site_from(settings, site)
     hub = hub_user or settings.mqtt_username or HUB_USER
     extra: dict[str, str] = {}
     if with_hub_password:
         if settings.mqtt_password is None:
-            raise _fail("--with-hub-password needs FACILITIES_MQTT_PASSWORD (the hub's own broker password)")
+            raise fail("--with-hub-password needs FACILITIES_MQTT_PASSWORD (the hub's own broker password)")
         extra[hub] = settings.mqtt_password.get_secret_value()
     path = _store_path(settings.data_dir, store)
     folder = mosquitto_dir or settings.data_dir / "mosquitto"
@@ -76,9 +76,9 @@ def credentials(
             loaded.id, planned.identities, now=datetime.now(UTC), rotate=rotate or (), rotate_all=rotate_all
         )
     except (IdentityError, CredentialStoreError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if hub in kept.credentials:
-        raise _fail(f"the hub's account {hub!r} is also a device account; choose another --hub-user")
+        raise fail(f"the hub's account {hub!r} is also a device account; choose another --hub-user")
     kept.save(path)
     write_private(folder / "passwords", kept.password_file(extra=extra))
     write_private(folder / "acl", render_acl(kept.identities(), hub))
@@ -108,16 +108,15 @@ def show(
     store: StoreOption = None,
 ) -> None:
     """Print one account's username, password and topics, to configure that device or gateway."""
-    from facilities.cli import _fail, _settings
 
-    settings = _settings()
+    settings = settings_from_env()
     path = _store_path(settings.data_dir, store)
     try:
         found = CredentialStore.load(path).find(name)
     except CredentialStoreError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if not found:
-        raise _fail(f"no account {name!r} in {path}; run `facilities devices credentials` for its site first")
+        raise fail(f"no account {name!r} in {path}; run `facilities devices credentials` for its site first")
     for credential in found:
         typer.echo(f"username: {credential.username}")
         typer.echo(f"password: {credential.password}")

@@ -1,0 +1,102 @@
+"""`facilities ingest`, `run` and `demo`: the long-running processes, until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from core.clock import SystemClock
+from facilities.cli.common import (
+    SiteOption,
+    database_unreachable,
+    exit_if_fatal,
+    fail,
+    settings_from_env,
+    site_from,
+)
+from facilities.logs import configure_logging
+from facilities.metrics import serve_metrics
+from simulators.servers import MissingBinary
+
+log = logging.getLogger("facilities")
+
+
+def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
+    """Run the MQTT collector and the spool writer until interrupted (Ctrl-C or SIGTERM)."""
+    from facilities.bootstrap import SetupError, build_ingest
+    from facilities.supervisor import Supervisor
+
+    settings = settings_from_env()
+    configure_logging(log_level, settings.log_format)
+    supervisor = Supervisor(SystemClock())
+    try:
+        service = build_ingest(settings, site=site_from(settings, site), spawn=supervisor.spawn)
+    except SetupError as exc:
+        raise fail(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    supervisor.on_fatal(lambda _reason: stop.set())
+    if settings.metrics_port:
+        serve_metrics(service, settings.metrics_port)
+    service.start()
+    log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.path)
+    stop.wait()
+    supervisor.stop()
+    service.stop()
+    exit_if_fatal(supervisor.fatal)
+
+
+def run(site: SiteOption = None, log_level: str = "INFO") -> None:
+    """Run the whole hub: collectors, spool, store, rules, work orders, SLA checks and the API."""
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    from collectors.dlt645_devices import Dlt645ConfigError
+    from collectors.modbus_devices import ModbusConfigError
+    from facilities.bootstrap import SetupError, bootstrap
+    from facilities.hub import run_until_stopped
+    from facilities.metrics import serve_registry
+
+    settings = settings_from_env()
+    configure_logging(log_level, settings.log_format)
+    try:
+        hub = bootstrap(settings, site=site_from(settings, site))
+    except (SetupError, ModbusConfigError, Dlt645ConfigError) as exc:
+        raise fail(str(exc)) from None
+    except OperationalError as exc:
+        raise database_unreachable(settings, exc) from None
+    if settings.metrics_port:
+        serve_registry(hub.metrics, settings.metrics_port, address=settings.api_host)
+    log.info("hub for site %s: API on http://%s:%d", hub.site.id, settings.api_host, settings.api_port)
+    asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
+    exit_if_fatal(hub.supervisor.fatal)
+
+
+def demo(
+    site: SiteOption = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds and print a JSON summary.")
+    ] = None,
+    speed: Annotated[float, typer.Option(help="Simulated seconds per real second.")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Same seed, same community.")] = 1,
+) -> None:
+    """Run the hub on a simulated community with faults on a schedule, in accelerated time."""
+    from facilities.demo import run_demo, summary_json
+
+    settings = settings_from_env()
+    configure_logging("WARNING", settings.log_format)
+    loaded = site_from(settings, site)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        summary = run_demo(loaded, settings, duration_s=duration, speed=speed, seed=seed, stop=stop, echo=typer.echo)
+    except MissingBinary as exc:
+        raise fail(str(exc)) from None
+    typer.echo(summary_json(summary))

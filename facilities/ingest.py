@@ -1,0 +1,45 @@
+"""The ingest service: MQTT and Modbus/DL/T 645 collectors → spool → store, started and stopped as one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collectors.dlt645 import Dlt645Poller
+from collectors.modbus import ModbusPoller
+from collectors.mqtt import MqttCollector
+from core.config import Site
+from core.registry import AssetRegistry
+from storage.spool import Spool
+from storage.store import ReadingStore
+from storage.writer import SpoolWriter
+
+
+@dataclass
+class Ingest:
+    """MQTT and Modbus collectors → spool → store, as one running service."""
+
+    site: Site
+    registry: AssetRegistry
+    spool: Spool
+    collector: MqttCollector
+    writer: SpoolWriter
+    store: ReadingStore
+    poller: ModbusPoller | None = None
+    dlt645_poller: Dlt645Poller | None = None
+
+    @property
+    def pollers(self) -> list[ModbusPoller | Dlt645Poller]:
+        return [p for p in (self.poller, self.dlt645_poller) if p is not None]
+
+    def start(self) -> None:
+        self.writer.start()
+        self.collector.start()
+        for poller in self.pollers:
+            poller.start()
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()  # first: their last readings go to the spool
+        self.collector.stop()
+        self.writer.stop()
+        self.spool.close()
