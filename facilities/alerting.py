@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.mqtt import MqttPublisher
 from alerts.dispatcher import OutboxDispatcher
-from alerts.outbox import AlertOutbox
 from alerts.handlers import outbox_unit_of_work
+from alerts.outbox import AlertOutbox
+from workorders.unit_of_work import SqlAlchemyUnitOfWork
 
 
 @dataclass
