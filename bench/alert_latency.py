@@ -32,8 +32,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.config import parse_site
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.hub import build_hub
 from facilities.localservers import Mosquitto, wait_until
 

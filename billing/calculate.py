@@ -32,9 +32,9 @@ from billing.statements import BoundaryReading, Charge, Statement, StatementLine
 from billing.tariffs import TariffSchedule
 from billing.tou import time_of_use_usage
 from core.clock import Clock
-from core.config import Site
 from core.registry import AssetInfo, AssetRegistry
 from core.site import Meter, Utility
+from core.site_loader import Site
 from storage.store import ReadingStore
 
 Progress = Callable[[int, int], None]

@@ -6,18 +6,13 @@ Config models only; `rules/` runs them. The site file model imports this module,
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Field,
     PlainValidator,
     StrictBool,
@@ -31,52 +26,21 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from core.config_files import Strict
+from core.durations import Duration, TimeOfDay
+from core.ids import AssetId
 from core.measurements import FIELD_TYPES, AssetKind, FieldType
 
 if TYPE_CHECKING:
-    from core.config import ConfigProblem, Site
+    from core.config_files import ConfigProblem
+    from core.site_loader import Site
 
-# Same rule as core.site.AssetId (repeated: core.site imports this module).
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Ident = AssetId
 # Same values as core.site.Utility and core.site.AreaKind; tests/unit/rules/test_rule_config.py keeps them equal.
 UtilityName = Literal["water", "electricity", "gas"]
 AreaKindName = Literal["lobby", "corridor", "stairwell", "garage", "plant_room", "garden", "other"]
 
 NUMERIC = frozenset({FieldType.FLOAT, FieldType.INT})
-
-_DURATION_RE = re.compile(r"(?:\s*\d+(?:\.\d+)?\s*[dhms])+\s*")
-_DURATION_PART_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
-_UNIT_S = {"d": 86_400.0, "h": 3_600.0, "m": 60.0, "s": 1.0}
-_TIME_RE = re.compile(r"(\d{1,2}):(\d{2})")
-
-
-def parse_duration(value: object) -> timedelta:
-    """`"30s"`, `"15m"`, `"6h"`, `"1d"`, `"1h30m"` or a number of seconds, as a timedelta."""
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and _DURATION_RE.fullmatch(value):
-        seconds = sum(float(n) * _UNIT_S[u] for n, u in _DURATION_PART_RE.findall(value))
-    else:
-        raise ValueError("not a duration; write e.g. '30s', '15m', '6h', '1d' or a number of seconds")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError("a duration must be zero or more")
-    return timedelta(seconds=seconds)
-
-
-def parse_time_of_day(value: object) -> time:
-    """`"08:00"` (or a TOML local time) as a time of day in the site's time zone."""
-    if isinstance(value, time):
-        return value.replace(tzinfo=None)
-    match = _TIME_RE.fullmatch(value) if isinstance(value, str) else None
-    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ValueError("not a time of day; write e.g. '08:00'")
-    return time(int(match[1]), int(match[2]))
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-TimeOfDay = Annotated[time, BeforeValidator(parse_time_of_day)]
 
 
 class Severity(StrEnum):
@@ -84,11 +48,6 @@ class Severity(StrEnum):
     WARNING = "warning"
     MAJOR = "major"
     CRITICAL = "critical"
-
-
-class _Strict(BaseModel):
-    # Same settings as core.site.Strict: a misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,12 +88,12 @@ def field_type(kind: AssetKind, name: str) -> FieldType | None:
     return FIELD_TYPES[kind].get(name)
 
 
-class LocalText(_Strict):
+class LocalText(Strict):
     zh: str = ""
     en: str = ""
 
 
-class Targets(_Strict):
+class Targets(Strict):
     """Which assets a rule watches: every criterion given must match, and any one value of a criterion does.
 
     No criteria means every asset of the kinds the rule applies to.
@@ -169,7 +128,7 @@ ConditionValue = StrictBool | StrictInt | StrictFloat | StrictStr
 Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in", "not_in"]
 
 
-class Condition(_Strict):
+class Condition(Strict):
     """`{ field = "door", op = "eq", value = "open" }`; `in`/`not_in` take a list, gt/ge/lt/le a number."""
 
     field: str = Field(min_length=1)
@@ -192,7 +151,7 @@ class Condition(_Strict):
 FieldRef = tuple[str, str, frozenset[FieldType] | None]  # (key path in the rule, field name, wanted types)
 
 
-class RuleBase(_Strict):
+class RuleBase(Strict):
     id: Ident
     severity: Severity = Severity.WARNING
     title: LocalText = Field(default_factory=LocalText)
@@ -251,7 +210,7 @@ class RuleBase(_Strict):
         return self
 
 
-class Baseline(_Strict):
+class Baseline(Strict):
     """The asset's own normal level: the mean of its first `samples` normal readings, then held.
 
     Held, not moving: a baseline that kept learning would follow a bearing that wears over days and
@@ -336,7 +295,7 @@ class EntrapmentRule(RuleBase):
     applies_to: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.ELEVATOR})
 
 
-class DaylightWindow(_Strict):
+class DaylightWindow(Strict):
     start: TimeOfDay
     end: TimeOfDay
     for_: Duration = Field(default=timedelta(0), alias="for")  # on inside the window this long
@@ -373,7 +332,7 @@ class ContinuousOnRule(RuleBase):
         return self
 
 
-class UsageWindow(_Strict):
+class UsageWindow(Strict):
     """Use between `start` and `end` each day (crossing midnight if end < start; start = end: all day)."""
 
     start: TimeOfDay
@@ -484,7 +443,7 @@ def parse_rules(raw: object) -> tuple[RuleSpec, ...]:
 
 def validate_rules(rules: Sequence[RuleSpec], site: Site, *, key: str = "rules") -> list[ConfigProblem]:
     """What pydantic cannot check alone: ids, targets, fields and overrides against the site's assets."""
-    from core.config import ConfigProblem  # here, not at the top: core.config imports core.site
+    from core.config_files import ConfigProblem  # here, not at the top: core.config imports core.site
 
     facts = asset_facts(site)
     by_id = {fact.asset_id: fact for fact in facts}
@@ -526,7 +485,7 @@ def validate_rules(rules: Sequence[RuleSpec], site: Site, *, key: str = "rules")
 
 
 def _field_problems(rule: RuleSpec, at: str, kinds: set[AssetKind]) -> list[ConfigProblem]:
-    from core.config import ConfigProblem  # see validate_rules
+    from core.config_files import ConfigProblem  # see validate_rules
 
     problems = []
     for where, name, wanted in rule.field_refs():

@@ -1,7 +1,7 @@
 """The site file's shape: a community (小區) with buildings, units, public areas and assets.
 
 Models forbid unknown keys so a misspelt key is an error, not a silently ignored setting.
-Cross-references (a meter's unit must exist, ids must be unique) are checked in `core.config`,
+Cross-references (a meter's unit must exist, ids must be unique) are checked in `core.site_loader`,
 where the error can name the key path.
 """
 
@@ -11,18 +11,14 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from core.config_files import Strict
 from core.dlt645_config import Dlt645Binding
+from core.ids import AssetId
 from core.mappings import MqttMapping
 from core.modbus_config import ModbusBinding
 from core.rule_config import RuleSpec
-
-AssetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Utility(StrEnum):

@@ -15,9 +15,9 @@ from collectors.mapping import MappingDecoder, subscription_filters
 from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
 from core.clock import Clock, SystemClock
-from core.config import Site, load_site
 from core.registry import AssetRegistry
 from core.settings import Settings
+from core.site_loader import Site, load_site
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from storage.embedded import EmbeddedStore

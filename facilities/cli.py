@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,9 +16,11 @@ import typer
 from pydantic import ValidationError
 
 from core.clock import SystemClock
-from core.config import ConfigError, Site, load_site
+from core.config_files import ConfigError
+from core.durations import parse_span
 from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
+from core.site_loader import Site, load_site
 from facilities import cli_status
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
 from facilities.cli_devices import devices_app
@@ -296,23 +298,14 @@ def readings_history(
     registry = AssetRegistry.from_site(_site(settings, site))
     try:
         info = registry.get(asset)
-        window = parse_duration(since)
-        bucket = parse_duration(every) if every else None
+        window = parse_span(since)
+        bucket = parse_span(every) if every else None
         store = build_store(settings)
     except (UnknownAsset, SetupError, ValueError) as exc:
         raise _fail(str(exc)) from None
     end = datetime.now(UTC)
     for sample in store.history(info, field, end - window, end, every=bucket, aggregate=aggregate):
         typer.echo(f"{sample.ts.isoformat(timespec='seconds')}  {sample.value}")
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90m', '24h', '7d', '30s' → timedelta; anything else is a ValueError naming the text."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-    number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit() or int(number) == 0:
-        raise ValueError(f"duration {text!r}: write a positive whole number and s, m, h or d, e.g. 24h")
-    return timedelta(seconds=int(number) * units[unit])
 
 
 @deadletters_app.command("list")

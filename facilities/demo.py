@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from alerts.deliveries import delivery_counts
 from console.users import create_user, list_users, set_password
 from core.clock import ScaledClock
-from core.config import Site
 from core.settings import Settings
+from core.site_loader import Site
 from facilities.embedded_broker import EmbeddedBroker
 from facilities.hub import Hub, build_hub
 from facilities.localservers import Mosquitto, free_port

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.config import Site
 from core.site import Circuit, Elevator, Meter
+from core.site_loader import Site
 
 HUB_USER = "facilities-hub"
 # The compose stack's simulated community (--profile demo) publishes for every asset of a site with one account;

@@ -16,9 +16,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
-from core.config import Site
 from core.reading import FieldValue, Reading
 from core.rule_config import AnyRule, asset_facts
+from core.site_loader import Site
 from rules.evaluators import make_evaluator
 from rules.events import AlarmRaised, Event
 from rules.kinds.base import Context

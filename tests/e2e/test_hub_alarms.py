@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from core.config import parse_site
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.hub import Hub, build_hub
 from simulators.community import CommunitySimulator
 from simulators.publisher import DevicePublisher

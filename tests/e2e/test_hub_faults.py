@@ -17,9 +17,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import text
 
-from core.config import parse_site
 from core.health import HealthState
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.hub import Hub, build_hub, run_until_stopped
 from facilities.localservers import free_port
 from tests.support.mqtt import publish

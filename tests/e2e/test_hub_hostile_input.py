@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import parse_site
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.hub import Hub, build_hub
 from tests.support.mqtt import publish
 from tests.support.services import Mosquitto, wait_until

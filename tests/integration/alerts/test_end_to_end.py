@@ -25,9 +25,9 @@ from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
 from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import FakeClock
-from core.config import parse_site
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from facilities.alarm_handling import AlarmDispatcher
 from rules.engine import RuleEngine
 from rules.library import effective_rules

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from core.config import parse_site
 from core.measurements import AssetKind
 from core.reading import FieldValue, Reading
 from core.registry import AssetInfo, AssetRegistry
+from core.site_loader import parse_site
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.points import Point, to_point

@@ -10,14 +10,13 @@ from typing import get_args
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from core.config import ConfigProblem
+from core.config_files import ConfigProblem
+from core.durations import parse_duration, parse_time_of_day
 from core.rule_config import (
     AreaKindName,
     RuleSpec,
     ThresholdRule,
     UtilityName,
-    parse_duration,
-    parse_time_of_day,
     validate_rules,
 )
 from core.site import AreaKind, Utility

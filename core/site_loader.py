@@ -1,15 +1,12 @@
-"""Loads a site file (TOML) into a resolved `Site`, or fails with every problem named by key path."""
+"""The site loader: a site file (TOML) as a resolved `Site`, or ConfigError naming every problem by key path."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
-
+from core.config_files import ConfigError, ConfigProblem, parse_config_file, read_config_text
 from core.mappings import MqttMapping
 from core.rule_config import AnyRule, validate_rules
 from core.site import (
@@ -23,22 +20,6 @@ from core.site import (
     SiteInfo,
     Unit,
 )
-
-
-@dataclass(frozen=True)
-class ConfigProblem:
-    path: str
-    message: str
-
-
-class ConfigError(Exception):
-    """A site file that cannot be used. `str()` lists every problem as `file: key.path: what to change`."""
-
-    def __init__(self, source: str, problems: Sequence[ConfigProblem]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        lines = [f"{source}: {p.path}: {p.message}" if p.path else f"{source}: {p.message}" for p in problems]
-        super().__init__("\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -69,23 +50,11 @@ class Site:
 
 
 def load_site(path: str | Path) -> Site:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [ConfigProblem("", f"cannot read the site file: {exc.strerror}")]) from None
-    return parse_site(text, source=str(path))
+    return parse_site(read_config_text(path, "site"), source=str(path))
 
 
 def parse_site(text: str, *, source: str = "<memory>") -> Site:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, [ConfigProblem("", f"not valid TOML: {exc}")]) from None
-    try:
-        parsed = SiteFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(source, [problem_from_pydantic(err) for err in exc.errors()]) from None
+    parsed = parse_config_file(text, SiteFile, source=source)
     problems: list[ConfigProblem] = []
     site = _resolve(parsed, source, problems)
     if not problems:  # rule targets are checked against a site whose references hold
@@ -93,30 +62,6 @@ def parse_site(text: str, *, source: str = "<memory>") -> Site:
     if problems:
         raise ConfigError(source, problems)
     return site
-
-
-def _format_loc(loc: Iterable[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def problem_from_pydantic(err: ErrorDetails) -> ConfigProblem:
-    """A pydantic error as a key path and a sentence saying what to change (shared by every config file)."""
-    loc = tuple(err["loc"])
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return ConfigProblem(_format_loc(loc), "unknown key; remove it or correct its spelling")
-    if kind == "missing":
-        return ConfigProblem(_format_loc(loc), "required key is missing; add it")
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if not isinstance(err.get("input"), dict | list | type(None)):
-        message += f" (got {err['input']!r})"
-    return ConfigProblem(_format_loc(loc), message)
 
 
 def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Site:
