@@ -18,7 +18,7 @@ from api.ports import ApiDependencies, DeadLetterSource
 from api.schemas import MAX_OFFSET, MAX_PAGE, Pagination
 from core.clock import Clock
 from core.registry import AssetInfo, AssetRegistry, UnknownAsset
-from core.site_loader import Site
+from core.site import Site
 from storage.store import ReadingStore
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}

@@ -19,7 +19,7 @@ from billing.config import BillingConfig
 from core.clock import Clock, SystemClock
 from core.health import ComponentHealth
 from core.registry import AssetRegistry
-from core.site_loader import Site
+from core.site import Site
 from storage.spool import DeadLetter
 from storage.store import ReadingStore
 from workorders.events import Event as WorkOrderEvent

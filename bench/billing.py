@@ -39,7 +39,8 @@ from billing.run import run_billing
 from core.clock import FakeClock
 from core.reading import to_ns
 from core.registry import AssetRegistry
-from core.site_loader import Site, parse_site
+from core.site import Site
+from core.site_loader import parse_site
 from facilities.localservers import Influxd
 from storage.database import make_engine, session_factory, upgrade
 from storage.influx import InfluxV1Store

@@ -33,8 +33,7 @@ from billing.tariffs import TariffSchedule
 from billing.tou import time_of_use_usage
 from core.clock import Clock
 from core.registry import AssetInfo, AssetRegistry
-from core.site import Meter, Utility
-from core.site_loader import Site
+from core.site import Meter, Site, Utility
 from storage.store import ReadingStore
 
 Progress = Callable[[int, int], None]

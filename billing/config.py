@@ -25,8 +25,7 @@ from core.config_files import (
     problem_from_pydantic,
     read_config_text,
 )
-from core.site import Utility
-from core.site_loader import Site
+from core.site import Site, Utility
 
 
 class BoundaryMode(StrEnum):

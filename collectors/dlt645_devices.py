@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from core.dlt645_config import DataItem, Dlt645Binding, Dlt645Line, Dlt645Transport
-from core.site_loader import Site
+from core.site import Site
 
 
 class Dlt645ConfigError(ValueError):

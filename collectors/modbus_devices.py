@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from collectors.device_profiles import apply_overrides, load_profile
 from collectors.registers import ReadSpan, RegisterMap, plan_reads
 from core.modbus_config import ModbusBinding, ModbusLine, Transport
-from core.site_loader import Site
+from core.site import Site
 
 
 class ModbusConfigError(ValueError):

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from core.config_files import Strict
+from core.site import ProtocolBinding
 
 ADDRESS_PATTERN = r"^[0-9]{12}$"
 
@@ -72,7 +72,7 @@ _TCP_KEYS = ("host", "port")
 _SERIAL_KEYS = ("serial_port", "baudrate", "parity", "stopbits", "bytesize")
 
 
-class Dlt645Binding(Strict):
+class Dlt645Binding(ProtocolBinding):
     """An electricity meter read over DL/T 645-2007; see the module docstring for an example."""
 
     protocol: Literal["dlt645"]

@@ -4,7 +4,8 @@ A site file lists them as `[[mqtt_mappings]]` tables (see docs/mqtt-mappings.md)
 checked without a message is checked here, at load time, with a message that says what to change; the
 decoder (`collectors.mapping`) compiles the same parsed forms once and only does lookups per message.
 
-This module must not import `core.site`: the site file model imports it.
+Registered as the site section `mqtt_mappings` (an entry point in pyproject.toml); the site loader checks that
+the assets an entry names exist.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from core.config_files import Strict
 from core.ids import ASSET_ID_MAX, is_asset_id
+from core.site import SiteSection
 
 _ASSET_CHARS_RE = re.compile(r"[A-Za-z0-9_.\-]*")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -162,7 +164,7 @@ class MqttField(Strict):
         return parse_path(self.path) if self.path else ()
 
 
-class MqttMapping(Strict):
+class MqttMapping(SiteSection):
     """Maps MQTT topics matching `topic` to the asset built from `asset`, with `fields` taken from the payload."""
 
     topic: str
@@ -345,6 +347,9 @@ class MqttMapping(Strict):
     def subscription_filter(self) -> str:
         """The MQTT filter to subscribe to: each `{name}` becomes `+`, e.g. `tele/+/SENSOR`."""
         return parse_topic_pattern(self.topic).filter
+
+    def referenced_assets(self) -> tuple[str, ...]:
+        return self.fixed_assets()
 
     def fixed_assets(self) -> tuple[str, ...]:
         """Asset ids this mapping can produce that are known without a message: lookup values or a fixed asset.

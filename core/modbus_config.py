@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from core.config_files import Strict
+from core.site import ProtocolBinding
 
 # A Modbus "read holding/input registers" request returns at most 125 registers.
 MAX_READ_REGISTERS = 125
@@ -171,7 +172,7 @@ _TCP_KEYS = ("host", "port")
 _SERIAL_KEYS = ("serial_port", "baudrate", "parity", "stopbits", "bytesize")
 
 
-class ModbusBinding(Strict):
+class ModbusBinding(ProtocolBinding):
     """An asset read by polling Modbus registers; see the module docstring for an example."""
 
     protocol: Literal["modbus"]

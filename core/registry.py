@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.measurements import ID_TAG, MEASUREMENT, AssetKind
-from core.site_loader import Site
+from core.site import Site
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from core.config_files import ConfigError, ConfigProblem, parse_config_file, read_config_text
-from core.mappings import MqttMapping
-from core.rule_config import AnyRule, validate_rules
 from core.site import (
     UTILITY_CODE,
     Building,
@@ -16,37 +13,13 @@ from core.site import (
     Elevator,
     Meter,
     PublicArea,
+    RuleConfig,
+    Site,
     SiteFile,
-    SiteInfo,
     Unit,
+    UnitInfo,
+    site_file_model,
 )
-
-
-@dataclass(frozen=True)
-class UnitInfo:
-    building: str
-    unit: Unit
-
-
-@dataclass(frozen=True)
-class Site:
-    """The site file with its shorthands expanded: every unit and every meter listed."""
-
-    info: SiteInfo
-    buildings: dict[str, Building]
-    units: dict[str, UnitInfo]
-    areas: dict[str, PublicArea]
-    meters: dict[str, Meter]
-    elevators: dict[str, Elevator]
-    circuits: dict[str, Circuit]
-    mqtt_mappings: tuple[MqttMapping, ...] = ()
-    rules: tuple[AnyRule, ...] = ()
-    use_builtin_rules: bool = True
-    source: str = "<memory>"
-
-    @property
-    def id(self) -> str:
-        return self.info.id
 
 
 def load_site(path: str | Path) -> Site:
@@ -54,11 +27,11 @@ def load_site(path: str | Path) -> Site:
 
 
 def parse_site(text: str, *, source: str = "<memory>") -> Site:
-    parsed = parse_config_file(text, SiteFile, source=source)
+    parsed = parse_config_file(text, site_file_model(), source=source)
     problems: list[ConfigProblem] = []
     site = _resolve(parsed, source, problems)
     if not problems:  # rule targets are checked against a site whose references hold
-        problems += validate_rules(parsed.rules, site)
+        problems += rule_problems(site.rules, site)
     if problems:
         raise ConfigError(source, problems)
     return site
@@ -147,10 +120,12 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         if claim(circuit.id, f"{path}.id"):
             circuits[circuit.id] = circuit
 
-    for m, mapping in enumerate(parsed.mqtt_mappings):
-        for asset_id in mapping.fixed_assets():
-            if asset_id not in asset_ids:
-                problems.append(_missing(f"mqtt_mappings[{m}]", "asset", asset_id, asset_ids))
+    sections = parsed.sections()
+    for name, entries in sections.items():
+        for i, entry in enumerate(entries):
+            for asset_id in entry.referenced_assets():
+                if asset_id not in asset_ids:
+                    problems.append(_missing(f"{name}[{i}]", "asset", asset_id, asset_ids))
 
     return Site(
         info=parsed.site,
@@ -160,11 +135,26 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         meters=meters,
         elevators=elevators,
         circuits=circuits,
-        mqtt_mappings=parsed.mqtt_mappings,
+        sections=sections,
         rules=parsed.rules,
         use_builtin_rules=parsed.use_builtin_rules,
         source=source,
     )
+
+
+def rule_problems(rules: Sequence[RuleConfig], site: Site, *, key: str = "rules") -> list[ConfigProblem]:
+    """Rule ids are unique; each rule checks itself against the site (its kind's `site_problems`)."""
+    problems: list[ConfigProblem] = []
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(rules):
+        at = f"{key}[{i}]"
+        if rule.id in seen:
+            problems.append(
+                ConfigProblem(f"{at}.id", f"duplicate rule id {rule.id!r}, already used at {key}[{seen[rule.id]}]")
+            )
+        seen.setdefault(rule.id, i)
+        problems += rule.site_problems(site, at)
+    return problems
 
 
 def _resolve_units(buildings: Sequence[Building], problems: list[ConfigProblem]) -> dict[str, UnitInfo]:

@@ -17,7 +17,7 @@ from alerts.routing import Routing
 from alerts.unit_of_work import OutboxUnitOfWork
 from core.clock import Clock
 from core.settings import Environment, Settings
-from core.site_loader import Site
+from core.site import Site
 from core.threads import Spawn, start_thread
 from workorders.links import OrderLinkSigner
 

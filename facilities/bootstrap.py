@@ -17,7 +17,8 @@ from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder
 from core.clock import Clock, SystemClock
 from core.registry import AssetRegistry
 from core.settings import Settings
-from core.site_loader import Site, load_site
+from core.site import Site
+from core.site_loader import load_site
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from storage.embedded import EmbeddedStore

@@ -20,7 +20,8 @@ from core.config_files import ConfigError
 from core.durations import parse_span
 from core.registry import AssetRegistry, UnknownAsset
 from core.settings import Settings
-from core.site_loader import Site, load_site
+from core.site import Site
+from core.site_loader import load_site
 from facilities import cli_status
 from facilities.bootstrap import SetupError, build_ingest, build_store, open_spool
 from facilities.cli_devices import devices_app

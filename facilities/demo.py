@@ -26,8 +26,10 @@ import sqlalchemy as sa
 from alerts.deliveries import delivery_counts
 from console.users import create_user, list_users, set_password
 from core.clock import ScaledClock
+from core.dlt645_config import Dlt645Binding
+from core.modbus_config import ModbusBinding
 from core.settings import Settings
-from core.site_loader import Site
+from core.site import Site
 from facilities.embedded_broker import EmbeddedBroker
 from facilities.hub import Hub, build_hub
 from facilities.localservers import Mosquitto, free_port
@@ -90,7 +92,7 @@ def scaled_for_speed(site: Site, speed: float) -> Site:
     meters = {}
     for meter_id, meter in site.meters.items():
         binding = meter.binding
-        if binding.protocol in ("modbus", "dlt645"):
+        if isinstance(binding, ModbusBinding | Dlt645Binding):
             fast = {
                 "interval_s": max(0.05, binding.interval_s / speed),
                 "backoff_s": max(0.05, binding.backoff_s / speed),

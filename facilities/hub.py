@@ -40,7 +40,8 @@ from console.pages import mount_console
 from console.secret import console_secret
 from core.clock import Clock, SystemClock
 from core.settings import Environment, Settings
-from core.site_loader import Site, load_site
+from core.site import Site
+from core.site_loader import load_site
 from facilities.alarm_handling import AlarmDispatcher
 from facilities.alerting import Alerts, build_alerts
 from facilities.bootstrap import Ingest, billing_reader, build_ingest

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.reading import FieldValue, Reading
-from core.rule_config import AnyRule, asset_facts
-from core.site_loader import Site
+from core.site import Site
+from rules.config import AnyRule
 from rules.evaluators import make_evaluator
 from rules.events import AlarmRaised, Event
+from rules.facts import asset_facts
 from rules.kinds.base import Context
 from rules.kinds.silence import SilenceEvaluator
 from rules.machine import Monitor, Status, fire_due, step

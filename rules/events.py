@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.rule_config import Severity
+from rules.config import Severity
 from rules.kinds.base import EvidenceValue
 from rules.messages import Lang, render
 

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.reading import FieldValue
-from core.site_loader import Site
+from core.site import Site
 from simulators.devices import (
     CircuitState,
     ElevatorState,

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from collectors.modbus_devices import ModbusDevice
 from core.modbus_config import RegisterMap
-from core.site_loader import Site
+from core.site import Site
 
 COUNTERS = frozenset({"total", "import_kwh"})
 POWER_FACTOR = 0.95

@@ -17,7 +17,7 @@ from api.schemas import ERROR_RESPONSES, ErrorOut, Page, not_found
 from api.schemas_workorders import ONE_LINE, WorkOrderCreate, WorkOrderOut, WorkOrderSummaryOut, summary_out
 from api.workorder_deps import Code, SiteIdDep, load_order, run_command, site_zone, within_range
 from core.registry import AssetRegistry, UnknownAsset
-from core.site_loader import Site
+from core.site import Site
 from workorders import service
 from workorders.lifecycle import Status
 from workorders.queries import WorkOrderFilters, list_work_orders

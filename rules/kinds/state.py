@@ -3,12 +3,70 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar, Literal
 
+from pydantic import Field, field_validator
+
+from core.durations import Duration
+from core.measurements import AssetKind
 from core.reading import FieldValue
-from core.rule_config import EntrapmentRule, StateRule
-from rules.kinds.base import Context, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
+from rules.config import Condition, FieldRef, RuleBase, Severity
+from rules.kinds.base import Context, Evaluator, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
 from rules.kinds.conditions import all_hold, describe
+
+
+class StateRule(RuleBase):
+    kind: Literal["state"] = "state"
+
+    titles: ClassVar[tuple[str, str]] = ("状态异常", "Abnormal state")
+    listing_order: ClassVar[int] = 20
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "state": ("{asset}：{conditions}（自 {since} 起）", "{asset}: {conditions} since {since}")
+    }
+    conditions: tuple[Condition, ...]  # all must hold
+    for_: Duration = Field(default=timedelta(0), alias="for")
+
+    @field_validator("conditions")
+    @classmethod
+    def _some_condition(cls, value: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        # Not Field(min_length=1): that would repeat every bad condition's error as "too short".
+        if not value:
+            raise ValueError('list at least one condition, e.g. [{ field = "fault_code", op = "ne", value = 0 }]')
+        return value
+
+    def field_refs(self) -> list[FieldRef]:
+        return [(f"{path}.field", c.field, None) for path, c in self.condition_refs()]
+
+    def condition_refs(self) -> list[tuple[str, Condition]]:
+        return [(f"conditions[{i}]", c) for i, c in enumerate(self.conditions)]
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return StateEvaluator(self, context)
+
+
+class EntrapmentRule(RuleBase):
+    """Alarm button pressed while the car is stopped with its doors closed, for `for`: someone is trapped."""
+
+    kind: Literal["entrapment"] = "entrapment"
+
+    titles: ClassVar[tuple[str, str]] = ("困人", "Entrapment")
+    listing_order: ClassVar[int] = 30
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "entrapment": (
+            "{asset} 疑似困人：轿厢内报警按钮已按下，轿厢停在 {floor} 层且门关闭（自 {since} 起）",
+            "{asset}: possible entrapment — alarm button pressed, car stopped at floor {floor} with doors closed "
+            "since {since}",
+        )
+    }
+    severity: Severity = Severity.CRITICAL
+    for_: Duration = Field(default=timedelta(seconds=30), alias="for")
+    stopped_states: tuple[str, ...] = Field(default=("stopped", "idle"), min_length=1)
+
+    applies_to: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.ELEVATOR})
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return EntrapmentEvaluator(self, context)
 
 
 class StateEvaluator(ReadingsOnly):

@@ -37,7 +37,8 @@ from console.users import create_user
 from core.clock import FakeClock
 from core.reading import Reading
 from core.registry import AssetRegistry
-from core.site_loader import Site, load_site
+from core.site import Site
+from core.site_loader import load_site
 from core.validation import ReadingValidator
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore

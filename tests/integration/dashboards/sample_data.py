@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from core.measurements import coerce_field
 from core.reading import Reading
 from core.registry import AssetRegistry
-from core.site_loader import Site
+from core.site import Site
 from simulators.community import CommunitySimulator
 from storage.influx import InfluxV1Store
 from storage.points import Point, to_point

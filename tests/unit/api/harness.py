@@ -19,7 +19,8 @@ from api.keys_table import ApiKey
 from api.ports import ApiDependencies, HealthCheck, SessionFactory
 from core.clock import FakeClock
 from core.registry import AssetRegistry
-from core.site_loader import Site, load_site
+from core.site import Site
+from core.site_loader import load_site
 from core.validation import ReadingValidator
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
