@@ -42,7 +42,7 @@ def test_every_kind_owns_its_title_and_its_messages() -> None:
         assert key == "cleared" or key.split(".")[0] in rule_models(), key
 
 
-def _fake_points(monkeypatch: pytest.MonkeyPatch, group: str, points: list[EntryPoint]) -> None:
+def _fake_points(monkeypatch: pytest.MonkeyPatch, points: list[EntryPoint]) -> None:
     monkeypatch.setattr(plugins, "entry_points", lambda group: [p for p in points if p.group == group])
 
 
@@ -55,21 +55,21 @@ def _fresh_registry():  # type: ignore[no-untyped-def]
 
 def test_a_plugin_that_cannot_be_imported_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     point = EntryPoint("broken", "no_such_package.config:Binding", PROTOCOLS)
-    _fake_points(monkeypatch, PROTOCOLS, [point])
+    _fake_points(monkeypatch, [point])
     with pytest.raises(PluginError, match=r"entry point 'broken' of facilities.protocols .* cannot be loaded"):
         registered(PROTOCOLS)
 
 
 def test_a_plugin_of_the_wrong_base_class_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     point = EntryPoint("threshold", "core.site:SiteSection", RULE_KINDS)
-    _fake_points(monkeypatch, RULE_KINDS, [point])
+    _fake_points(monkeypatch, [point])
     with pytest.raises(PluginError, match="names SiteSection, not a RuleConfig"):
         registered_subclasses(RULE_KINDS, RuleConfig)
 
 
 def test_a_plugin_that_is_not_a_class_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     point = EntryPoint("mqtt_mappings", "core.plugins:SITE_SECTIONS", SITE_SECTIONS)
-    _fake_points(monkeypatch, SITE_SECTIONS, [point])
+    _fake_points(monkeypatch, [point])
     with pytest.raises(PluginError, match="is not a class"):
         registered_subclasses(SITE_SECTIONS, SiteSection)
 
