@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import (
     Field,
@@ -27,10 +27,8 @@ from core.durations import Duration
 from core.ids import AssetId
 from core.measurements import FIELD_TYPES, AssetKind, FieldType
 from core.site import RuleConfig, RuleSpec, Site
+from rules.evaluation import Context, Evaluator
 from rules.facts import AssetFacts, asset_facts, field_type
-
-if TYPE_CHECKING:
-    from rules.kinds.base import Context, Evaluator
 
 Ident = AssetId
 # Same values as core.site.Utility and core.site.AreaKind; tests/unit/rules/test_rule_config.py keeps them equal.

@@ -19,10 +19,10 @@ from core.clock import Clock
 from core.reading import FieldValue, Reading
 from core.site import Site
 from rules.config import AnyRule
+from rules.evaluation import Context
 from rules.evaluators import make_evaluator
 from rules.events import AlarmRaised, Event
 from rules.facts import asset_facts
-from rules.kinds.base import Context
 from rules.kinds.silence import SilenceEvaluator
 from rules.machine import Monitor, Status, fire_due, step
 from rules.state_store import RuleStateStore

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rules.config import AnyRule
-from rules.kinds.base import Context, Evaluator
+from rules.evaluation import Context, Evaluator
 
 
 def make_evaluator(rule: AnyRule, context: Context) -> Evaluator:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rules.config import Severity
-from rules.kinds.base import EvidenceValue
+from rules.evaluation import EvidenceValue
 from rules.messages import Lang, render
 
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from rules.config import AnyRule
+from rules.evaluation import Evaluator, Evidence, Verdict
 from rules.events import AlarmCleared, AlarmRaised, Event, alarm_id
 from rules.facts import AssetFacts
-from rules.kinds.base import Evaluator, Evidence, Verdict
 
 
 class Status(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Literal
 
-from rules.kinds.base import EvidenceValue
+from rules.evaluation import EvidenceValue
 from rules.registry import TEMPLATES
 
 Lang = Literal["zh-CN", "en"]

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from core.reading import FieldValue
 from rules.config import Condition
-from rules.kinds.base import number
+from rules.evaluation import number
 
 SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "∈", "not_in": "∉"}
 

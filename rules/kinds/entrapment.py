@@ -12,7 +12,7 @@ from core.durations import Duration
 from core.measurements import AssetKind
 from core.reading import FieldValue
 from rules.config import RuleBase, Severity
-from rules.kinds.base import Context, Evaluator, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
+from rules.evaluation import Context, Evaluator, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
 
 
 class EntrapmentRule(RuleBase):

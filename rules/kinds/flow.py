@@ -17,7 +17,7 @@ from core.durations import Duration, TimeOfDay
 from core.measurements import AssetKind
 from core.reading import FieldValue
 from rules.config import NUMERIC, FieldRef, RuleBase
-from rules.kinds.base import (
+from rules.evaluation import (
     Context,
     Evaluator,
     EvidenceValue,

@@ -17,7 +17,7 @@ from core.durations import Duration, TimeOfDay
 from core.measurements import AssetKind, FieldType
 from core.reading import FieldValue
 from rules.config import FieldRef, RuleBase
-from rules.kinds.base import (
+from rules.evaluation import (
     Context,
     Evaluator,
     EvidenceValue,

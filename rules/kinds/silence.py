@@ -15,7 +15,7 @@ from pydantic import Field
 from core.durations import Duration
 from core.reading import FieldValue
 from rules.config import RuleBase
-from rules.kinds.base import Context, Evaluator, Json, Verdict, iso, load_ts, normal, violating
+from rules.evaluation import Context, Evaluator, Json, Verdict, iso, load_ts, normal, violating
 
 
 class SilenceRule(RuleBase):

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator
 from core.durations import Duration
 from core.reading import FieldValue
 from rules.config import Condition, FieldRef, RuleBase
-from rules.kinds.base import Context, Evaluator, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
+from rules.evaluation import Context, Evaluator, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
 from rules.kinds.conditions import all_hold, describe
 
 

@@ -16,7 +16,7 @@ from core.config_files import Strict
 from core.durations import Duration
 from core.reading import FieldValue
 from rules.config import NUMERIC, Condition, FieldRef, RuleBase
-from rules.kinds.base import (
+from rules.evaluation import (
     Context,
     Evaluator,
     Evidence,
