@@ -14,7 +14,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from core.rule_config import Duration, Ident, TimeOfDay
+from core.durations import Duration, TimeOfDay
+from core.ids import AssetId as Ident
 from workorders.values import Category, Priority
 
 Locale = Literal["zh-CN", "en"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.config import Site
+from core.site import Site
 from workorders.domain import WorkOrder
 from workorders.values import SlaKind
 

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from alerts.config import GROUP_ONLY, AlertsFile, Team
-from core.config import ConfigError, ConfigProblem, problem_from_pydantic
+from core.config_files import ConfigError, ConfigProblem, parse_config_file, read_config_text
 from workorders.values import Category, Priority
 
 
 def load_alerts(path: str | Path) -> AlertsFile:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [ConfigProblem("", f"cannot read the alerts file: {exc.strerror}")]) from None
-    return parse_alerts(text, source=str(path))
+    return parse_alerts(read_config_text(path, "alerts"), source=str(path))
 
 
 def parse_alerts(text: str, *, source: str = "<memory>") -> AlertsFile:
     """The validated file; `ConfigError` lists every problem as `source: key.path: what to change`."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, [ConfigProblem("", f"not valid TOML: {exc}")]) from None
-    try:
-        parsed = AlertsFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(source, [problem_from_pydantic(err) for err in exc.errors()]) from None
+    parsed = parse_config_file(text, AlertsFile, source=source)
     problems = cross_reference_problems(parsed)
     if problems:
         raise ConfigError(source, problems)

@@ -17,8 +17,8 @@ from api.auth import Caller, authenticate
 from api.ports import ApiDependencies, DeadLetterSource
 from api.schemas import MAX_OFFSET, MAX_PAGE, Pagination
 from core.clock import Clock
-from core.config import Site
 from core.registry import AssetInfo, AssetRegistry, UnknownAsset
+from core.site import Site
 from storage.store import ReadingStore
 
 _UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer, ApiKey header="X-API-Key"'}

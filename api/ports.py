@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from access.orders import TeamsFor
 from billing.config import BillingConfig
 from core.clock import Clock, SystemClock
-from core.config import Site
 from core.health import ComponentHealth
 from core.registry import AssetRegistry
+from core.site import Site
 from storage.spool import DeadLetter
 from storage.store import ReadingStore
 from workorders.events import WorkOrderEvent

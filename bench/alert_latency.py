@@ -32,8 +32,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.config import parse_site
+
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.bootstrap import bootstrap
 from tests.support.servers import Mosquitto, wait_until
 

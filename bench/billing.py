@@ -32,14 +32,16 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+
 from billing.config import load_billing_config
 from billing.influx_registers import InfluxRegisterReader
 from billing.periods import BillingPeriod
 from billing.run import run_billing
 from core.clock import FakeClock
-from core.config import Site, parse_site
 from core.reading import to_ns
 from core.registry import AssetRegistry
+from core.site import Site
+from core.site_loader import parse_site
 from storage.database import make_engine, session_factory, upgrade
 from storage.influx import InfluxV1Store
 from tests.support.servers import Influxd

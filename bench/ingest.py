@@ -29,8 +29,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.config import load_site
 from core.settings import Settings
+from core.site_loader import load_site
 from facilities.bootstrap import build_ingest
 from tests.support.servers import Influxd, Mosquitto, wait_until
 

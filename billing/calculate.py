@@ -32,9 +32,8 @@ from billing.statements import BoundaryReading, Charge, Statement, StatementLine
 from billing.tariffs import TariffSchedule
 from billing.tou import time_of_use_usage
 from core.clock import Clock
-from core.config import Site
 from core.registry import AssetInfo, AssetRegistry
-from core.site import Meter, Utility
+from core.site import Meter, Site, Utility
 from storage.store import ReadingStore
 
 Progress = Callable[[int, int], None]

@@ -6,24 +6,26 @@ problem as `file: key.path: what to change`, like the site file. See `examples/b
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from billing.money import RoundingRule
 from billing.tariffs import TariffSchedule
-from core.config import ConfigError, ConfigProblem, Site, problem_from_pydantic
-from core.site import Utility
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from core.config_files import (
+    ConfigError,
+    ConfigProblem,
+    Strict,
+    parse_config_file,
+    problem_from_pydantic,
+    read_config_text,
+)
+from core.site import Site, Utility
 
 
 class BoundaryMode(StrEnum):
@@ -38,7 +40,7 @@ class CsvHeaders(StrEnum):
     ZH = "zh"
 
 
-class BillingSettings(_Strict):
+class BillingSettings(Strict):
     """`[billing]`: reading and estimating period consumption."""
 
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
@@ -55,7 +57,7 @@ class BillingSettings(_Strict):
     utilities: tuple[Utility, ...] | None = None
 
 
-class WebhookSettings(_Strict):
+class WebhookSettings(Strict):
     """`[export.webhook]`: retries of the push to the fee module (the URL and token come from the environment)."""
 
     max_attempts: int = Field(default=5, ge=1, le=20)
@@ -64,14 +66,14 @@ class WebhookSettings(_Strict):
     timeout_s: int = Field(default=10, ge=1, le=300)
 
 
-class ExportSettings(_Strict):
+class ExportSettings(Strict):
     """`[export]`: files and pushes for the fee module."""
 
     csv_headers: CsvHeaders = CsvHeaders.ZH
     webhook: WebhookSettings = WebhookSettings()
 
 
-class BillingConfig(_Strict):
+class BillingConfig(Strict):
     """The whole billing file."""
 
     billing: BillingSettings = BillingSettings()
@@ -121,14 +123,7 @@ class BillingConfig(_Strict):
 
 def parse_billing_config(text: str, *, source: str = "<memory>") -> BillingConfig:
     """Parse and validate a billing file; ConfigError lists every problem by key path."""
-    try:
-        raw = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, [ConfigProblem("", f"not valid TOML: {exc}")]) from None
-    try:
-        return BillingConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(source, _problems(exc)) from None
+    return parse_config_file(text, BillingConfig, source=source, parse_float=Decimal, problems=_problems)
 
 
 _TARIFF_KINDS = frozenset({"flat", "tiered", "time_of_use"})
@@ -154,12 +149,7 @@ def _problems(exc: ValidationError) -> list[ConfigProblem]:
 
 def load_billing_config(path: str | Path) -> BillingConfig:
     """Read and validate a billing file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [ConfigProblem("", f"cannot read the billing file: {exc.strerror}")]) from None
-    return parse_billing_config(text, source=str(path))
+    return parse_billing_config(read_config_text(path, "billing"), source=str(path))
 
 
 def check_against_site(config: BillingConfig, site: Site, *, source: str = "<billing>") -> None:

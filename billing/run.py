@@ -25,7 +25,7 @@ from billing.repository import StatementRepository
 from billing.sources import RegisterReader, StoreRegisterReader
 from billing.statements import Statement, StatementKind
 from core.clock import Clock
-from core.config import Site
+from core.site import Site
 from storage.store import ReadingStore
 
 

@@ -16,7 +16,7 @@ from billing.registers import Replacement
 from billing.repository import PeriodSummary, StatementRepository
 from billing.statements import Statement, StatementNeedsReview, StatementStatus
 from core.clock import Clock
-from core.config import Site
+from core.site import Site
 
 
 @dataclass(frozen=True)

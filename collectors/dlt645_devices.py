@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from core.config import Site
 from core.dlt645_config import DataItem, Dlt645Binding, Dlt645Line, Dlt645Transport
+from core.site import Site
 
 
 class Dlt645ConfigError(ValueError):

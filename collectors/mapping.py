@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 
 from collectors.mqtt import Decoder, NoRoute
 from collectors.telemetry import PayloadError, load_json_object, parse_timestamp
+from core.ids import ASSET_ID_MAX, is_asset_id
 from core.mappings import (
-    ASSET_ID_MAX,
     MqttField,
     MqttMapping,
     PathStep,
     Placeholder,
     TimestampFormat,
-    is_asset_id,
     parse_path,
     parse_template,
     parse_topic_pattern,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from collectors.device_profiles import apply_overrides, load_profile
 from collectors.registers import ReadSpan, RegisterMap, plan_reads
-from core.config import Site
 from core.modbus_config import ModbusBinding, ModbusLine, Transport
+from core.site import Site
 
 
 class ModbusConfigError(ValueError):

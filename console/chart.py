@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from core.registry import AssetRegistry, UnknownAsset
-from rules.kinds.base import number
+from rules.evaluation import number
 from storage.store import ReadingStore
 
 log = logging.getLogger(__name__)

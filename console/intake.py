@@ -14,7 +14,7 @@ from datetime import datetime, tzinfo
 from console.i18n import Words
 from console.orm import ConsoleSubmission, ResidentRequestRow
 from core.clock import Clock
-from core.config import Site
+from core.site import Site
 from core.text import describe, first_refused, one_line
 from workorders.service import OrderRef, ResidentRequest, open_request
 from workorders.sla import SlaTable

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from core.site import ProtocolBinding
 
 ADDRESS_PATTERN = r"^[0-9]{12}$"
 
@@ -70,10 +72,8 @@ _TCP_KEYS = ("host", "port")
 _SERIAL_KEYS = ("serial_port", "baudrate", "parity", "stopbits", "bytesize")
 
 
-class Dlt645Binding(BaseModel):
+class Dlt645Binding(ProtocolBinding):
     """An electricity meter read over DL/T 645-2007; see the module docstring for an example."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     protocol: Literal["dlt645"]
     transport: Dlt645Transport = Dlt645Transport.RTU

@@ -4,7 +4,8 @@ A site file lists them as `[[mqtt_mappings]]` tables (see docs/mqtt-mappings.md)
 checked without a message is checked here, at load time, with a message that says what to change; the
 decoder (`collectors.mapping`) compiles the same parsed forms once and only does lookups per message.
 
-This module must not import `core.site`: the site file model imports it.
+Registered as the site section `mqtt_mappings` (an entry point in pyproject.toml); the site loader checks that
+the assets an entry names exist.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-# Same rule as core.site.AssetId, repeated here because core.site imports this module.
-ASSET_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
-ASSET_ID_MAX = 64
+from core.config_files import Strict
+from core.ids import ASSET_ID_MAX, is_asset_id
+from core.site import SiteSection
+
 _ASSET_CHARS_RE = re.compile(r"[A-Za-z0-9_.\-]*")
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TEMPLATE_TOKEN_RE = re.compile(r"\{([^{}]*)\}|([^{}]+)|([{}])")
@@ -28,11 +30,6 @@ _MAX_TOPIC_BYTES = 65_535
 
 PayloadKind = Literal["json", "number"]
 TimestampFormat = Literal["auto", "iso", "epoch_s", "epoch_ms"]
-
-
-def is_asset_id(value: str) -> bool:
-    """True if `value` is a valid asset id (letters, digits, `.`, `_`, `-`; at most 64 characters)."""
-    return len(value) <= ASSET_ID_MAX and ASSET_ID_RE.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,12 +137,7 @@ def parse_path(path: str) -> tuple[PathStep, ...]:
     return tuple(steps)
 
 
-class _Strict(BaseModel):
-    # Same settings as core.site.Strict: a misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class MqttField(_Strict):
+class MqttField(Strict):
     """Where one of our fields is in the payload, and how to scale it (e.g. 0.001 for Wh → kWh)."""
 
     path: str = ""
@@ -172,7 +164,7 @@ class MqttField(_Strict):
         return parse_path(self.path) if self.path else ()
 
 
-class MqttMapping(_Strict):
+class MqttMapping(SiteSection):
     """Maps MQTT topics matching `topic` to the asset built from `asset`, with `fields` taken from the payload."""
 
     topic: str
@@ -355,6 +347,9 @@ class MqttMapping(_Strict):
     def subscription_filter(self) -> str:
         """The MQTT filter to subscribe to: each `{name}` becomes `+`, e.g. `tele/+/SENSOR`."""
         return parse_topic_pattern(self.topic).filter
+
+    def referenced_assets(self) -> tuple[str, ...]:
+        return self.fixed_assets()
 
     def fixed_assets(self) -> tuple[str, ...]:
         """Asset ids this mapping can produce that are known without a message: lookup values or a fixed asset.

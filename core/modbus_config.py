@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from core.config_files import Strict
+from core.site import ProtocolBinding
 
 # A Modbus "read holding/input registers" request returns at most 125 registers.
 MAX_READ_REGISTERS = 125
@@ -66,11 +69,7 @@ def register_count(data_type: DataType) -> int:
     return REGISTER_COUNT[DataType(data_type)]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RegisterField(_Frozen):
+class RegisterField(Strict):
     """One value in a device's register map; `value = raw * scale + offset`, in `unit`."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
@@ -102,7 +101,7 @@ class RegisterField(_Frozen):
         return self.address + self.count
 
 
-class RegisterMap(_Frozen):
+class RegisterMap(Strict):
     """A device's fields; names are unique and no two fields share a register of the same table."""
 
     description: str = ""
@@ -136,7 +135,7 @@ class RegisterMap(_Frozen):
         raise KeyError(f"no field {name!r}; fields: {', '.join(self.names) or '(none)'}")
 
 
-class FieldOverride(_Frozen):
+class FieldOverride(Strict):
     """Site-file changes to one field of a profile; the field's name identifies it and cannot change."""
 
     table: RegisterTable | None = None
@@ -173,7 +172,7 @@ _TCP_KEYS = ("host", "port")
 _SERIAL_KEYS = ("serial_port", "baudrate", "parity", "stopbits", "bytesize")
 
 
-class ModbusBinding(_Frozen):
+class ModbusBinding(ProtocolBinding):
     """An asset read by polling Modbus registers; see the module docstring for an example."""
 
     protocol: Literal["modbus"]

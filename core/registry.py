@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.config import Site
 from core.measurements import ID_TAG, MEASUREMENT, AssetKind
+from core.site import Site
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,28 +1,107 @@
 """The site file's shape: a community (小區) with buildings, units, public areas and assets.
 
 Models forbid unknown keys so a misspelt key is an error, not a silently ignored setting.
-Cross-references (a meter's unit must exist, ids must be unique) are checked in `core.config`,
+Cross-references (a meter's unit must exist, ids must be unique) are checked in `core.site_loader`,
 where the error can name the key path.
+
+What plugins add is validated through the registries of `core.plugins`: an asset's `binding` by the
+model registered for its `protocol`, each of `rules` by the model registered for its `kind`, and each
+registered site section (e.g. `[[mqtt_mappings]]`) by its model. Core defines only their base classes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, PlainValidator, TypeAdapter, create_model, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from core.dlt645_config import Dlt645Binding
-from core.mappings import MqttMapping
-from core.modbus_config import ModbusBinding
-from core.rule_config import RuleSpec
+from core.config_files import ConfigProblem, Strict
+from core.ids import AssetId
+from core.plugins import PROTOCOLS, RULE_KINDS, SITE_SECTIONS, registered_subclasses
 
-AssetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+# ------------------------------------------------------------------ what plugins register (see core.plugins)
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ProtocolBinding(Strict):
+    """Base of an asset's `binding`: how the asset is read. Registered in `facilities.protocols` by `protocol`."""
+
+    protocol: str
+
+
+class SiteSection(Strict):
+    """Base of a top-level `[[name]]` list a plugin adds to the site file (`facilities.site_sections`)."""
+
+    def referenced_assets(self) -> tuple[str, ...]:
+        """Asset ids this entry names, each of which must be in the site."""
+        return ()
+
+
+class RuleConfig(Strict):
+    """Base of a rule's config model. Registered in `facilities.rule_kinds` by `kind`."""
+
+    id: AssetId
+    kind: str
+
+    # Where the kind is listed when an error names the kinds to choose from (lower first, then by name).
+    listing_order: ClassVar[int] = 1000
+
+    def site_problems(self, site: Site, at: str) -> list[ConfigProblem]:
+        """What pydantic cannot check alone: this rule against the site's assets (`at`: its key path)."""
+        return []
+
+
+def protocol_models() -> dict[str, type[ProtocolBinding]]:
+    return dict(registered_subclasses(PROTOCOLS, ProtocolBinding))
+
+
+def section_models() -> dict[str, type[SiteSection]]:
+    return dict(registered_subclasses(SITE_SECTIONS, SiteSection))
+
+
+def rule_models() -> dict[str, type[RuleConfig]]:
+    models = registered_subclasses(RULE_KINDS, RuleConfig)
+    return dict(sorted(models.items(), key=lambda item: (item[1].listing_order, item[0])))
+
+
+@cache
+def _binding_adapter() -> TypeAdapter[Any]:
+    models = tuple(protocol_models().values())
+    if len(models) == 1:
+        return TypeAdapter(models[0])
+    union: Any = Union[models]  # noqa: UP007 - built at run time from the registry
+    return TypeAdapter(Annotated[union, Field(discriminator="protocol")])
+
+
+def validate_binding(value: object) -> ProtocolBinding:
+    """A binding table validated by the model registered for its `protocol`."""
+    if isinstance(value, ProtocolBinding):
+        return value
+    binding: ProtocolBinding = _binding_adapter().validate_python(value)
+    return binding
+
+
+def validate_rule(value: object) -> RuleConfig:
+    """A rule table validated by the model registered for its `kind`."""
+    # Dispatched by hand, not Field(discriminator=...): errors read `rules[2].for`, not `rules[2].threshold.for`.
+    if isinstance(value, RuleConfig):
+        return value
+    models = rule_models()
+    kinds = ", ".join(models)
+    if not isinstance(value, Mapping) or "kind" not in value:
+        raise PydanticCustomError("rule_kind", "kind is missing; add kind = one of {kinds}", {"kinds": kinds})
+    model = models.get(value["kind"]) if isinstance(value["kind"], str) else None
+    if model is None:
+        raise PydanticCustomError("rule_kind", "unknown rule kind; use one of {kinds}", {"kinds": kinds})
+    return model.model_validate(value)
+
+
+RuleSpec = Annotated[RuleConfig, PlainValidator(validate_rule, json_schema_input_type=Any)]
 
 
 class Utility(StrEnum):
@@ -112,14 +191,14 @@ class PublicArea(Strict):
     building: str | None = None
 
 
-class MqttBinding(Strict):
+class MqttBinding(ProtocolBinding):
     """Default binding: our own topic `facilities/<site>/<asset_id>/telemetry` unless a topic is given."""
 
     protocol: Literal["mqtt"] = "mqtt"
     topic: str | None = Field(default=None, min_length=1)
 
 
-Binding = Annotated[MqttBinding | ModbusBinding | Dlt645Binding, Field(discriminator="protocol")]
+Binding = Annotated[ProtocolBinding, PlainValidator(validate_binding, json_schema_input_type=Any)]
 
 
 class Meter(Strict):
@@ -189,6 +268,8 @@ class Circuit(Strict):
 
 
 class SiteFile(Strict):
+    """The site file's own keys; `site_file_model()` adds a field for each registered site section."""
+
     site: SiteInfo
     buildings: tuple[Building, ...] = Field(min_length=1)
     areas: tuple[PublicArea, ...] = ()
@@ -196,6 +277,48 @@ class SiteFile(Strict):
     meters: tuple[Meter, ...] = ()
     elevators: tuple[Elevator, ...] = ()
     circuits: tuple[Circuit, ...] = ()
-    mqtt_mappings: tuple[MqttMapping, ...] = ()
     rules: tuple[RuleSpec, ...] = ()
     use_builtin_rules: bool = True
+
+    def sections(self) -> dict[str, tuple[SiteSection, ...]]:
+        """The registered site sections as read (empty tuples for those the file leaves out)."""
+        return {name: getattr(self, name) for name in section_models()}
+
+
+@cache
+def site_file_model() -> type[SiteFile]:
+    """SiteFile with one optional list field per registered site section."""
+    fields: dict[str, Any] = {name: (tuple[model, ...], ()) for name, model in section_models().items()}  # type: ignore[valid-type]
+    return create_model("SiteFile", __base__=SiteFile, __module__=__name__, **fields)
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    building: str
+    unit: Unit
+
+
+@dataclass(frozen=True)
+class Site:
+    """The site file with its shorthands expanded: every unit and every meter listed."""
+
+    info: SiteInfo
+    buildings: dict[str, Building]
+    units: dict[str, UnitInfo]
+    areas: dict[str, PublicArea]
+    meters: dict[str, Meter]
+    elevators: dict[str, Elevator]
+    circuits: dict[str, Circuit]
+    sections: Mapping[str, tuple[SiteSection, ...]] = field(default_factory=dict)
+    rules: tuple[RuleConfig, ...] = ()
+    use_builtin_rules: bool = True
+    source: str = "<memory>"
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def mqtt_mappings(self) -> tuple[Any, ...]:
+        """The `[[mqtt_mappings]]` tables (registered by the MQTT plugin), in file order."""
+        return self.sections.get("mqtt_mappings", ())

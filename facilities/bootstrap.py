@@ -33,9 +33,10 @@ from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder
 from console.access import ConsoleConfig
 from console.secret import console_secret
 from core.clock import Clock, SystemClock
-from core.config import Site, load_site
 from core.registry import AssetRegistry
 from core.settings import Environment, Settings
+from core.site import Site
+from core.site_loader import load_site
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from facilities.alerting import Alerts

@@ -26,8 +26,10 @@ import sqlalchemy as sa
 from alerts.deliveries import delivery_counts
 from console.users import create_user, list_users, set_password
 from core.clock import ScaledClock
-from core.config import Site
+from core.dlt645_config import Dlt645Binding
+from core.modbus_config import ModbusBinding
 from core.settings import Settings
+from core.site import Site
 from facilities.bootstrap import bootstrap
 from facilities.hub import Hub
 from simulators.community import CommunitySimulator
@@ -91,7 +93,7 @@ def scaled_for_speed(site: Site, speed: float) -> Site:
     meters = {}
     for meter_id, meter in site.meters.items():
         binding = meter.binding
-        if binding.protocol in ("modbus", "dlt645"):
+        if isinstance(binding, ModbusBinding | Dlt645Binding):
             fast = {
                 "interval_s": max(0.05, binding.interval_s / speed),
                 "backoff_s": max(0.05, binding.backoff_s / speed),

@@ -40,8 +40,8 @@ from console import forms, session_store
 from console.access import ConsoleConfig
 from console.pages import mount_console
 from core.clock import Clock
-from core.config import Site
 from core.settings import Settings
+from core.site import Site
 from facilities.alerting import Alerts
 from facilities.health import (
     HealthPolicy,

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from collectors.dlt645 import Dlt645Poller
 from collectors.modbus import ModbusPoller
 from collectors.mqtt import MqttCollector
-from core.config import Site
 from core.registry import AssetRegistry
+from core.site import Site
 from storage.spool import Spool
 from storage.store import ReadingStore
 from storage.writer import SpoolWriter

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core.config import Site
-from core.site import Circuit, Elevator, Meter
+from core.site import Circuit, Elevator, Meter, Site
 
 HUB_USER = "facilities-hub"
 # The compose stack's simulated community (--profile demo) publishes for every asset of a site with one account;

@@ -16,12 +16,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
-from core.config import Site
 from core.reading import FieldValue, Reading
-from core.rule_config import AnyRule, asset_facts
+from core.site import Site
+from rules.config import AnyRule
+from rules.evaluation import Context
 from rules.evaluators import make_evaluator
 from rules.events import AlarmEvent, AlarmRaised
-from rules.kinds.base import Context
+from rules.facts import asset_facts
 from rules.kinds.silence import SilenceEvaluator
 from rules.machine import Monitor, Status, fire_due, step
 from rules.row_translation import apply_stored, removed_alarm, to_stored

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.rule_config import Severity
-from rules.kinds.base import EvidenceValue
+from rules.config import Severity
+from rules.evaluation import EvidenceValue
 from rules.messages import Lang, render
 
 

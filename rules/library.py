@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 
-from core.rule_config import AnyRule, parse_rules
+from core.site import RuleConfig
+from rules.config import AnyRule, as_rule_bases, parse_rules
 
 
 @cache
@@ -17,10 +18,10 @@ def builtin_rules() -> tuple[AnyRule, ...]:
     return parse_rules(tomllib.loads(text)["rules"])
 
 
-def effective_rules(site_rules: Sequence[AnyRule], *, use_builtin: bool = True) -> tuple[AnyRule, ...]:
+def effective_rules(site_rules: Sequence[RuleConfig], *, use_builtin: bool = True) -> tuple[AnyRule, ...]:
     """The rules to run: the built-ins (unless switched off), each replaced by a site rule with its id, then
     the site's other rules."""
-    own = {rule.id: rule for rule in site_rules}
+    own = {rule.id: rule for rule in as_rule_bases(site_rules)}
     builtin = builtin_rules() if use_builtin else ()
     merged = [own.pop(rule.id, rule) for rule in builtin]
     return (*merged, *own.values())

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.rule_config import AnyRule, AssetFacts
+from rules.config import AnyRule
+from rules.evaluation import Evaluator, Evidence, Verdict
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised, alarm_id
-from rules.kinds.base import Evaluator, Evidence, Verdict
-from rules.messages import KIND_TITLES
+from rules.facts import AssetFacts
 
 
 class Status(StrEnum):
@@ -55,7 +55,7 @@ class Monitor:
         return self.evaluator.wake_at(self.firing)
 
     def title(self) -> tuple[str, str]:
-        zh, en = KIND_TITLES[self.rule.kind]
+        zh, en = self.rule.titles
         return self.rule.title.zh or zh, self.rule.title.en or en
 
     def raised_event(self) -> AlarmRaised:

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime
 
-from core.rule_config import Severity
+from rules.config import Severity
 from rules.events import AlarmCleared
 from rules.machine import Monitor, Status
-from rules.messages import KIND_TITLES
+from rules.registry import KIND_TITLES
 from rules.state_store import StoredState
 
 log = logging.getLogger(__name__)

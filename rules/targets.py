@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from core.rule_config import AnyRule, AssetFacts
+from rules.config import AnyRule
+from rules.facts import AssetFacts
 
 
 class DuplicateRule(ValueError):

@@ -11,8 +11,8 @@ import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.config import Site
 from core.reading import FieldValue
+from core.site import Site
 from simulators.devices import (
     CircuitState,
     ElevatorState,

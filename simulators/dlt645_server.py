@@ -44,8 +44,9 @@ from collectors.dlt645_frames import (
 )
 from collectors.dlt645_link import make_link
 from core.clock import Clock, SystemClock
-from core.config import Site, load_site
 from core.dlt645_config import DATA_ITEMS, Dlt645Line, Dlt645Transport
+from core.site import Site
+from core.site_loader import load_site
 from simulators.meter_clock import MeterClock
 from simulators.modbus_meters import PEAK, POWER_FACTOR, STEP_S, Behaviour, daily_profile
 

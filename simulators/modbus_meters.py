@@ -17,8 +17,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from collectors.modbus_devices import ModbusDevice
-from core.config import Site
 from core.modbus_config import RegisterMap
+from core.site import Site
 
 COUNTERS = frozenset({"total", "import_kwh"})
 POWER_FACTOR = 0.95

@@ -32,8 +32,9 @@ from pymodbus.simulator import DataType, SimAction, SimData, SimDevice
 
 from collectors.modbus_devices import ModbusDevice, devices_from_site, group_lines
 from core.clock import Clock, SystemClock
-from core.config import Site, load_site
 from core.modbus_config import ModbusLine, RegisterTable, Transport
+from core.site import Site
+from core.site_loader import load_site
 from simulators.meter_clock import MeterClock
 from simulators.modbus_encode import EncodeError, encode_field, garbage
 from simulators.modbus_meters import SimulatedMeter, meters_for_site

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from core.clock import Clock
 from core.measurements import AssetKind
 from core.registry import AssetRegistry
-from core.rule_config import AnyRule
 from rules.annotations import alarm_point
+from rules.config import AnyRule
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from storage.points import Point
 from workorders.alarms import CATEGORY_BY_ASSET_KIND, AlarmClearedFacts, AlarmFacts

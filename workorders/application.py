@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.config import Site
+from core.site import Site
 from workorders.codes import CHINA
 from workorders.commands import Command
 from workorders.events import WorkOrderEvent

@@ -10,7 +10,7 @@ from alerts.channels.email import EmailChannel
 from alerts.channels.http import DingTalkChannel, WebhookChannel, WeComChannel
 from alerts.channels.mqtt import MqttChannel, MqttPublisher
 from core.clock import Clock
-from core.config import ConfigError, ConfigProblem
+from core.config_files import ConfigError, ConfigProblem
 from core.secret_policy import WeakSecret, weakness
 from core.settings import PLACEHOLDERS
 

@@ -21,7 +21,7 @@ from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
 from api.schemas_workorders import ONE_LINE
 from api.workorder_deps import SiteIdDep
 from core.registry import AssetRegistry, UnknownAsset
-from core.rule_config import Severity
+from rules.config import Severity
 from rules.state_store import SqlRuleStateStore
 from workorders.queries import active_orders_by_alarm
 

@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from access.roles import Permission
 from api.deps import AssetDep, PaginationDep, RegistryDep, SiteDep, require
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
-from core.config import Site
 from core.measurements import FIELD_TYPES, AssetKind
 from core.registry import AssetInfo
-from core.site import Utility
+from core.site import Site, Utility
 
 router = APIRouter(
     prefix="/assets", tags=["assets"], dependencies=[require(Permission.READ_SITE)], responses=ERROR_RESPONSES

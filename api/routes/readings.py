@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 from access.roles import Permission
 from api.deps import AssetDep, ClockDep, StoreDep, require
 from api.schemas import ERROR_RESPONSES, not_found
+from core.durations import SPAN_PATTERN, parse_span
 from core.reading import FieldValue
 from storage.store import Aggregate
 
@@ -30,8 +30,6 @@ MAX_RAW_WINDOW = timedelta(days=7)  # raw samples come back whole from the store
 MAX_BUCKETS = 10_000
 MAX_EVERY = timedelta(days=366)
 MAX_SAMPLES = 10_000
-_UNITS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400}
-_DURATION = re.compile(r"^([1-9][0-9]{0,6})([smhd])$")
 
 
 class LatestOut(BaseModel):
@@ -54,14 +52,6 @@ class HistoryOut(BaseModel):
     aggregate: Aggregate | None
     samples: list[SampleOut]
     truncated: bool  # more raw samples than `limit` were stored; narrow the window or add `every`
-
-
-def parse_duration(text: str) -> timedelta:
-    """'15m', '1h', '7d' → timedelta (the pattern is checked by the query parameter already)."""
-    match = _DURATION.fullmatch(text)
-    if match is None:
-        raise ValueError(f"duration {text!r}: write a positive whole number and s, m, h or d, e.g. 1h")
-    return timedelta(seconds=int(match[1]) * _UNITS[match[2]])
 
 
 @router.get("/latest", summary="The newest stored values of an asset")
@@ -87,7 +77,7 @@ def history(
     end: Annotated[AwareDatetime | None, Query(description="Exclusive, with an offset; default: now.")] = None,
     every: Annotated[
         str | None,
-        Query(pattern=_DURATION.pattern, description="Bucket length, e.g. 15m, 1h, 1d; raw samples if omitted."),
+        Query(pattern=SPAN_PATTERN, description="Bucket length, e.g. 15m, 1h, 1d; raw samples if omitted."),
     ] = None,
     aggregate: Annotated[Aggregate, Query(description="Per bucket (with `every`); `last` suits registers.")] = (
         Aggregate.LAST
@@ -100,7 +90,7 @@ def history(
     start = start or max(end - DEFAULT_WINDOW, EARLIEST)
     if not EARLIEST <= start < end:
         raise HTTPException(422, f"start must be before end and not before {EARLIEST.isoformat()}")
-    bucket = parse_duration(every) if every is not None else None
+    bucket = parse_span(every, example="1h") if every is not None else None
     if bucket is None and end - start > MAX_RAW_WINDOW:
         raise HTTPException(422, "raw samples are served for at most 7 days; add every (e.g. 1h) or narrow the window")
     if bucket is not None and (bucket > MAX_EVERY or (end - start) / bucket > MAX_BUCKETS):

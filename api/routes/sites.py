@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from access.roles import Permission
 from api.deps import PaginationDep, SiteDep, require
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
-from core.config import Site, UnitInfo
-from core.site import AreaKind, Building, PublicArea
+from core.site import AreaKind, Building, PublicArea, Site, UnitInfo
 
 router = APIRouter(
     prefix="/sites", tags=["sites"], dependencies=[require(Permission.READ_SITE)], responses=ERROR_RESPONSES

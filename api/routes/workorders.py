@@ -16,8 +16,8 @@ from api.deps import DepsDep, PaginationDep, RegistryDep, SessionDep, require
 from api.schemas import ERROR_RESPONSES, ErrorOut, Page, not_found
 from api.schemas_workorders import ONE_LINE, WorkOrderCreate, WorkOrderOut, WorkOrderSummaryOut, summary_out
 from api.workorder_deps import Code, SiteIdDep, load_order, run_command, within_range
-from core.config import Site
 from core.registry import AssetRegistry, UnknownAsset
+from core.site import Site
 from workorders.commands import OpenRequest
 from workorders.lifecycle import Status
 from workorders.queries import WorkOrderFilters, list_work_orders

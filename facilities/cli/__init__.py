@@ -15,11 +15,11 @@ from facilities.cli.db import db_app
 from facilities.cli.deadletters import deadletters_app
 from facilities.cli.devices import devices_app
 from facilities.cli.keys import keys_app
-from facilities.cli.readings import parse_duration, readings_app
+from facilities.cli.readings import readings_app
 from facilities.cli.secrets import secrets_app
 from facilities.cli.users import users_app
 
-__all__ = ["app", "main", "parse_duration"]
+__all__ = ["app", "main"]
 
 app = typer.Typer(help="Facilities monitoring for residential property management.", no_args_is_help=True)
 for name, sub_app in (

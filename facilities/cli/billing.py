@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from core.clock import SystemClock
-from core.config import ConfigError, Site
+from core.config_files import ConfigError
 from core.settings import Settings
+from core.site import Site
 from facilities.cli.common import SiteOption, database_sessions, fail, settings_from_env, site_from
 
 billing_app = typer.Typer(help="Metered billing for the fee module.", no_args_is_help=True)

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from core.config import ConfigError, Site, load_site
+from core.config_files import ConfigError
 from core.settings import Settings
+from core.site import Site
+from core.site_loader import load_site
 
 SiteOption = Annotated[
     Path | None,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
+from core.durations import parse_span
 from core.registry import AssetRegistry, UnknownAsset
 from facilities.cli.common import SiteOption, fail, settings_from_env, site_from
 from storage.store import Aggregate
@@ -58,20 +59,11 @@ def readings_history(
     registry = AssetRegistry.from_site(site_from(settings, site))
     try:
         info = registry.get(asset)
-        window = parse_duration(since)
-        bucket = parse_duration(every) if every else None
+        window = parse_span(since)
+        bucket = parse_span(every) if every else None
         store = build_store(settings)
     except (UnknownAsset, SetupError, ValueError) as exc:
         raise fail(str(exc)) from None
     end = datetime.now(UTC)
     for sample in store.history(info, field, end - window, end, every=bucket, aggregate=aggregate):
         typer.echo(f"{sample.ts.isoformat(timespec='seconds')}  {sample.value}")
-
-
-def parse_duration(text: str) -> timedelta:
-    """'90m', '24h', '7d', '30s' → timedelta; anything else is a ValueError naming the text."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-    number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit() or int(number) == 0:
-        raise ValueError(f"duration {text!r}: write a positive whole number and s, m, h or d, e.g. 24h")
-    return timedelta(seconds=int(number) * units[unit])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from core.reading import FieldValue
-from core.rule_config import Condition
-from rules.kinds.base import number
+from rules.config import Condition
+from rules.evaluation import number
 
 SYMBOL = {"eq": "=", "ne": "≠", "gt": ">", "ge": "≥", "lt": "<", "le": "≤", "in": "∈", "not_in": "∉"}
 

@@ -7,12 +7,19 @@ Only readings can show water flowing, so this kind never fires on a tick.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar, Literal, Self
 
+from pydantic import Field, model_validator
+
+from core.config_files import Strict
+from core.durations import Duration, TimeOfDay
+from core.measurements import AssetKind
 from core.reading import FieldValue
-from core.rule_config import ContinuousFlowRule
-from rules.kinds.base import (
+from rules.config import NUMERIC, FieldRef, RuleBase
+from rules.evaluation import (
     Context,
+    Evaluator,
     EvidenceValue,
     Json,
     ReadingsOnly,
@@ -24,6 +31,52 @@ from rules.kinds.base import (
     violating,
 )
 from rules.windows import span_text, window_at
+
+
+class UsageWindow(Strict):
+    """Use between `start` and `end` each day (crossing midnight if end < start; start = end: all day)."""
+
+    start: TimeOfDay
+    end: TimeOfDay
+    above: float = Field(ge=0)  # in the meter's unit (m³ for water)
+
+
+class ContinuousFlowRule(RuleBase):
+    """長流水: the total rose in every interval for `rising_for`, or use inside `window` exceeded its limit."""
+
+    kind: Literal["continuous_flow"] = "continuous_flow"
+
+    titles: ClassVar[tuple[str, str]] = ("长流水", "Water running")
+    listing_order: ClassVar[int] = 50
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "continuous_flow.rising": (
+            "{asset} 自 {since} 起每个抄表间隔都在走字，疑似长流水或漏水（当前读数 {total}）",
+            "{asset} has risen in every interval since {since}: water running or a leak (register {total})",
+        ),
+        "continuous_flow.window": (
+            "{asset} 在 {window} 用水 {used}，超过 {limit}，疑似漏水（自 {since} 起）",
+            "{asset} used {used} in {window}, above {limit}: suspected leak (since {since})",
+        ),
+    }
+    field: str = "total"
+    rising_for: Duration | None = None
+    window: UsageWindow | None = None
+    min_rise: float = Field(default=0.0, ge=0)  # a rise of this much or less counts as no flow
+    clear_after: Duration = timedelta(hours=1)  # the alarm ends after this long without a rise
+
+    applies_to: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.METER})
+
+    def field_refs(self) -> list[FieldRef]:
+        return [("field", self.field, NUMERIC)]
+
+    @model_validator(mode="after")
+    def _some_check(self) -> Self:
+        if self.rising_for is None and self.window is None:
+            raise ValueError("set 'rising_for', 'window' or both")
+        return self
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return ContinuousFlowEvaluator(self, context)
 
 
 class ContinuousFlowEvaluator(ReadingsOnly):

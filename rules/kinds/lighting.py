@@ -7,12 +7,82 @@ daylight window and raise again at night.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar, Literal, Self
 
+from pydantic import Field, model_validator
+
+from core.config_files import Strict
+from core.durations import Duration, TimeOfDay
+from core.measurements import AssetKind, FieldType
 from core.reading import FieldValue
-from core.rule_config import ContinuousOnRule
-from rules.kinds.base import Context, EvidenceValue, Json, ReadingsOnly, Verdict, iso, load_ts, normal, violating
+from rules.config import FieldRef, RuleBase
+from rules.evaluation import (
+    Context,
+    Evaluator,
+    EvidenceValue,
+    Json,
+    ReadingsOnly,
+    Verdict,
+    iso,
+    load_ts,
+    normal,
+    violating,
+)
 from rules.windows import first_stay, span_text
+
+
+class DaylightWindow(Strict):
+    start: TimeOfDay
+    end: TimeOfDay
+    for_: Duration = Field(default=timedelta(0), alias="for")  # on inside the window this long
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%H:%M} must be after start {self.start:%H:%M}")
+        length = timedelta(hours=self.end.hour - self.start.hour, minutes=self.end.minute - self.start.minute)
+        if self.for_ > length:
+            raise ValueError(f"'for' is longer than the window ({length}), so it could never fire")
+        return self
+
+
+class ContinuousOnRule(RuleBase):
+    """長明燈: a circuit on longer than `max_on`, or on inside the daylight window."""
+
+    kind: Literal["continuous_on"] = "continuous_on"
+
+    titles: ClassVar[tuple[str, str]] = ("长明灯", "Lights left on")
+    listing_order: ClassVar[int] = 40
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "continuous_on.daylight": (
+            "{asset} 白天（{window}）仍开着，自 {since} 起未关",
+            "{asset} is on in daylight ({window}), on since {since}",
+        ),
+        "continuous_on.max_on": (
+            "{asset} 已连续开启超过 {max_on_s}（自 {since} 起）",
+            "{asset} has been on for more than {max_on_s} (since {since})",
+        ),
+    }
+    field: str = "on"
+    max_on: Duration | None = None
+    daylight: DaylightWindow | None = None
+
+    applies_to: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.CIRCUIT})
+
+    def field_refs(self) -> list[FieldRef]:
+        return [("field", self.field, frozenset({FieldType.BOOL}))]
+
+    @model_validator(mode="after")
+    def _some_check(self) -> Self:
+        if self.max_on is None and self.daylight is None:
+            raise ValueError("set 'max_on', 'daylight' or both")
+        if self.max_on is not None and self.max_on <= timedelta(0):
+            raise ValueError("max_on must be longer than 0")
+        return self
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return ContinuousOnEvaluator(self, context)
 
 
 class ContinuousOnEvaluator(ReadingsOnly):

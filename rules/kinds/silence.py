@@ -8,10 +8,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import ClassVar, Literal
 
+from pydantic import Field
+
+from core.durations import Duration
 from core.reading import FieldValue
-from core.rule_config import SilenceRule
-from rules.kinds.base import Context, Json, Verdict, iso, load_ts, normal, violating
+from rules.config import RuleBase
+from rules.evaluation import Context, Evaluator, Json, Verdict, iso, load_ts, normal, violating
+
+
+class SilenceRule(RuleBase):
+    """No reading for `intervals` × the asset's expected interval (and at least `at_least`)."""
+
+    kind: Literal["silence"] = "silence"
+
+    titles: ClassVar[tuple[str, str]] = ("设备失联", "Asset silent")
+    listing_order: ClassVar[int] = 60
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "silence": (
+            "{asset} 已超过 {limit_s} 没有数据（最后一次 {last_seen}）",
+            "{asset}: no reading for {limit_s} (last {last_seen})",
+        )
+    }
+    intervals: float = Field(default=4, gt=0, le=10_000)
+    at_least: Duration = timedelta(0)
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return SilenceEvaluator(self, context)
 
 
 class SilenceEvaluator:

@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import ClassVar, Literal, Self
 
+from pydantic import Field, model_validator
+
+from core.durations import Duration
+from core.measurements import AssetKind
 from core.reading import FieldValue
-from core.rule_config import ConsumptionSpikeRule
-from rules.kinds.base import (
+from rules.config import NUMERIC, FieldRef, RuleBase
+from rules.evaluation import (
     Context,
+    Evaluator,
     EvidenceValue,
     Json,
     ReadingsOnly,
@@ -24,6 +30,47 @@ from rules.kinds.base import (
     number,
     violating,
 )
+
+
+class ConsumptionSpikeRule(RuleBase):
+    """Use in a window above `factor` × the mean of the asset's own last `history` windows at that time of day."""
+
+    kind: Literal["consumption_spike"] = "consumption_spike"
+
+    titles: ClassVar[tuple[str, str]] = ("用量突增", "Usage spike")
+    listing_order: ClassVar[int] = 70
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "consumption_spike": (
+            "{asset} 自 {window_start} 起用量 {used}，超过自身基线 {baseline} 的 {factor} 倍",
+            "{asset} used {used} since {window_start}, above {factor} × its own baseline {baseline}",
+        )
+    }
+    field: str = "total"
+    window: Duration = timedelta(days=1)  # windows start at local midnight
+    factor: float = Field(default=3.0, gt=1)
+    clear_factor: float | None = Field(default=None, gt=0)
+    history: int = Field(default=7, ge=1, le=60)
+    min_history: int = Field(default=3, ge=1)
+    min_usage: float = Field(default=0.0, ge=0)  # never fire below this use, however small the baseline
+
+    applies_to: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.METER})
+
+    def field_refs(self) -> list[FieldRef]:
+        return [("field", self.field, NUMERIC)]
+
+    @model_validator(mode="after")
+    def _window_fits_day(self) -> Self:
+        seconds = self.window.total_seconds()
+        if seconds < 60 or 86_400 % seconds:
+            raise ValueError("window must divide a day evenly, e.g. '1h', '6h' or '1d'")
+        if self.clear_factor is not None and self.clear_factor > self.factor:
+            raise ValueError("clear_factor must be at or below factor")
+        if self.min_history > self.history:
+            raise ValueError("min_history cannot exceed history")
+        return self
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return SpikeEvaluator(self, context)
 
 
 class SpikeEvaluator(ReadingsOnly):

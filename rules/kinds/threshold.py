@@ -7,12 +7,99 @@ readings, then held), so each elevator car is judged against itself as it was wh
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import ClassVar, Literal, Self
 
+from pydantic import Field, model_validator
+
+from core.config_files import Strict
+from core.durations import Duration
 from core.reading import FieldValue
-from core.rule_config import ThresholdRule
-from rules.kinds.base import Context, Evidence, Json, ReadingsOnly, Verdict, iso, load_ts, normal, number, violating
+from rules.config import NUMERIC, Condition, FieldRef, RuleBase
+from rules.evaluation import (
+    Context,
+    Evaluator,
+    Evidence,
+    Json,
+    ReadingsOnly,
+    Verdict,
+    iso,
+    load_ts,
+    normal,
+    number,
+    violating,
+)
 from rules.kinds.conditions import all_hold
+
+
+class Baseline(Strict):
+    """The asset's own normal level: the mean of its first `samples` normal readings, then held.
+
+    Held, not moving: a baseline that kept learning would follow a bearing that wears over days and
+    never see it. The reference is learnt once (as condition monitoring learns one after commissioning).
+    """
+
+    samples: int = Field(default=500, ge=2, le=100_000)
+    min_samples: int = Field(default=100, ge=1)  # no alarm until this many readings were learnt
+
+
+class ThresholdRule(RuleBase):
+    kind: Literal["threshold"] = "threshold"
+
+    titles: ClassVar[tuple[str, str]] = ("超限", "Out of range")
+    listing_order: ClassVar[int] = 10
+    templates: ClassVar[Mapping[str, tuple[str, str]]] = {
+        "threshold.above": (
+            "{asset} 的 {field} 为 {value}，高于 {limit}（自 {since} 起）",
+            "{asset}: {field} is {value}, above {limit} since {since}",
+        ),
+        "threshold.below": (
+            "{asset} 的 {field} 为 {value}，低于 {limit}（自 {since} 起）",
+            "{asset}: {field} is {value}, below {limit} since {since}",
+        ),
+    }
+    field: str = Field(min_length=1)
+    above: float | None = None
+    below: float | None = None
+    clear: float | None = None  # hysteresis: the level that ends an alarm; defaults to the trigger level
+    for_: Duration = Field(default=timedelta(0), alias="for")
+    when: tuple[Condition, ...] = ()  # only readings meeting all of these are judged
+    baseline: Baseline | None = None  # above/below/clear are then multiples of the asset's own baseline
+
+    def field_refs(self) -> list[FieldRef]:
+        refs: list[FieldRef] = [("field", self.field, NUMERIC)]
+        return refs + [(f"{path}.field", c.field, None) for path, c in self.condition_refs()]
+
+    def condition_refs(self) -> list[tuple[str, Condition]]:
+        return [(f"when[{i}]", c) for i, c in enumerate(self.when)]
+
+    @model_validator(mode="after")
+    def _levels(self) -> Self:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("set exactly one of 'above' or 'below'")
+        trigger = self.trigger
+        if self.baseline is not None and (trigger <= 0 or (self.clear is not None and self.clear <= 0)):
+            raise ValueError("with a baseline, above/below/clear are multiples of it and must be above 0")
+        if self.clear is not None and (self.clear > trigger if self.above is not None else self.clear < trigger):
+            side = "at or below 'above'" if self.above is not None else "at or above 'below'"
+            raise ValueError(f"clear {self.clear} must be {side} ({trigger}), or the alarm could never clear")
+        return self
+
+    @property
+    def trigger(self) -> float:
+        """The level that starts an alarm (a multiple of the baseline when there is one)."""
+        if self.above is not None:
+            return self.above
+        if self.below is not None:
+            return self.below
+        raise RuntimeError("unreachable: the model validator requires above or below")
+
+    @property
+    def clear_level(self) -> float:
+        return self.clear if self.clear is not None else self.trigger
+
+    def evaluator(self, context: Context) -> Evaluator:
+        return ThresholdEvaluator(self, context)
 
 
 class ThresholdEvaluator(ReadingsOnly):

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from core.config import parse_site
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.bootstrap import bootstrap as build_hub
 from facilities.hub import Hub
 from simulators.community import CommunitySimulator

@@ -14,8 +14,8 @@ from access.roles import Role
 from alerts.orm import OutboxRow
 from api.keys_crud import create_key
 from console.users import create_user
-from core.config import load_site
 from core.settings import Settings
+from core.site_loader import load_site
 from facilities.bootstrap import bootstrap as build_hub
 from tests.conftest import EXAMPLE_SITE
 from tests.support.console_rig import login_data

@@ -17,9 +17,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import text
 
-from core.config import parse_site
 from core.health import HealthState
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.bootstrap import bootstrap as build_hub
 from facilities.hub import Hub, run_until_stopped
 from tests.support.mqtt import publish

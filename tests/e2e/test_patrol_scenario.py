@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from core.clock import FakeClock
-from core.config import load_site
 from core.settings import Settings
+from core.site_loader import load_site
 from facilities.bootstrap import bootstrap as build_hub
 from simulators.community import CommunitySimulator
 from simulators.publisher import DevicePublisher

@@ -35,9 +35,10 @@ from console.access import ConsoleConfig
 from console.pages import mount_console
 from console.users import create_user
 from core.clock import FakeClock
-from core.config import Site, load_site
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site import Site
+from core.site_loader import load_site
 from core.validation import ReadingValidator
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore

@@ -25,9 +25,9 @@ from alerts.loading import parse_alerts
 from alerts.outbox import AlertOutbox
 from alerts.routing import Routing
 from core.clock import FakeClock
-from core.config import parse_site
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from storage.database import make_engine, session_factory, upgrade

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from core.config import Site
+from core.site import Site
 from storage.database import make_engine, session_factory
 from tests.unit.billing.sample import make_site
 

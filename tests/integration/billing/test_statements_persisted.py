@@ -21,7 +21,7 @@ from billing.service import finalize_period, get_statement, list_periods, list_s
 from billing.statements import StatementFinal, StatementKind, StatementStatus
 from billing.webhook import WebhookPusher, push_statements
 from core.clock import FakeClock
-from core.config import Site
+from core.site import Site
 from storage.embedded import EmbeddedStore
 from tests.unit.billing.fee_module import FeeModule, running
 from tests.unit.billing.sample import CONFIG, OCTOBER, D, cst, write

@@ -11,8 +11,8 @@ import pytest
 
 from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
 from core.clock import SystemClock
-from core.config import parse_site
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from storage.spool import Spool
 from tests.support.mqtt import publish

@@ -14,8 +14,8 @@ import pytest
 from collectors.dlt645 import DeviceStateChanged, Dlt645Meter, Dlt645Poller
 from collectors.dlt645_devices import meters_from_bindings
 from core.clock import FakeClock, SystemClock
-from core.config import Site
 from core.dlt645_config import Dlt645Binding
+from core.site import Site
 from simulators.dlt645_server import Dlt645Simulator, Fault
 from storage.spool import Spool
 from tests.integration.collectors.test_modbus_rtu import pty_pair  # noqa: F401  (the socat fixture)

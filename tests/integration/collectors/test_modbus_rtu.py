@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Site
+from core.site import Site
 from simulators.modbus_server import Fault
 from tests.integration.collectors.test_modbus_simulator import FAST, polling, readings, simulating, site_of, spooling
 from tests.support.services import wait_until

@@ -14,9 +14,10 @@ from pymodbus.pdu import ModbusPDU
 
 from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
 from core.clock import Clock, FakeClock, SystemClock
-from core.config import Site, parse_site
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site import Site
+from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from simulators.modbus_server import Fault, ModbusSimulator
 from storage.spool import Spool

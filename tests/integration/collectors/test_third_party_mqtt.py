@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import parse_site
 from core.registry import AssetRegistry
 from core.settings import Settings
+from core.site_loader import parse_site
 from facilities.bootstrap import Ingest, build_ingest
 from storage.embedded import EmbeddedStore
 from tests.support.mqtt import publish

@@ -36,7 +36,7 @@ from api.keys_crud import create_key
 from console.sessions import COOKIE, LOGIN_COOKIE
 from console.users import set_active, set_password
 from core.clock import FakeClock
-from core.config import load_site
+from core.site_loader import load_site
 from storage.database import make_engine, session_factory, upgrade
 from tests.conftest import EXAMPLE_SITE
 from tests.support.console_rig import NOW, PASSWORD, SECRET, ConsoleRig, console_rig, login_data

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.config import Site
 from core.measurements import coerce_field
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site import Site
 from simulators.community import CommunitySimulator
 from storage.influx import InfluxV1Store
 from storage.points import Point, to_point

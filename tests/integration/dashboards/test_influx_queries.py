@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from core.config import load_site
 from core.site import Utility
+from core.site_loader import load_site
 from dashboards import queries
 from dashboards.generate import GENERATED_DIR
 from dashboards.inspect import Query, all_values, expand, influx_queries, regex_variables

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 
-from core.config import parse_site
 from core.reading import FieldValue, Reading
 from core.registry import AssetInfo, AssetRegistry
+from core.site_loader import parse_site
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.points import Point, to_point

@@ -10,7 +10,7 @@ from alerts.channels.build import build_channels
 from alerts.config import parse_days
 from alerts.loading import load_alerts, parse_alerts
 from core.clock import FakeClock
-from core.config import ConfigError
+from core.config_files import ConfigError
 from tests.unit.workorders.builders import T0
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "alerts.toml"

@@ -9,7 +9,7 @@ import pytest
 
 from alerts.loading import load_alerts, parse_alerts
 from alerts.routing import Routing, Target
-from core.config import ConfigError
+from core.config_files import ConfigError
 from workorders.values import Category, Priority
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "alerts.toml"

@@ -18,8 +18,9 @@ from api.keys_crud import create_key, revoke_key
 from api.keys_table import ApiKey
 from api.ports import ApiDependencies, HealthCheck, SessionFactory
 from core.clock import FakeClock
-from core.config import Site, load_site
 from core.registry import AssetRegistry
+from core.site import Site
+from core.site_loader import load_site
 from core.validation import ReadingValidator
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore

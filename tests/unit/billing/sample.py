@@ -18,9 +18,10 @@ from billing.registers import Replacement
 from billing.sources import StoreRegisterReader
 from billing.statements import Statement, StatementLine
 from core.clock import FakeClock
-from core.config import Site, parse_site
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site import Site
+from core.site_loader import parse_site
 from storage.points import to_point
 from storage.store import ReadingStore
 

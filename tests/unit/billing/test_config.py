@@ -11,8 +11,9 @@ from billing.calculate import BillingError
 from billing.config import BoundaryMode, CsvHeaders, check_against_site, load_billing_config, parse_billing_config
 from billing.periods import BillingPeriod
 from billing.tariffs import FlatTariff, TieredTariff
-from core.config import ConfigError, load_site
+from core.config_files import ConfigError
 from core.site import Utility
+from core.site_loader import load_site
 from storage.embedded import EmbeddedStore
 from tests.unit.billing.sample import BILLING_TOML, CONFIG, SITE, D, calculate
 

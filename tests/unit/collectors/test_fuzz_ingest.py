@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder
 from core.clock import FakeClock
-from core.config import parse_site
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from storage.points import Point
 from storage.spool import Spool

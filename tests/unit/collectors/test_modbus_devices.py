@@ -6,8 +6,9 @@ import pytest
 
 from collectors.modbus_devices import ModbusConfigError, devices_from_site, group_lines
 from collectors.registers import ByteOrder, ReadSpan, RegisterTable
-from core.config import Site, parse_site
 from core.modbus_config import ModbusLine, Transport
+from core.site import Site
+from core.site_loader import parse_site
 from tests.unit.core.test_config import MINIMAL
 
 

@@ -16,8 +16,8 @@ from collectors.modbus import DeviceStateChanged, ModbusPoller
 from collectors.modbus_devices import ModbusDevice, devices_from_site
 from collectors.modbus_line import LinePoller, ModbusStats, PollResult
 from core.clock import FakeClock
-from core.config import parse_site
 from core.reading import Reading
+from core.site_loader import parse_site
 from tests.unit.core.test_config import MINIMAL
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from console.chart import MAX_POINTS, evidence_field, evidence_series, render_ev
 from core.measurements import AssetKind
 from core.reading import FieldValue, Reading
 from core.registry import AssetInfo, AssetRegistry
-from core.rule_config import AnyRule
+from rules.config import AnyRule
 from rules.engine import RuleEngine
 from rules.events import AlarmEvent as Event
 from rules.events import AlarmRaised

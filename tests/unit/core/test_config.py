@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import ConfigError, load_site, parse_site
+from core.config_files import ConfigError
+from core.site_loader import load_site, parse_site
 
 MINIMAL = """
 [site]

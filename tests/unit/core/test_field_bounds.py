@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from core.clock import FakeClock
-from core.config import parse_site
 from core.measurements import INT64_MAX, INT64_MIN, MAX_FIELDS, MAX_TEXT_CHARS, AssetKind, FieldValueError, coerce_field
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import InvalidReading, ReadingValidator
 from tests.unit.core.test_config import MINIMAL
 

@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 from pymodbus.client.mixin import ModbusClientMixin
 
-from core.config import ConfigError, parse_site
+from core.config_files import ConfigError
 from core.modbus_config import (
     REGISTER_COUNT,
     DataType,
@@ -15,6 +15,7 @@ from core.modbus_config import (
     RegisterTable,
     Transport,
 )
+from core.site_loader import parse_site
 from tests.unit.core.test_config import MINIMAL
 
 TOTAL = {"name": "total", "table": "holding", "address": 0, "data_type": "uint32"}

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.clock import FakeClock
-from core.config import parse_site
 from core.reading import Reading, from_ns
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import InvalidReading, ReadingValidator
 from tests.unit.core.test_config import MINIMAL
 

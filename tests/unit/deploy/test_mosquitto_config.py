@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_site
+from core.site_loader import load_site
 from facilities.mqtt_credentials import CredentialStore, write_private
 from facilities.mqtt_identities import HUB_USER, SIMULATOR_USER, render_acl, site_identities
 from tests.support.mqtt import Session

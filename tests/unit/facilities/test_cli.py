@@ -7,7 +7,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from facilities.cli import app, parse_duration
+from core.durations import parse_span as parse_duration
+from facilities.cli import app
 
 runner = CliRunner()
 

@@ -17,11 +17,11 @@ from collectors.modbus import ModbusPoller
 from collectors.modbus_devices import devices_from_site
 from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder
 from core.clock import FakeClock
-from core.config import parse_site
 from core.health import HealthState
 from core.ports import SinkUnavailable
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from facilities.health import (
     HealthPolicy,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.config import ConfigError, parse_site
+from core.config_files import ConfigError
+from core.site_loader import parse_site
 from facilities.mqtt_identities import (
     HUB_USER,
     IdentityError,

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.clock import FakeClock
-from core.config import Site, parse_site
 from core.reading import FieldValue, Reading
-from core.rule_config import AnyRule, parse_rules
+from core.site import Site
+from core.site_loader import parse_site
+from rules.config import AnyRule, parse_rules
 from rules.engine import RuleEngine
 from rules.state_store import StoredState
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from core.rule_config import Severity
 from rules.annotations import alarm_point
+from rules.config import Severity
 from rules.events import AlarmCleared, AlarmRaised
 
 STARTED = datetime(2026, 3, 3, 7, 0, tzinfo=UTC)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
-from core.rule_config import (
-    ContinuousFlowRule,
-    ContinuousOnRule,
-    EntrapmentRule,
-    SilenceRule,
-    ThresholdRule,
-)
+from rules.kinds.entrapment import EntrapmentRule
+from rules.kinds.flow import ContinuousFlowRule
+from rules.kinds.lighting import ContinuousOnRule
+from rules.kinds.silence import SilenceRule
+from rules.kinds.threshold import ThresholdRule
 from rules.library import builtin_rules, effective_rules
 from tests.unit.rules.support import rules
 

@@ -6,7 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from core.rule_config import RULE_KINDS, parse_rules
+from rules.config import parse_rules
+from rules.registry import RULE_KINDS
 
 README = Path(__file__).resolve().parents[3] / "rules" / "README.md"
 

@@ -10,17 +10,12 @@ from typing import get_args
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from core.config import ConfigProblem
-from core.rule_config import (
-    AreaKindName,
-    RuleSpec,
-    ThresholdRule,
-    UtilityName,
-    parse_duration,
-    parse_time_of_day,
-    validate_rules,
-)
-from core.site import AreaKind, Utility
+from core.config_files import ConfigProblem
+from core.durations import parse_duration, parse_time_of_day
+from core.site import AreaKind, RuleSpec, Utility
+from core.site_loader import rule_problems as validate_rules
+from rules.config import AreaKindName, UtilityName
+from rules.kinds.threshold import ThresholdRule
 from tests.unit.rules.support import rules, site
 
 

@@ -7,8 +7,8 @@ import time as wallclock
 from datetime import datetime, timedelta
 
 from core.clock import FakeClock
-from core.config import parse_site
 from core.reading import FieldValue, Reading
+from core.site_loader import parse_site
 from rules.engine import RuleEngine
 from rules.events import AlarmEvent as Event
 from rules.events import AlarmRaised

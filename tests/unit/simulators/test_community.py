@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import parse_site
+from core.site_loader import parse_site
 from simulators.community import CommunitySimulator
 from simulators.runner import backfill
 from simulators.scenarios import Fault, FaultKind, Scenario, ScenarioError, load_scenario, parse_fault_option

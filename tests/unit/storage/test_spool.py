@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.clock import FakeClock
-from core.config import parse_site
 from core.reading import Reading
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from storage.spool import Spool
 from tests.unit.core.test_config import MINIMAL

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.clock import FakeClock
-from core.config import parse_site
 from core.measurements import FIELD_TYPES, AssetKind
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry
+from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from storage.spool import Spool, SpoolUnavailable
 from tests.unit.core.test_config import MINIMAL

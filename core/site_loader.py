@@ -1,17 +1,11 @@
-"""Loads a site file (TOML) into a resolved `Site`, or fails with every problem named by key path."""
+"""The site loader: a site file (TOML) as a resolved `Site`, or ConfigError naming every problem by key path."""
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-from pydantic_core import ErrorDetails
-
-from core.mappings import MqttMapping
-from core.rule_config import AnyRule, validate_rules
+from core.config_files import ConfigError, ConfigProblem, parse_config_file, read_config_text
 from core.site import (
     UTILITY_CODE,
     Building,
@@ -19,104 +13,28 @@ from core.site import (
     Elevator,
     Meter,
     PublicArea,
+    RuleConfig,
+    Site,
     SiteFile,
-    SiteInfo,
     Unit,
+    UnitInfo,
+    site_file_model,
 )
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    path: str
-    message: str
-
-
-class ConfigError(Exception):
-    """A site file that cannot be used. `str()` lists every problem as `file: key.path: what to change`."""
-
-    def __init__(self, source: str, problems: Sequence[ConfigProblem]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        lines = [f"{source}: {p.path}: {p.message}" if p.path else f"{source}: {p.message}" for p in problems]
-        super().__init__("\n".join(lines))
-
-
-@dataclass(frozen=True)
-class UnitInfo:
-    building: str
-    unit: Unit
-
-
-@dataclass(frozen=True)
-class Site:
-    """The site file with its shorthands expanded: every unit and every meter listed."""
-
-    info: SiteInfo
-    buildings: dict[str, Building]
-    units: dict[str, UnitInfo]
-    areas: dict[str, PublicArea]
-    meters: dict[str, Meter]
-    elevators: dict[str, Elevator]
-    circuits: dict[str, Circuit]
-    mqtt_mappings: tuple[MqttMapping, ...] = ()
-    rules: tuple[AnyRule, ...] = ()
-    use_builtin_rules: bool = True
-    source: str = "<memory>"
-
-    @property
-    def id(self) -> str:
-        return self.info.id
-
-
 def load_site(path: str | Path) -> Site:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [ConfigProblem("", f"cannot read the site file: {exc.strerror}")]) from None
-    return parse_site(text, source=str(path))
+    return parse_site(read_config_text(path, "site"), source=str(path))
 
 
 def parse_site(text: str, *, source: str = "<memory>") -> Site:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(source, [ConfigProblem("", f"not valid TOML: {exc}")]) from None
-    try:
-        parsed = SiteFile.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(source, [problem_from_pydantic(err) for err in exc.errors()]) from None
+    parsed = parse_config_file(text, site_file_model(), source=source)
     problems: list[ConfigProblem] = []
     site = _resolve(parsed, source, problems)
     if not problems:  # rule targets are checked against a site whose references hold
-        problems += validate_rules(parsed.rules, site)
+        problems += rule_problems(site.rules, site)
     if problems:
         raise ConfigError(source, problems)
     return site
-
-
-def _format_loc(loc: Iterable[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else part
-    return out
-
-
-def problem_from_pydantic(err: ErrorDetails) -> ConfigProblem:
-    """A pydantic error as a key path and a sentence saying what to change (shared by every config file)."""
-    loc = tuple(err["loc"])
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        return ConfigProblem(_format_loc(loc), "unknown key; remove it or correct its spelling")
-    if kind == "missing":
-        return ConfigProblem(_format_loc(loc), "required key is missing; add it")
-    message = str(err["msg"]).removeprefix("Value error, ")
-    if not isinstance(err.get("input"), dict | list | type(None)):
-        message += f" (got {err['input']!r})"
-    return ConfigProblem(_format_loc(loc), message)
 
 
 def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Site:
@@ -202,10 +120,12 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         if claim(circuit.id, f"{path}.id"):
             circuits[circuit.id] = circuit
 
-    for m, mapping in enumerate(parsed.mqtt_mappings):
-        for asset_id in mapping.fixed_assets():
-            if asset_id not in asset_ids:
-                problems.append(_missing(f"mqtt_mappings[{m}]", "asset", asset_id, asset_ids))
+    sections = parsed.sections()
+    for name, entries in sections.items():
+        for i, entry in enumerate(entries):
+            for asset_id in entry.referenced_assets():
+                if asset_id not in asset_ids:
+                    problems.append(_missing(f"{name}[{i}]", "asset", asset_id, asset_ids))
 
     return Site(
         info=parsed.site,
@@ -215,11 +135,26 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         meters=meters,
         elevators=elevators,
         circuits=circuits,
-        mqtt_mappings=parsed.mqtt_mappings,
+        sections=sections,
         rules=parsed.rules,
         use_builtin_rules=parsed.use_builtin_rules,
         source=source,
     )
+
+
+def rule_problems(rules: Sequence[RuleConfig], site: Site, *, key: str = "rules") -> list[ConfigProblem]:
+    """Rule ids are unique; each rule checks itself against the site (its kind's `site_problems`)."""
+    problems: list[ConfigProblem] = []
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(rules):
+        at = f"{key}[{i}]"
+        if rule.id in seen:
+            problems.append(
+                ConfigProblem(f"{at}.id", f"duplicate rule id {rule.id!r}, already used at {key}[{seen[rule.id]}]")
+            )
+        seen.setdefault(rule.id, i)
+        problems += rule.site_problems(site, at)
+    return problems
 
 
 def _resolve_units(buildings: Sequence[Building], problems: list[ConfigProblem]) -> dict[str, UnitInfo]:

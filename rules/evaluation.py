@@ -15,7 +15,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from core.reading import FieldValue
-from core.rule_config import AssetFacts
+from rules.facts import AssetFacts
 
 Json = str | int | float | bool | None | list["Json"] | dict[str, "Json"]
 EvidenceValue = str | int | float | bool | None
