@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from core.mappings import MqttMapping
+from collectors.mqtt.payload_config import MqttMapping
 from core.rule_config import AnyRule, validate_rules
 from core.site import (
     UTILITY_CODE,

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.dlt645_config import Dlt645Binding
-from core.mappings import MqttMapping
-from core.modbus_config import ModbusBinding
+from collectors.dlt645.config import Dlt645Binding
+from collectors.modbus.config import ModbusBinding
+from collectors.mqtt.payload_config import MqttMapping
 from core.rule_config import RuleSpec
 
 AssetId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from billing.config import BillingConfig
 from billing.influx_registers import InfluxRegisterReader
 from billing.sources import RegisterReader
-from collectors.dlt645 import Dlt645Poller
-from collectors.dlt645 import devices_from_site as dlt645_meters_from_site
-from collectors.mapping import MappingDecoder, subscription_filters
-from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
-from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.dlt645.collector import Dlt645Poller
+from collectors.dlt645.collector import devices_from_site as dlt645_meters_from_site
+from collectors.modbus.collector import DeviceStateChanged, ModbusPoller, devices_from_site
+from collectors.mqtt.collector import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.mqtt.payloads import MappingDecoder, subscription_filters
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
 from core.registry import AssetRegistry

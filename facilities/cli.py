@@ -83,8 +83,8 @@ def _site(settings: Settings, path: Path | None) -> Site:
 @config_app.command("check")
 def config_check(site: SiteOption = None) -> None:
     """Validate a site file, resolve its Modbus and DL/T 645 devices as `run` would, and summarise it."""
-    from collectors.dlt645_devices import devices_from_site as dlt645_devices
-    from collectors.modbus_devices import devices_from_site as modbus_devices
+    from collectors.dlt645.devices import devices_from_site as dlt645_devices
+    from collectors.modbus.devices import devices_from_site as modbus_devices
 
     loaded = _site(_settings(), site)
     try:  # profile names, overrides and shared lines: the errors `run` would stop on, before a site visit
@@ -149,8 +149,8 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    from collectors.dlt645_devices import Dlt645ConfigError
-    from collectors.modbus_devices import ModbusConfigError
+    from collectors.dlt645.devices import Dlt645ConfigError
+    from collectors.modbus.devices import ModbusConfigError
     from facilities.hub import build_hub, run_until_stopped
     from facilities.metrics import serve_registry
 

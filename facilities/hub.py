@@ -33,7 +33,7 @@ from api.workorder_deps import WORK_ORDER_CONFLICTS
 from billing.config import BillingConfig, check_against_site, load_billing_config
 from billing.periods import BillingPeriod
 from billing.run import run_billing
-from collectors.modbus import DeviceStateChanged
+from collectors.modbus.collector import DeviceStateChanged
 from console import forms, session_store
 from console.access import ConsoleConfig
 from console.pages import mount_console

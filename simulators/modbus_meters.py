@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from collectors.modbus_devices import ModbusDevice
+from collectors.modbus.config import RegisterMap
+from collectors.modbus.devices import ModbusDevice
 from core.config import Site
-from core.modbus_config import RegisterMap
 
 COUNTERS = frozenset({"total", "import_kwh"})
 POWER_FACTOR = 0.95

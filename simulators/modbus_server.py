@@ -30,10 +30,10 @@ from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimAction, SimData, SimDevice
 
-from collectors.modbus_devices import ModbusDevice, devices_from_site, group_lines
+from collectors.modbus.config import ModbusLine, RegisterTable, Transport
+from collectors.modbus.devices import ModbusDevice, devices_from_site, group_lines
 from core.clock import Clock, SystemClock
 from core.config import Site, load_site
-from core.modbus_config import ModbusLine, RegisterTable, Transport
 from simulators.meter_clock import MeterClock
 from simulators.modbus_encode import EncodeError, encode_field, garbage
 from simulators.modbus_meters import SimulatedMeter, meters_for_site

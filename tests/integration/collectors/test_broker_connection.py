@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.mqtt.collector import MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
 from core.clock import SystemClock
 from core.config import parse_site
 from core.registry import AssetRegistry

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from collectors.dlt645 import DeviceStateChanged, Dlt645Meter, Dlt645Poller
-from collectors.dlt645_devices import meters_from_bindings
+from collectors.dlt645.collector import DeviceStateChanged, Dlt645Meter, Dlt645Poller
+from collectors.dlt645.config import Dlt645Binding
+from collectors.dlt645.devices import meters_from_bindings
 from core.clock import FakeClock, SystemClock
 from core.config import Site
-from core.dlt645_config import Dlt645Binding
 from simulators.dlt645_server import Dlt645Simulator, Fault
 from storage.spool import Spool
 from tests.integration.collectors.test_modbus_rtu import pty_pair  # noqa: F401  (the socat fixture)

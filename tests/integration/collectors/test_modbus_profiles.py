@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.device_profiles import available_profiles
-from core.modbus_config import RegisterTable
+from collectors.modbus.config import RegisterTable
+from collectors.modbus.device_profiles import available_profiles
 from tests.integration.collectors.test_modbus_simulator import (
     meter,
     polling,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.modbus import DeviceStateChanged
+from collectors.modbus.collector import DeviceStateChanged
 from core.reading import Reading
 from simulators.modbus_server import Fault
 from tests.integration.collectors.test_modbus_simulator import (

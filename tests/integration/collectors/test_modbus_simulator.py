@@ -12,7 +12,7 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.pdu import ModbusPDU
 
-from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
+from collectors.modbus.collector import DeviceStateChanged, ModbusPoller, devices_from_site
 from core.clock import Clock, FakeClock, SystemClock
 from core.config import Site, parse_site
 from core.reading import Reading

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.device_profiles import ProfileError, apply_overrides, available_profiles, load_profile
-from collectors.registers import (
+from collectors.modbus.device_profiles import ProfileError, apply_overrides, available_profiles, load_profile
+from collectors.modbus.registers import (
     ByteOrder,
     DataType,
     RegisterTable,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from collectors.dlt645_frames import (
+from collectors.dlt645.config import DATA_ITEMS, DataItem, Dlt645Binding, Identifier
+from collectors.dlt645.frames import (
     BcdError,
     Frame,
     FrameError,
@@ -19,7 +20,6 @@ from collectors.dlt645_frames import (
     read_address_request,
     read_request,
 )
-from core.dlt645_config import DATA_ITEMS, DataItem, Dlt645Binding, Identifier
 
 ENERGY = DATA_ITEMS[Identifier.TOTAL_ENERGY]
 VOLTAGE = DATA_ITEMS[Identifier.VOLTAGE_A]

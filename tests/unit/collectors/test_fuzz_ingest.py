@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder
+from collectors.mqtt.collector import MqttCollector, MqttOptions, OwnTopicDecoder
 from core.clock import FakeClock
 from core.config import parse_site
 from core.registry import AssetRegistry

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from collectors.mapping import MappingDecoder, MappingError, NoMappingMatches, subscription_filters
-from collectors.mqtt import NoRoute, OwnTopicDecoder, own_topic_filter
-from collectors.telemetry import MAX_PAYLOAD_BYTES, PayloadError
-from core.mappings import MqttField, MqttMapping
+from collectors.mqtt.collector import NoRoute, OwnTopicDecoder, own_topic_filter
+from collectors.mqtt.payload_config import MqttField, MqttMapping
+from collectors.mqtt.payloads import MappingDecoder, MappingError, NoMappingMatches, subscription_filters
+from collectors.mqtt.telemetry import MAX_PAYLOAD_BYTES, PayloadError
 from core.reading import Reading
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

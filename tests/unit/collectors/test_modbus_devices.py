@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.modbus_devices import ModbusConfigError, devices_from_site, group_lines
-from collectors.registers import ByteOrder, ReadSpan, RegisterTable
+from collectors.modbus.config import ModbusLine, Transport
+from collectors.modbus.devices import ModbusConfigError, devices_from_site, group_lines
+from collectors.modbus.registers import ByteOrder, ReadSpan, RegisterTable
 from core.config import Site, parse_site
-from core.modbus_config import ModbusLine, Transport
 from tests.unit.core.test_config import MINIMAL
 
 

@@ -12,9 +12,9 @@ import pytest
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
 from pymodbus.pdu.register_message import ReadHoldingRegistersResponse, ReadInputRegistersResponse
 
-from collectors.modbus import DeviceStateChanged, ModbusPoller
-from collectors.modbus_devices import ModbusDevice, devices_from_site
-from collectors.modbus_line import LinePoller, ModbusStats, PollResult
+from collectors.modbus.collector import DeviceStateChanged, ModbusPoller
+from collectors.modbus.devices import ModbusDevice, devices_from_site
+from collectors.modbus.line import LinePoller, ModbusStats, PollResult
 from core.clock import FakeClock
 from core.config import parse_site
 from core.reading import Reading

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collectors.registers import ByteOrder, DataType, RegisterField, RegisterMap, RegisterTable, decode_field
+from collectors.modbus.registers import ByteOrder, DataType, RegisterField, RegisterMap, RegisterTable, decode_field
 from simulators.modbus_encode import EncodeError, encode_field, garbage
 from simulators.modbus_meters import Behaviour, SimulatedMeter
 

@@ -7,7 +7,7 @@ import math
 import pytest
 from pydantic import ValidationError
 
-from collectors.registers import (
+from collectors.modbus.registers import (
     ByteOrder,
     DataType,
     ReadSpan,

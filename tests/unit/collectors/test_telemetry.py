@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from collectors.mqtt import NoRoute, OwnTopicDecoder
-from collectors.telemetry import MAX_PAYLOAD_BYTES, PayloadError, decode_telemetry, parse_timestamp
+from collectors.mqtt.collector import NoRoute, OwnTopicDecoder
+from collectors.mqtt.telemetry import MAX_PAYLOAD_BYTES, PayloadError, decode_telemetry, parse_timestamp
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -6,8 +6,7 @@ import pytest
 from pydantic import ValidationError
 from pymodbus.client.mixin import ModbusClientMixin
 
-from core.config import ConfigError, parse_site
-from core.modbus_config import (
+from collectors.modbus.config import (
     REGISTER_COUNT,
     DataType,
     ModbusBinding,
@@ -15,6 +14,7 @@ from core.modbus_config import (
     RegisterTable,
     Transport,
 )
+from core.config import ConfigError, parse_site
 from tests.unit.core.test_config import MINIMAL
 
 TOTAL = {"name": "total", "table": "holding", "address": 0, "data_type": "uint32"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.dlt645_config import DataItem
+from collectors.dlt645.config import DataItem
 
 START, END, WAKE = 0x68, 0x16, 0xFE
 READ_DATA, READ_ADDRESS = 0x11, 0x13

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from collectors.mqtt import Decoder, NoRoute
-from collectors.telemetry import PayloadError, load_json_object, parse_timestamp
-from core.mappings import (
+from collectors.mqtt.collector import Decoder, NoRoute
+from collectors.mqtt.payload_config import (
     ASSET_ID_MAX,
     MqttField,
     MqttMapping,
@@ -28,6 +27,7 @@ from core.mappings import (
     parse_template,
     parse_topic_pattern,
 )
+from collectors.mqtt.telemetry import PayloadError, load_json_object, parse_timestamp
 from core.reading import FieldValue, Reading
 
 # A plain-number payload longer than this is not a meter reading; the cap also keeps int() cheap.

@@ -1,4 +1,4 @@
-"""Device profiles: register maps shipped as TOML files in `collectors/profiles/`, plus site overrides.
+"""Device profiles: register maps shipped as TOML files in `collectors/modbus/profiles/`, plus site overrides.
 
 A profile is `description = "..."` and one `[[fields]]` table per `RegisterField`. A site file
 may override any attribute of a profile field except its name, field by field.
@@ -13,9 +13,9 @@ from importlib import resources
 
 from pydantic import ValidationError
 
-from collectors.registers import RegisterField, RegisterMap
+from collectors.modbus.registers import RegisterField, RegisterMap
 
-PROFILE_PACKAGE = "collectors.profiles"
+PROFILE_PACKAGE = "collectors.modbus.profiles"
 _SUFFIX = ".toml"
 # The name identifies the field, so renaming it is not an override but a different field.
 _OVERRIDABLE = tuple(name for name in RegisterField.model_fields if name != "name")

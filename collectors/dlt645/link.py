@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from collectors.dlt645_frames import FrameSplitter
-from core.dlt645_config import Dlt645Binding, Dlt645Line, Dlt645Transport
+from collectors.dlt645.config import Dlt645Binding, Dlt645Line, Dlt645Transport
+from collectors.dlt645.frames import FrameSplitter
 
 
 class Link:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from collectors.dlt645_devices import Dlt645ConfigError, Dlt645Meter, devices_from_site, group_lines
-from collectors.dlt645_line import Dlt645Stats, LinePoller, LinkFactory, PollResult
-from collectors.dlt645_link import Link, make_link
+from collectors.dlt645.config import Dlt645Line
+from collectors.dlt645.devices import Dlt645ConfigError, Dlt645Meter, devices_from_site, group_lines
+from collectors.dlt645.line import Dlt645Stats, LinePoller, LinkFactory, PollResult
+from collectors.dlt645.link import Link, make_link
 from collectors.polling import DeviceStateChanged, DeviceStatus, LineTask, Poller
 from core.clock import Clock
-from core.dlt645_config import Dlt645Line
 from core.ports import ReadingSink
 from core.threads import Spawn, start_thread
 

@@ -14,12 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from collectors.dlt645_devices import Dlt645Meter
-from collectors.dlt645_frames import READ_DATA, REPLY, BcdError, FrameError, decode, decode_bcd, di_bytes, read_request
-from collectors.dlt645_link import Link
+from collectors.dlt645.config import DataItem, Dlt645Line
+from collectors.dlt645.devices import Dlt645Meter
+from collectors.dlt645.frames import READ_DATA, REPLY, BcdError, FrameError, decode, decode_bcd, di_bytes, read_request
+from collectors.dlt645.link import Link
 from collectors.line_loop import LineLoop
 from core.clock import Clock
-from core.dlt645_config import DataItem, Dlt645Line
 
 log = logging.getLogger("collectors.dlt645")
 

@@ -21,7 +21,7 @@ from typing import Literal
 from pymodbus.client.mixin import ModbusClientMixin
 
 # The register-map models are site-file data, so they live in core; re-exported here for the collectors.
-from core.modbus_config import (
+from collectors.modbus.config import (
     DEFAULT_MAX_GAP,
     MAX_READ_REGISTERS,
     ByteOrder,

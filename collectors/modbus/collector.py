@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from collectors.modbus_client import ClientFactory, make_client
-from collectors.modbus_devices import ModbusConfigError, ModbusDevice, devices_from_site, group_lines
-from collectors.modbus_line import LinePoller, ModbusStats, PollResult
+from collectors.modbus.client import ClientFactory, make_client
+from collectors.modbus.devices import ModbusConfigError, ModbusDevice, devices_from_site, group_lines
+from collectors.modbus.line import LinePoller, ModbusStats, PollResult
 from collectors.polling import DeviceStateChanged, DeviceStatus, LineTask, Poller
 from core.clock import Clock
 from core.ports import ReadingSink

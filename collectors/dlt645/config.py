@@ -1,6 +1,6 @@
 """DL/T 645-2007 in the site file: the data identifiers we read and the meter binding.
 
-Pure data, no I/O: framing and polling live in `collectors/dlt645*.py`. A binding names how to reach
+Pure data, no I/O: framing and polling live in `collectors/dlt645/`. A binding names how to reach
 the meter (a serial-to-Ethernet gateway, or a local RS-485 port), its 12-digit address and what to read:
 
     binding = { protocol = "dlt645", transport = "tcp", host = "10.0.0.7", port = 8899,

@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from collectors.dlt645.config import DataItem, Dlt645Binding, Dlt645Line, Dlt645Transport
 from core.config import Site
-from core.dlt645_config import DataItem, Dlt645Binding, Dlt645Line, Dlt645Transport
 
 
 class Dlt645ConfigError(ValueError):

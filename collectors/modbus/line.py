@@ -18,11 +18,11 @@ from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import ModbusException
 
 from collectors.line_loop import LineLoop
-from collectors.modbus_client import ClientFactory, make_client
-from collectors.modbus_devices import ModbusDevice
-from collectors.registers import ReadSpan, RegisterTable, Value, decode_span
+from collectors.modbus.client import ClientFactory, make_client
+from collectors.modbus.config import ModbusLine
+from collectors.modbus.devices import ModbusDevice
+from collectors.modbus.registers import ReadSpan, RegisterTable, Value, decode_span
 from core.clock import Clock
-from core.modbus_config import ModbusLine
 
 log = logging.getLogger("collectors.modbus")
 

@@ -10,10 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from collectors.device_profiles import apply_overrides, load_profile
-from collectors.registers import ReadSpan, RegisterMap, plan_reads
+from collectors.modbus.config import ModbusBinding, ModbusLine, Transport
+from collectors.modbus.device_profiles import apply_overrides, load_profile
+from collectors.modbus.registers import ReadSpan, RegisterMap, plan_reads
 from core.config import Site
-from core.modbus_config import ModbusBinding, ModbusLine, Transport
 
 
 class ModbusConfigError(ValueError):

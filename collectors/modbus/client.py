@@ -9,8 +9,8 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
-from collectors.modbus_devices import ModbusDevice
-from core.modbus_config import ModbusLine, Transport
+from collectors.modbus.config import ModbusLine, Transport
+from collectors.modbus.devices import ModbusDevice
 
 
 class RegisterClient(Protocol):

@@ -20,7 +20,7 @@ from datetime import datetime
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from collectors.telemetry import PayloadError, decode_telemetry
+from collectors.mqtt.telemetry import PayloadError, decode_telemetry
 from core.clock import Clock
 from core.ports import ReadingSink
 from core.reading import Reading
