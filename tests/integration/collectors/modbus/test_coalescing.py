@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.collectors.test_modbus_simulator import (
+from tests.integration.collectors.modbus.test_simulator import (
     meter,
     polling,
     readings,

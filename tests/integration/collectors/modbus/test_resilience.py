@@ -12,7 +12,7 @@ import pytest
 from collectors.modbus.collector import DeviceStateChanged
 from core.reading import Reading
 from simulators.modbus_server import Fault
-from tests.integration.collectors.test_modbus_simulator import (
+from tests.integration.collectors.modbus.test_simulator import (
     FAST,
     meter,
     polling,

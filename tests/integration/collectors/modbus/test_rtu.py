@@ -14,7 +14,7 @@ import pytest
 
 from core.config import Site
 from simulators.modbus_server import Fault
-from tests.integration.collectors.test_modbus_simulator import FAST, polling, readings, simulating, site_of, spooling
+from tests.integration.collectors.modbus.test_simulator import FAST, polling, readings, simulating, site_of, spooling
 from tests.support.services import wait_until
 
 

@@ -18,8 +18,8 @@ from core.clock import FakeClock, SystemClock
 from core.config import Site
 from simulators.dlt645_server import Dlt645Simulator, Fault
 from storage.spool import Spool
-from tests.integration.collectors.test_modbus_rtu import pty_pair  # noqa: F401  (the socat fixture)
-from tests.integration.collectors.test_modbus_simulator import SIM_START, readings, site_of, spooling
+from tests.integration.collectors.modbus.test_rtu import pty_pair  # noqa: F401  (the socat fixture)
+from tests.integration.collectors.modbus.test_simulator import SIM_START, readings, site_of, spooling
 from tests.support.services import free_port, wait_until
 
 FAST = {"interval_s": 0.2, "timeout_s": 0.1, "retries": 0, "backoff_s": 0.2, "backoff_max_s": 0.4}

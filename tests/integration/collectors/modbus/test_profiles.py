@@ -8,7 +8,7 @@ import pytest
 
 from collectors.modbus.config import RegisterTable
 from collectors.modbus.device_profiles import available_profiles
-from tests.integration.collectors.test_modbus_simulator import (
+from tests.integration.collectors.modbus.test_simulator import (
     meter,
     polling,
     readings,
