@@ -1,7 +1,8 @@
 """Modbus in the site file: register maps (what a field is and where it lives) and the device binding.
 
-Pure data, no pymodbus: decoding and polling live in `collectors/`. A binding names either a shipped
-profile or an inline register map, and how to reach the device:
+Pure data, no pymodbus: decoding and polling live beside it in `collectors/modbus/`; README.md there
+documents the register map. A binding names either a shipped profile or an inline register map, and
+how to reach the device:
 
     binding = { protocol = "modbus", transport = "tcp", host = "10.0.0.5", port = 502, device_id = 1,
                 profile = "eastron_sdm630", interval_s = 60 }

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pymodbus.client.mixin import ModbusClientMixin
 
-# The register-map models are site-file data, so they live in core; re-exported here for the collectors.
+# The register-map models are site-file data, so they live in config.py; re-exported here for the poller.
 from collectors.modbus.config import (
     DEFAULT_MAX_GAP,
     MAX_READ_REGISTERS,
