@@ -1,8 +1,8 @@
 """MQTT mappings: how a third-party device's topic and payload become a reading of one of our assets.
 
-A site file lists them as `[[mqtt_mappings]]` tables (see docs/mqtt-mappings.md). Everything that can be
+A site file lists them as `[[mqtt_mappings]]` tables (see collectors/mqtt/README.md). Everything that can be
 checked without a message is checked here, at load time, with a message that says what to change; the
-decoder (`collectors.mapping`) compiles the same parsed forms once and only does lookups per message.
+decoder (`collectors.mqtt.payloads`) compiles the same parsed forms once and only does lookups per message.
 
 This module must not import `core.site`: the site file model imports it.
 """

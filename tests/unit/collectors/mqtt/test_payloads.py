@@ -21,7 +21,7 @@ from collectors.mqtt.telemetry import MAX_PAYLOAD_BYTES, PayloadError
 from core.reading import Reading
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-DOCS = Path(__file__).resolve().parents[4] / "docs" / "mqtt-mappings.md"
+DOCS = Path(__file__).resolve().parents[4] / "collectors" / "mqtt" / "README.md"
 
 TASMOTA_PAYLOAD = (
     b'{"Time":"2026-11-26T08:00:00","ENERGY":{"TotalStartTime":"2025-01-01T00:00:00","Total":123.456,'
