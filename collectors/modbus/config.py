@@ -42,7 +42,7 @@ class DataType(StrEnum):
 
 
 class ByteOrder(StrEnum):
-    """Wire order of a value's bytes, A the most significant; see `collectors.registers`."""
+    """Wire order of a value's bytes, A the most significant; see `collectors.modbus.registers`."""
 
     ABCD = "ABCD"
     DCBA = "DCBA"

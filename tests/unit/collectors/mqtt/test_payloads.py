@@ -1,4 +1,4 @@
-"""MQTT mappings: config validation (core.mappings) and decoding third-party payloads (collectors.mapping)."""
+"""MQTT payload mappings: config validation (payload_config) and decoding third-party payloads (payloads)."""
 
 from __future__ import annotations
 
