@@ -25,11 +25,11 @@ from alerts.routing import Routing
 from billing.config import BillingConfig, check_against_site, load_billing_config
 from billing.influx_registers import InfluxRegisterReader
 from billing.sources import RegisterReader
-from collectors.dlt645 import Dlt645Poller
-from collectors.dlt645 import devices_from_site as dlt645_meters_from_site
-from collectors.mapping import MappingDecoder, subscription_filters
-from collectors.modbus import DeviceStateChanged, ModbusPoller, devices_from_site
-from collectors.mqtt import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.dlt645.collector import Dlt645Poller
+from collectors.dlt645.collector import devices_from_site as dlt645_meters_from_site
+from collectors.modbus.collector import DeviceStateChanged, ModbusPoller, devices_from_site
+from collectors.mqtt.collector import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.mqtt.payloads import MappingDecoder, subscription_filters
 from console.access import ConsoleConfig
 from console.secret import console_secret
 from core.clock import Clock, SystemClock

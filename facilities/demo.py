@@ -24,10 +24,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from alerts.deliveries import delivery_counts
+from collectors.dlt645.config import Dlt645Binding
+from collectors.modbus.config import ModbusBinding
 from console.users import create_user, list_users, set_password
 from core.clock import ScaledClock
-from core.dlt645_config import Dlt645Binding
-from core.modbus_config import ModbusBinding
 from core.settings import Settings
 from core.site import Site
 from facilities.bootstrap import bootstrap

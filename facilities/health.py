@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.dispatcher import OutboxDispatcher
 from alerts.orm import DeliveryStatus, OutboxRow
-from collectors.mqtt import MqttCollector
+from collectors.mqtt.collector import MqttCollector
 from collectors.polling import Poller
 from core.clock import Clock
 from core.health import ComponentHealth, HealthState

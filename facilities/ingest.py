@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from collectors.dlt645 import Dlt645Poller
-from collectors.modbus import ModbusPoller
-from collectors.mqtt import MqttCollector
+from collectors.dlt645.collector import Dlt645Poller
+from collectors.modbus.collector import ModbusPoller
+from collectors.mqtt.collector import MqttCollector
 from core.registry import AssetRegistry
 from core.site import Site
 from storage.spool import Spool

@@ -25,8 +25,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from collectors.dlt645_devices import Dlt645Meter, devices_from_site, group_lines
-from collectors.dlt645_frames import (
+from collectors.dlt645.config import DATA_ITEMS, Dlt645Line, Dlt645Transport
+from collectors.dlt645.devices import Dlt645Meter, devices_from_site, group_lines
+from collectors.dlt645.frames import (
     ERROR_REPLY,
     READ_ADDRESS,
     READ_DATA,
@@ -42,9 +43,8 @@ from collectors.dlt645_frames import (
     encode,
     encode_bcd,
 )
-from collectors.dlt645_link import make_link
+from collectors.dlt645.link import make_link
 from core.clock import Clock, SystemClock
-from core.dlt645_config import DATA_ITEMS, Dlt645Line, Dlt645Transport
 from core.site import Site
 from core.site_loader import load_site
 from simulators.meter_clock import MeterClock

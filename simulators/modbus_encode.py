@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import struct
 
-from core.modbus_config import ByteOrder, DataType, RegisterField
+from collectors.modbus.config import ByteOrder, DataType, RegisterField
 
 _STRUCT = {
     DataType.INT16: "h",

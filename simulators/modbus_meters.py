@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from collectors.modbus_devices import ModbusDevice
-from core.modbus_config import RegisterMap
+from collectors.modbus.config import RegisterMap
+from collectors.modbus.devices import ModbusDevice
 from core.site import Site
 
 COUNTERS = frozenset({"total", "import_kwh"})

@@ -30,9 +30,9 @@ from pymodbus.pdu import ModbusPDU
 from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
 from pymodbus.simulator import DataType, SimAction, SimData, SimDevice
 
-from collectors.modbus_devices import ModbusDevice, devices_from_site, group_lines
+from collectors.modbus.config import ModbusLine, RegisterTable, Transport
+from collectors.modbus.devices import ModbusDevice, devices_from_site, group_lines
 from core.clock import Clock, SystemClock
-from core.modbus_config import ModbusLine, RegisterTable, Transport
 from core.site import Site
 from core.site_loader import load_site
 from simulators.meter_clock import MeterClock

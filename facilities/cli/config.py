@@ -12,8 +12,8 @@ config_app = typer.Typer(help="Check site configuration.", no_args_is_help=True)
 @config_app.command("check")
 def config_check(site: SiteOption = None) -> None:
     """Validate a site file, resolve its Modbus and DL/T 645 devices as `run` would, and summarise it."""
-    from collectors.dlt645_devices import devices_from_site as dlt645_devices
-    from collectors.modbus_devices import devices_from_site as modbus_devices
+    from collectors.dlt645.devices import devices_from_site as dlt645_devices
+    from collectors.modbus.devices import devices_from_site as modbus_devices
 
     loaded = site_from(settings_from_env(), site)
     try:  # profile names, overrides and shared lines: the errors `run` would stop on, before a site visit

@@ -57,8 +57,8 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
 
     from sqlalchemy.exc import OperationalError
 
-    from collectors.dlt645_devices import Dlt645ConfigError
-    from collectors.modbus_devices import ModbusConfigError
+    from collectors.dlt645.devices import Dlt645ConfigError
+    from collectors.modbus.devices import ModbusConfigError
     from facilities.bootstrap import SetupError, bootstrap
     from facilities.hub import run_until_stopped
     from facilities.metrics import serve_registry

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.dispatcher import OutboxDispatcher
 from alerts.orm import DeliveryStatus, OutboxRow
-from collectors.modbus import ModbusPoller
-from collectors.modbus_devices import devices_from_site
-from collectors.mqtt import MqttCollector, MqttOptions, OwnTopicDecoder
+from collectors.modbus.collector import ModbusPoller
+from collectors.modbus.devices import devices_from_site
+from collectors.mqtt.collector import MqttCollector, MqttOptions, OwnTopicDecoder
 from core.clock import FakeClock
 from core.health import HealthState
 from core.ports import SinkUnavailable
