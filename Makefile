@@ -19,6 +19,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # The layer contracts of pyproject.toml [tool.importlinter] (not yet part of `lint`).
 lint-imports: setup

@@ -16,8 +16,8 @@ from fastapi import Depends, HTTPException, Path
 
 from api.deps import DepsDep, SiteDep
 from api.ports import ApiDependencies
-from api.routes.readings import EARLIEST, LATEST
 from api.schemas_workorders import WorkOrderOut, order_out
+from api.time_bounds import EARLIEST, LATEST
 from workorders.application import Refused, entry_bus, execute
 from workorders.commands import Command
 from workorders.lifecycle import WorkOrderConflict

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel
 from access.roles import Permission
 from api.deps import AssetDep, ClockDep, StoreDep, require
 from api.schemas import ERROR_RESPONSES, not_found
+from api.time_bounds import EARLIEST, LATEST
 from core.durations import SPAN_PATTERN, parse_span
 from core.reading import FieldValue
 from storage.store import Aggregate
@@ -23,8 +24,6 @@ router = APIRouter(
 )
 
 # Both InfluxDB and the embedded store hold 1677–2262; readings before 1970 do not exist here.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2262, 1, 1, tzinfo=UTC)
 DEFAULT_WINDOW = timedelta(hours=24)
 MAX_RAW_WINDOW = timedelta(days=7)  # raw samples come back whole from the store, so bound them
 MAX_BUCKETS = 10_000
