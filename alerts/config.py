@@ -12,8 +12,9 @@ import re
 from datetime import date
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from core.config_files import Strict
 from core.durations import Duration, TimeOfDay
 from core.ids import AssetId as Ident
 from workorders.values import Category, Priority
@@ -47,7 +48,8 @@ def parse_days(value: object) -> tuple[int, ...]:
 Weekdays = Annotated[tuple[int, ...], BeforeValidator(parse_days)]
 
 
-class _Strict(BaseModel):
+class _Strict(Strict):
+    # Channel keys may also be written by their alias.
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, localcontext
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 
 from billing.money import (
     BILLING_CONTEXT,
@@ -17,6 +17,7 @@ from billing.money import (
     exact_decimal,
     round_money,
 )
+from core.config_files import Strict
 
 # 0.01 CNY, half up (四舍五入 to the fen): how Chinese utility bills round each line.
 DEFAULT_ROUNDING = RoundingRule()
@@ -30,9 +31,8 @@ _MINUTES_PER_DAY = 24 * 60
 Usage = Decimal | Mapping[str, Decimal]
 
 
-class _Strict(BaseModel):
-    # Unknown keys are errors so a misspelt TOML key cannot silently fall back to a default.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Strict(Strict):
+    """The one config base (core.config_files): a misspelt TOML key is an error, not a silent default."""
 
 
 # --------------------------------------------------------------------------------------------- output

@@ -7,16 +7,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from collectors.dlt645.config import DataItem, Dlt645Binding, Dlt645Line, Dlt645Transport
+from core.config_files import ConfigError, ConfigProblem
 from core.site import Site
 
 
-class Dlt645ConfigError(ValueError):
+class Dlt645ConfigError(ConfigError, ValueError):
     """DL/T 645 bindings that cannot be polled; `str()` lists every problem with its asset."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+        super().__init__(source, [ConfigProblem("", p) for p in problems])
 
 
 @dataclass(frozen=True)

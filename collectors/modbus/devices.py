@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from collectors.modbus.config import ModbusBinding, ModbusLine, Transport
 from collectors.modbus.device_profiles import apply_overrides, load_profile
 from collectors.modbus.registers import ReadSpan, RegisterMap, plan_reads
+from core.config_files import ConfigError, ConfigProblem
 from core.site import Site
 
 
-class ModbusConfigError(ValueError):
+class ModbusConfigError(ConfigError, ValueError):
     """Modbus bindings that cannot be polled; `str()` lists every problem with its asset."""
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+        super().__init__(source, [ConfigProblem("", p) for p in problems])
 
 
 @dataclass(frozen=True)
