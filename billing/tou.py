@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from billing.money import BILLING_CONTEXT
 from billing.registers import BoundaryRules, Epoch, RegisterValue, register_decimal, unwrap
-from billing.tariffs import DEFAULT_SPLIT_ROUNDING, TimeOfUseTariff, _split_pro_rata
+from billing.tariffs import DEFAULT_SPLIT_ROUNDING, TimeOfUseTariff
+from billing.tariffs.segments import _split_pro_rata
 from storage.store import Sample
 
 _MICRO = timedelta(microseconds=1)
