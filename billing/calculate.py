@@ -26,6 +26,7 @@ from billing.registers import (
     RegisterValue,
     Replacement,
     boundary_value,
+    rollover_modulus,
 )
 from billing.sources import REGISTER_FIELD, RegisterReader
 from billing.statements import BoundaryReading, Charge, Statement, StatementLine
@@ -132,7 +133,7 @@ class StatementCalculator:
         return lines
 
     def _rules(self, meter: Meter) -> BoundaryRules:
-        rollover = Decimal(repr(meter.rollover)) if meter.rollover is not None else None
+        rollover = _register_maximum(meter.rollover)
         settings = self.config.billing
         return BoundaryRules(
             interpolate=settings.boundary is BoundaryMode.INTERPOLATE,
@@ -159,7 +160,7 @@ class StatementCalculator:
         finish = boundary_value(near_end, end, epoch, rules, self._earliest(asset))
         used = consumption(begin, finish, tuple(epoch.between(start, end)), rules.rollover)
         estimates = [used.estimate_method] if used.estimated and used.estimate_method else []
-        notes = [f"register rolled over its maximum {rules.rollover} {meter.uom}"] * used.rollovers
+        notes = [_rollover_note(rules.rollover, meter.uom)] * used.rollovers
         review, prior = used.review, _ZERO
         if at_reset is not None and review is None:
             before = self._since_reset(at_reset, begin, start, epoch, rules, asset)
@@ -243,6 +244,18 @@ class StatementCalculator:
             created_at=self.clock.now(),
             vacant=unit.unit.vacant,
         )
+
+
+def _register_maximum(rollover: float | None) -> Decimal | None:
+    """The site file's `rollover` as a Decimal; a whole number stays whole (9999, not 9999.0)."""
+    if rollover is None:
+        return None
+    return Decimal(int(rollover)) if rollover.is_integer() else Decimal(repr(rollover))
+
+
+def _rollover_note(maximum: Decimal | None, uom: str) -> str:
+    modulus = rollover_modulus(maximum) if maximum is not None else None
+    return f"register rolled over its maximum {maximum} {uom}: counted as end − start + {modulus}"
 
 
 def _reading(value: RegisterValue | None) -> BoundaryReading | None:
