@@ -113,15 +113,42 @@ def test_monthly_report() -> None:
         vacant=True,
         lines=(dataclasses.replace(WATER, meter_id="W-0102", consumption=D("2.500"), amount=D("7.25")),),
     )
-    correction = dataclasses.replace(STATEMENT, kind=StatementKind.ADJUSTMENT, sequence=1)
+    # B1-0101's water was 2 m³ short: the adjusting line carries +2.000 m³ for 2 × 3.85 = +7.70
+    more = dataclasses.replace(WATER, consumption=D("2.000"), amount=D("7.70"), charges=())
+    correction = dataclasses.replace(STATEMENT, kind=StatementKind.ADJUSTMENT, sequence=1, lines=(more,))
     report = monthly_report("test-site", OCTOBER, [STATEMENT, vacant, correction])
-    assert (report.statements, report.adjustments, report.total) == (2, 1, D("107.55"))
+    # the adjustment counts (issue 22): 100.30 + 7.25 + 7.70 = 115.25, the export's net total
+    assert (report.statements, report.adjustments, report.total) == (2, 1, D("115.25"))
     water = next(b for b in report.by_building if b.utility == "water")
-    # 30.000 + 2.500 = 32.500 m³ for 100.30 + 7.25 = 107.55
-    assert (water.meters, water.consumption, water.amount) == (2, D("32.500"), D("107.55"))
+    # 30.000 + 2.000 + 2.500 = 34.500 m³ on two meters for 115.25
+    assert (water.meters, water.consumption, water.amount) == (2, D("34.500"), D("115.25"))
+    assert report.top_consumers["water"][0].consumption == D("32.000")
     assert [i.meter_id for i in report.top_consumers["water"]] == ["W-0101", "W-0102"]
     assert [i.meter_id for i in report.estimated] == ["G-0101"]
     assert [i.meter_id for i in report.to_review] == ["G-0101"]
     assert [i.unit_id for i in report.vacant_with_use] == ["B1-0102"]
-    assert report.to_dict()["total"] == "107.55"
+    assert report.to_dict()["total"] == "115.25"
     assert "Meters needing review: 1" in render_text(report)
+
+
+def test_report_leaves_out_a_negative_line_held_for_review() -> None:
+    # Issue 22: -950 kWh after an unrecorded meter swap is held for review, not added into the building
+    swap = StatementLine(
+        meter_id="E-0101",
+        utility=Utility.ELECTRICITY,
+        uom="kWh",
+        start=BoundaryReading(D("1000.000"), cst(2026, 9, 30, 23, 50), "reading"),
+        end=BoundaryReading(D("50.000"), cst(2026, 10, 31, 23, 50), "reading"),
+        consumption=D("-950.000"),
+        charges=(),
+        amount=D("0"),
+        review="register went down by 950.000",
+    )
+    other = dataclasses.replace(swap, meter_id="E-0102", consumption=D("120.000"), amount=D("64.56"), review=None)
+    held = dataclasses.replace(STATEMENT, lines=(swap,))
+    fine = dataclasses.replace(STATEMENT, id=uuid.uuid4(), unit_id="B1-0102", lines=(other,))
+    report = monthly_report("test-site", OCTOBER, [held, fine])
+    (electricity,) = report.by_building
+    assert (electricity.consumption, electricity.amount, electricity.to_review) == (D("120.000"), D("64.56"), 1)
+    assert [i.meter_id for i in report.top_consumers["electricity"]] == ["E-0102"]
+    assert [i.meter_id for i in report.to_review] == ["E-0101"]
