@@ -585,13 +585,14 @@ def billing_run(
 def billing_finalize(period: PeriodOption, site: SiteOption = None) -> None:
     """Make a month's drafts final (immutable); drafts with lines to review are held back and listed."""
     from billing.periods import BillingPeriod
+    from billing.run_lock import BillingBusy
     from billing.service import finalize_period
 
     settings = _settings()
     loaded = _site(settings, site)
     try:
         result = finalize_period(_sessions(settings), loaded.id, BillingPeriod.parse(period), clock=SystemClock())
-    except ValueError as exc:
+    except (ValueError, BillingBusy) as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{len(result.finalized)} statements final, {len(result.blocked)} held for review")
     for statement, reason in result.blocked:
