@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing.calculate import Progress, StatementCalculator
 from billing.config import BillingConfig
-from billing.diff import Change, StatementDiff, adjustment, billed_by_meter, diff_billed, diff_lines
+from billing.diff import Change, StatementDiff, adjustment, billed_by_meter, billed_charges, diff_billed, diff_lines
 from billing.periods import BillingPeriod
 from billing.repository import StatementRepository
 from billing.run_lock import DEFAULT_WAIT, lock_period
@@ -134,7 +134,7 @@ def _reconcile(
     if not adjust:
         return UnitResult(new.unit_id, Outcome.FINAL_DIFFERS, regular, diff)
     sequence = drafts[0].sequence if drafts else max(s.sequence for s in existing) + 1
-    correction = adjustment(new, billed, regular, sequence)
+    correction = adjustment(new, billed, regular, sequence, billed_charges(finals))
     if not drafts:
         repository.add(correction)
     elif drafts[0].fingerprint != correction.fingerprint:

@@ -609,7 +609,7 @@ def billing_export(
 ) -> None:
     """Write a month's statements for the fee module: CSV (UTF-8 with BOM, for Excel) or JSON."""
     from billing.config import CsvHeaders
-    from billing.exports import export_csv, export_json
+    from billing.exports import Names, export_csv, export_json
     from billing.periods import BillingPeriod
     from billing.service import list_statements
 
@@ -623,7 +623,7 @@ def billing_export(
         export_json(statements, out)
     elif fmt == "csv":
         headers = CsvHeaders.EN if english else CsvHeaders.ZH
-        export_csv(statements, out, timezone=loaded.info.timezone, headers=headers)
+        export_csv(statements, out, timezone=loaded.info.timezone, headers=headers, names=Names.of(loaded))
     else:
         raise _fail(f"--format {fmt!r}: use csv or json")
     typer.echo(f"{len(statements)} statements written to {out}")
