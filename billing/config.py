@@ -131,7 +131,7 @@ def parse_billing_config(text: str, *, source: str = "<memory>") -> BillingConfi
         raise ConfigError(source, _problems(exc)) from None
 
 
-_TARIFF_KINDS = frozenset({"flat", "tiered", "time_of_use"})
+_TARIFF_KINDS = frozenset({"flat", "tiered", "time_of_use", "tiered_time_of_use"})
 
 
 def _problems(exc: ValidationError) -> list[ConfigProblem]:
