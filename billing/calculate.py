@@ -28,9 +28,11 @@ from billing.registers import (
     boundary_value,
     rollover_modulus,
 )
+from billing.shared import pool_lines
+from billing.shared_config import SHARED_PREFIX
 from billing.sources import REGISTER_FIELD, RegisterReader
 from billing.statements import BoundaryReading, Charge, Statement, StatementLine
-from billing.tariffs import TariffSchedule
+from billing.tariffs import FlatTariff, ScheduleEntry, TariffSchedule
 from billing.tou import time_of_use_usage
 from core.clock import Clock
 from core.config import Site
@@ -109,7 +111,42 @@ class StatementCalculator:
                 by_unit[billed.unit_id].append(line)
             if progress is not None:
                 progress(first + len(chunk), len(meters))
+        self._add_shared(by_unit, period, replacements)
         return [self._statement(unit_id, period, lines) for unit_id, lines in sorted(by_unit.items())]
+
+    def _add_shared(
+        self,
+        by_unit: dict[str, list[StatementLine]],
+        period: BillingPeriod,
+        replacements: Mapping[str, Sequence[Replacement]],
+    ) -> None:
+        """Each 公摊 pool's public meters measured like any meter, then split into a line per sharing unit."""
+        if not self.config.shared:
+            return
+        registry = AssetRegistry.from_site(self.site)
+        for pool in self.config.shared:
+            meters = [self.site.meters[meter_id] for meter_id in pool.meters]
+            utility = meters[0].utility
+            flat = ScheduleEntry(effective_from=date(2000, 1, 1), tariff=FlatTariff(unit_price=pool.unit_price))
+            schedule = TariffSchedule(utility=utility, entries=(flat,))
+            billed = [BilledMeter(meter, registry.get(meter.id), "", schedule) for meter in meters]
+            measured = self._lines(billed, period, replacements)
+            own_use = {
+                unit_id: sum(
+                    (
+                        line.consumption
+                        for line in lines
+                        if line.utility is utility
+                        and line.consumption is not None
+                        and line.review is None
+                        and not line.meter_id.startswith(SHARED_PREFIX)
+                    ),
+                    _ZERO,
+                )
+                for unit_id, lines in by_unit.items()
+            }
+            for unit_id, line in pool_lines(pool, self.site, measured, own_use, self.config.billing.rounding).items():
+                by_unit[unit_id].append(line)
 
     def _lines(
         self, meters: Sequence[BilledMeter], period: BillingPeriod, replacements: Mapping[str, Sequence[Replacement]]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import ErrorDetails
 
 from billing.money import RoundingRule
+from billing.shared_config import SharedPool, check_pools
 from billing.tariffs import TariffSchedule
 from core.config import ConfigError, ConfigProblem, Site, problem_from_pydantic
 from core.site import Utility
@@ -77,6 +78,7 @@ class BillingConfig(_Strict):
     billing: BillingSettings = BillingSettings()
     tariffs: tuple[TariffSchedule, ...] = Field(min_length=1)
     export: ExportSettings = ExportSettings()
+    shared: tuple[SharedPool, ...] = ()  # 公摊 pools, billing/shared_config.py
 
     @field_validator("tariffs")
     @classmethod
@@ -179,6 +181,7 @@ def check_against_site(config: BillingConfig, site: Site, *, source: str = "<bil
             )
     if not unit_utilities & set(config.billed_utilities):
         problems.append(ConfigProblem("tariffs", f"site {site.id} has no unit meter of a billed utility"))
+    problems += check_pools(config.shared, site)
     if problems:
         raise ConfigError(source, problems)
 

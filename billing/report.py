@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing.periods import BillingPeriod
+from billing.shared_config import SHARED_PREFIX
 from billing.statements import Statement, StatementKind, StatementLine
 
 _ZERO = Decimal(0)
@@ -29,6 +30,20 @@ class BuildingUse:
     consumption: Decimal
     amount: Decimal
     estimated: int
+    to_review: int
+
+
+@dataclass(frozen=True)
+class SharedUse:
+    """A 公摊 pool's allocation to one building's units (netted over adjustments)."""
+
+    pool: str
+    building_id: str
+    utility: str
+    uom: str
+    units: int
+    consumption: Decimal
+    amount: Decimal
     to_review: int
 
 
@@ -56,6 +71,7 @@ class MonthlyReport:
     estimated: tuple[MeterLine, ...]
     to_review: tuple[MeterLine, ...]
     vacant_with_use: tuple[MeterLine, ...]
+    shared: tuple[SharedUse, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, decimals as strings."""
@@ -104,7 +120,10 @@ def monthly_report(
     groups: dict[tuple[str, str], list[_Net]] = defaultdict(list)
     per_utility: dict[str, list[MeterLine]] = defaultdict(list)
     vacant_units = {s.unit_id for s in statements if s.vacant}
+    pools: dict[tuple[str, str], list[_Net]] = defaultdict(list)
     for (unit_id, meter_id), figures in net.items():
+        if meter_id.startswith(SHARED_PREFIX):
+            pools[(meter_id, figures.building_id)].append(figures)
         groups[(figures.building_id, figures.utility)].append(figures)
         item = MeterLine(unit_id, meter_id, figures.utility, figures.consumption, figures.amount)
         if figures.consumption is not None and not figures.review:
@@ -139,6 +158,19 @@ def monthly_report(
         estimated=tuple(estimated),
         to_review=tuple(review),
         vacant_with_use=tuple(sorted(vacant, key=lambda i: (i.unit_id, i.meter_id))),
+        shared=tuple(
+            SharedUse(
+                pool=pool,
+                building_id=building,
+                utility=items[0].utility,
+                uom=items[0].uom,
+                units=len(items),
+                consumption=sum((n.consumption for n in items if n.consumption is not None), _ZERO),
+                amount=sum((n.amount for n in items), _ZERO),
+                to_review=sum(n.review for n in items),
+            )
+            for (pool, building), items in sorted(pools.items())
+        ),
     )
 
 
@@ -151,6 +183,13 @@ def render_text(report: MonthlyReport) -> str:
         f"{b.meters} meters, {b.estimated} estimated, {b.to_review} to review"
         for b in report.by_building
     ]
+    if report.shared:
+        out.append("Shared-area pools (公摊), included above:")
+        out += [
+            f"  {p.pool:<24} {p.building_id:<8} {p.consumption:>14} {p.uom:<4} {p.amount:>14}  {p.units} units"
+            + (f", {p.to_review} to review" if p.to_review else "")
+            for p in report.shared
+        ]
     for utility, items in report.top_consumers.items():
         out.append(f"Top {utility} consumers:")
         out += [f"  {i.unit_id:<10} {i.meter_id:<14} {i.consumption}" for i in items]

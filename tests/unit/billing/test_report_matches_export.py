@@ -1,5 +1,5 @@
-"""Property: whatever the statements (regular, adjusting, held for review, vacant), `billing report` totals are
-the export's net totals: the report's total and its per-building amounts add up to the CSV's 金额 column."""
+"""Property: whatever the statements (regular, adjusting, held for review, vacant, 公摊 lines), `billing report`
+totals are the export's net totals: the report's total and its per-building amounts add up to the CSV's 金额 column."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def lines(draw: st.DrawFn, unit: int) -> StatementLine:
     held = draw(st.booleans())
     return dataclasses.replace(
         WATER,
-        meter_id=f"W-{unit:04d}",
+        meter_id=draw(st.sampled_from([f"W-{unit:04d}", "shared:garden"])),
         consumption=draw(st.none() | _USE),
         amount=Decimal("0.00") if held else draw(_AMOUNT),
         review="register went down" if held else None,
