@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from billing.cli_meters import make_meters_app
 from core.clock import SystemClock
 from core.config import ConfigError, Site, load_site
 from core.registry import AssetRegistry, UnknownAsset
@@ -47,6 +48,7 @@ app.add_typer(alarms_app, name="alarms")
 app.add_typer(dashboards_app, name="dashboards")
 app.add_typer(db_app, name="db")
 app.add_typer(billing_app, name="billing")
+billing_app.add_typer(make_meters_app(build_store), name="meters")
 users_app = typer.Typer(
     help="Web console accounts (/console): staff and crews sign in with these.", no_args_is_help=True
 )
