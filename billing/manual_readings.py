@@ -9,12 +9,13 @@ meter with a rollover maximum, not above it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.orm import DecimalText
 from core.clock import Clock
@@ -70,7 +71,7 @@ def check_register(site: Site, meter_id: str, when: datetime, value: Decimal, no
 
 
 def record_manual_reading(
-    session_factory: sessionmaker[Session],
+    session_factory: Callable[[], Session],
     store: ReadingStore,
     site: Site,
     meter_id: str,
@@ -88,7 +89,7 @@ def record_manual_reading(
     asset = AssetRegistry.from_site(site).get(meter_id)
     store.write([to_point(Reading(meter_id, read_at, {"total": float(value)}), asset)])
     record = ManualReading(meter_id, read_at, value, note, now, by)
-    with session_factory.begin() as session:
+    with session_factory() as session, session.begin():
         session.add(
             ManualReadingRow(
                 site_id=site.id,
@@ -103,7 +104,7 @@ def record_manual_reading(
     return record
 
 
-def list_manual_readings(session_factory: sessionmaker[Session], site_id: str) -> list[ManualReading]:
+def list_manual_readings(session_factory: Callable[[], Session], site_id: str) -> list[ManualReading]:
     """Every manual reading of the site, oldest first."""
     with session_factory() as session:
         rows = session.scalars(
