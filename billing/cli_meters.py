@@ -16,9 +16,9 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from billing.manual_readings import check_register, list_manual_readings, record_manual_reading
+from billing.manual_readings import list_manual_readings, record_manual_reading, record_swap
 from billing.registers import Replacement
-from billing.service import list_replacements, record_replacement
+from billing.service import list_replacements
 from core.clock import SystemClock
 from core.config import ConfigError, Site, load_site
 from core.settings import Settings
@@ -93,11 +93,8 @@ def make_meters_app(open_store: Callable[[Settings], ReadingStore]) -> typer.Typ
         swap = Replacement(
             meter, when, _register(old_final, "--old-final"), _register(new_initial, "--new-initial"), note
         )
-        clock = SystemClock()
         try:
-            check_register(loaded, meter, when, swap.old_final, clock.now(), "--old-final")
-            check_register(loaded, meter, when, swap.new_initial, clock.now(), "--new-initial")
-            record_replacement(sessions, loaded, swap, clock=clock, by=by or getpass.getuser())
+            record_swap(sessions, loaded, swap, now=SystemClock().now(), by=by or getpass.getuser())
         except ValueError as exc:
             raise _fail(str(exc)) from None
         typer.echo(

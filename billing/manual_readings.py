@@ -18,6 +18,8 @@ from sqlalchemy import Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from billing.orm import DecimalText
+from billing.registers import Replacement
+from billing.repository import StatementRepository
 from core.clock import Clock
 from core.config import Site
 from core.reading import Reading
@@ -111,3 +113,31 @@ def list_manual_readings(session_factory: Callable[[], Session], site_id: str) -
             select(ManualReadingRow).where(ManualReadingRow.site_id == site_id).order_by(ManualReadingRow.read_at)
         )
         return [ManualReading(r.meter_id, r.read_at, r.value, r.note, r.recorded_at, r.recorded_by) for r in rows]
+
+
+class SwapClash(ValueError):
+    """A different swap of the same meter at the same time is already recorded."""
+
+
+def record_swap(
+    session_factory: Callable[[], Session], site: Site, swap: Replacement, *, now: datetime, by: str
+) -> bool:
+    """Check and store a meter swap; the same swap sent again is a retry (False: nothing new stored).
+
+    ValueError names a bad field; SwapClash when another swap of the meter at that time has other registers.
+    """
+    for name in ("old_final", "new_initial"):
+        check_register(site, swap.meter_id, swap.replaced_at, getattr(swap, name), now, name)
+    with session_factory() as session, session.begin():
+        repository = StatementRepository(session)
+        known = repository.replacements(site.id, [swap.meter_id]).get(swap.meter_id, [])
+        same_time = next((r for r in known if r.replaced_at == swap.replaced_at), None)
+        if same_time is None:
+            repository.add_replacement(site.id, swap, recorded_at=now, by=by)
+            return True
+    if (same_time.old_final, same_time.new_initial) != (swap.old_final, swap.new_initial):
+        raise SwapClash(
+            f"a swap of {swap.meter_id} at {swap.replaced_at.isoformat()} is already recorded with old final "
+            f"{same_time.old_final} and new initial {same_time.new_initial}"
+        )
+    return False

@@ -20,9 +20,8 @@ from api.auth import Caller
 from api.deps import DepsDep, require
 from api.schemas import ERROR_RESPONSES, not_found
 from api.workorder_deps import SiteIdDep
-from billing.manual_readings import check_register, record_manual_reading
+from billing.manual_readings import SwapClash, record_manual_reading, record_swap
 from billing.registers import Replacement
-from billing.repository import StatementRepository
 
 router = APIRouter(
     prefix="/sites/{site_id}/billing",
@@ -69,25 +68,12 @@ class ManualReadingOut(ManualReadingIn):
 def replace_meter(site_id: SiteIdDep, deps: DepsDep, caller: StaffDep, body: ReplacementIn) -> ReplacementOut:
     """Periods billed from now on add the two meters' legs; a final period is corrected by an adjustment run."""
     swap = Replacement(body.meter_id, body.replaced_at, body.old_final, body.new_initial, body.note)
-    now = deps.clock.now()
     try:
-        for name in ("old_final", "new_initial"):
-            check_register(deps.site, body.meter_id, body.replaced_at, getattr(body, name), now, name)
+        record_swap(deps.session_factory, deps.site, swap, now=deps.clock.now(), by=caller.name)
+    except SwapClash as exc:
+        raise HTTPException(409, str(exc)) from None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    with deps.session_factory() as session, session.begin():
-        repository = StatementRepository(session)
-        known = repository.replacements(deps.site.id, [body.meter_id]).get(body.meter_id, [])
-        same_time = next((r for r in known if r.replaced_at == body.replaced_at), None)
-        if same_time is None:
-            repository.add_replacement(deps.site.id, swap, recorded_at=now, by=caller.name)
-        elif (same_time.old_final, same_time.new_initial) != (swap.old_final, swap.new_initial):
-            # Sent again with the same registers it is the same swap (a retry); different registers are a clash.
-            raise HTTPException(
-                409,
-                f"a swap of {body.meter_id} at {body.replaced_at.isoformat()} is already recorded with old final "
-                f"{same_time.old_final} and new initial {same_time.new_initial}",
-            )
     return ReplacementOut(**body.model_dump(), recorded_by=caller.name)
 
 

@@ -104,7 +104,7 @@ def test_manual_readings_and_a_swap_are_billed(site: list[str], tmp_path: Path) 
                 "--new-initial",
                 "-1",
             ],
-            "--new-initial must be a register value ≥ 0",
+            "new_initial must be a register value ≥ 0",
         ),
     ],
 )
