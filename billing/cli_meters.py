@@ -72,6 +72,12 @@ def _register(text: str, option: str) -> Decimal:
     return value
 
 
+def _entry(site: Path | None, at: str) -> tuple[Settings, Any, Site, datetime]:
+    """Settings, sessions, the site and the entry's time, or a one-line exit."""
+    settings, sessions = _context()
+    return settings, sessions, _site(settings, site), _when(at, "--at")
+
+
 def make_meters_app(open_store: Callable[[Settings], ReadingStore]) -> typer.Typer:
     """The `meters` sub-app; `open_store(settings)` opens the reading store manual readings go to."""
     app = typer.Typer(help="Meter swaps and manual readings (抄表) for billing.", no_args_is_help=True)
@@ -87,9 +93,7 @@ def make_meters_app(open_store: Callable[[Settings], ReadingStore]) -> typer.Typ
         site: SiteOption = None,
     ) -> None:
         """Record that a meter was swapped: periods billed from now on bill the two meters' legs."""
-        settings, sessions = _context()
-        loaded = _site(settings, site)
-        when = _when(at, "--at")
+        _, sessions, loaded, when = _entry(site, at)
         swap = Replacement(
             meter, when, _register(old_final, "--old-final"), _register(new_initial, "--new-initial"), note
         )
@@ -112,9 +116,7 @@ def make_meters_app(open_store: Callable[[Settings], ReadingStore]) -> typer.Typ
         site: SiteOption = None,
     ) -> None:
         """Enter a register read by hand (抄表) for a meter that cannot report."""
-        settings, sessions = _context()
-        loaded = _site(settings, site)
-        when = _when(at, "--at")
+        settings, sessions, loaded, when = _entry(site, at)
         register = _register(value, "--value")
         store = open_store(settings)
         try:

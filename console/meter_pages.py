@@ -77,6 +77,14 @@ def _number(text: str, what: str) -> Decimal:
         raise ValueError(f"{what} {text!r} is not a number") from None
 
 
+def _clerk(request: Request, csrf: str | None) -> Viewer | Response:
+    """The signed-in clerk allowed to record meters, whose form carries the session's CSRF token; else the answer."""
+    viewer = staff_or_login(request, Permission.RUN_BILLING)
+    if isinstance(viewer, Response):
+        return viewer
+    return viewer if csrf_ok(viewer, csrf) else forbidden(request, viewer)
+
+
 @router.post("/meters/replacements")
 def record_meter_swap(
     request: Request,
@@ -87,11 +95,9 @@ def record_meter_swap(
     note: OptionalText = None,
     csrf: OptionalText = None,
 ) -> Response:
-    viewer = staff_or_login(request, Permission.RUN_BILLING)
+    viewer = _clerk(request, csrf)
     if isinstance(viewer, Response):
         return viewer
-    if not csrf_ok(viewer, csrf):
-        return forbidden(request, viewer)
     values = {"meter": meter, "at": at, "old_final": old_final, "new_initial": new_initial, "note": note or ""}
     deps = app_deps(request)
     try:
@@ -114,11 +120,9 @@ def record_reading(
     note: OptionalText = None,
     csrf: OptionalText = None,
 ) -> Response:
-    viewer = staff_or_login(request, Permission.RUN_BILLING)
+    viewer = _clerk(request, csrf)
     if isinstance(viewer, Response):
         return viewer
-    if not csrf_ok(viewer, csrf):
-        return forbidden(request, viewer)
     deps = app_deps(request)
     try:
         record_manual_reading(
