@@ -36,7 +36,7 @@ class Permission(StrEnum):
     DELETE_WORK_ORDERS = "work_orders:delete"
     READ_SLA = "sla:read"
     READ_BILLING = "billing:read"
-    RUN_BILLING = "billing:run"  # finalise statements; admin and staff
+    RUN_BILLING = "billing:run"  # finalise statements, record meter swaps and manual readings; admin and staff
     RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
     CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached

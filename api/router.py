@@ -9,6 +9,7 @@ from api.routes import (
     assets,
     audit,
     billing,
+    billing_meters,
     deadletters,
     deliveries,
     health,
@@ -36,3 +37,4 @@ api_router.include_router(alarms.router)
 api_router.include_router(sla.router)
 api_router.include_router(deliveries.router)
 api_router.include_router(billing.router)
+api_router.include_router(billing_meters.router)

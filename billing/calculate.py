@@ -26,10 +26,13 @@ from billing.registers import (
     RegisterValue,
     Replacement,
     boundary_value,
+    rollover_modulus,
 )
+from billing.shared import pool_lines
+from billing.shared_config import SHARED_PREFIX
 from billing.sources import REGISTER_FIELD, RegisterReader
 from billing.statements import BoundaryReading, Charge, Statement, StatementLine
-from billing.tariffs import TariffSchedule
+from billing.tariffs import FlatTariff, ScheduleEntry, TariffSchedule
 from billing.tou import time_of_use_usage
 from core.clock import Clock
 from core.registry import AssetInfo, AssetRegistry
@@ -107,7 +110,42 @@ class StatementCalculator:
                 by_unit[billed.unit_id].append(line)
             if progress is not None:
                 progress(first + len(chunk), len(meters))
+        self._add_shared(by_unit, period, replacements)
         return [self._statement(unit_id, period, lines) for unit_id, lines in sorted(by_unit.items())]
+
+    def _add_shared(
+        self,
+        by_unit: dict[str, list[StatementLine]],
+        period: BillingPeriod,
+        replacements: Mapping[str, Sequence[Replacement]],
+    ) -> None:
+        """Each 公摊 pool's public meters measured like any meter, then split into a line per sharing unit."""
+        if not self.config.shared:
+            return
+        registry = AssetRegistry.from_site(self.site)
+        for pool in self.config.shared:
+            meters = [self.site.meters[meter_id] for meter_id in pool.meters]
+            utility = meters[0].utility
+            flat = ScheduleEntry(effective_from=date(2000, 1, 1), tariff=FlatTariff(unit_price=pool.unit_price))
+            schedule = TariffSchedule(utility=utility, entries=(flat,))
+            billed = [BilledMeter(meter, registry.get(meter.id), "", schedule) for meter in meters]
+            measured = self._lines(billed, period, replacements)
+            own_use = {
+                unit_id: sum(
+                    (
+                        line.consumption
+                        for line in lines
+                        if line.utility is utility
+                        and line.consumption is not None
+                        and line.review is None
+                        and not line.meter_id.startswith(SHARED_PREFIX)
+                    ),
+                    _ZERO,
+                )
+                for unit_id, lines in by_unit.items()
+            }
+            for unit_id, line in pool_lines(pool, self.site, measured, own_use, self.config.billing.rounding).items():
+                by_unit[unit_id].append(line)
 
     def _lines(
         self, meters: Sequence[BilledMeter], period: BillingPeriod, replacements: Mapping[str, Sequence[Replacement]]
@@ -131,7 +169,7 @@ class StatementCalculator:
         return lines
 
     def _rules(self, meter: Meter) -> BoundaryRules:
-        rollover = Decimal(repr(meter.rollover)) if meter.rollover is not None else None
+        rollover = _register_maximum(meter.rollover)
         settings = self.config.billing
         return BoundaryRules(
             interpolate=settings.boundary is BoundaryMode.INTERPOLATE,
@@ -158,7 +196,7 @@ class StatementCalculator:
         finish = boundary_value(near_end, end, epoch, rules, self._earliest(asset))
         used = consumption(begin, finish, tuple(epoch.between(start, end)), rules.rollover)
         estimates = [used.estimate_method] if used.estimated and used.estimate_method else []
-        notes = [f"register rolled over its maximum {rules.rollover} {meter.uom}"] * used.rollovers
+        notes = [_rollover_note(rules.rollover, meter.uom)] * used.rollovers
         review, prior = used.review, _ZERO
         if at_reset is not None and review is None:
             before = self._since_reset(at_reset, begin, start, epoch, rules, asset)
@@ -242,6 +280,18 @@ class StatementCalculator:
             created_at=self.clock.now(),
             vacant=unit.unit.vacant,
         )
+
+
+def _register_maximum(rollover: float | None) -> Decimal | None:
+    """The site file's `rollover` as a Decimal; a whole number stays whole (9999, not 9999.0)."""
+    if rollover is None:
+        return None
+    return Decimal(int(rollover)) if rollover.is_integer() else Decimal(repr(rollover))
+
+
+def _rollover_note(maximum: Decimal | None, uom: str) -> str:
+    modulus = rollover_modulus(maximum) if maximum is not None else None
+    return f"register rolled over its maximum {maximum} {uom}: counted as end − start + {modulus}"
 
 
 def _reading(value: RegisterValue | None) -> BoundaryReading | None:

@@ -16,6 +16,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from billing.money import RoundingRule
+from billing.shared_config import SharedPool, check_pools
 from billing.tariffs import TariffSchedule
 from core.config_files import (
     ConfigError,
@@ -79,6 +80,7 @@ class BillingConfig(Strict):
     billing: BillingSettings = BillingSettings()
     tariffs: tuple[TariffSchedule, ...] = Field(min_length=1)
     export: ExportSettings = ExportSettings()
+    shared: tuple[SharedPool, ...] = ()  # 公摊 pools, billing/shared_config.py
 
     @field_validator("tariffs")
     @classmethod
@@ -126,7 +128,7 @@ def parse_billing_config(text: str, *, source: str = "<memory>") -> BillingConfi
     return parse_config_file(text, BillingConfig, source=source, parse_float=Decimal, problems=_problems)
 
 
-_TARIFF_KINDS = frozenset({"flat", "tiered", "time_of_use"})
+_TARIFF_KINDS = frozenset({"flat", "tiered", "time_of_use", "tiered_time_of_use"})
 
 
 def _problems(exc: ValidationError) -> list[ConfigProblem]:
@@ -169,6 +171,7 @@ def check_against_site(config: BillingConfig, site: Site, *, source: str = "<bil
             )
     if not unit_utilities & set(config.billed_utilities):
         problems.append(ConfigProblem("tariffs", f"site {site.id} has no unit meter of a billed utility"))
+    problems += check_pools(config.shared, site)
     if problems:
         raise ConfigError(source, problems)
 

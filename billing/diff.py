@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from billing.periods import BillingPeriod
-from billing.statements import Statement, StatementKind, StatementStatus, line_content
+from billing.statements import Charge, Statement, StatementKind, StatementStatus, line_content
 
 _LINE_FIELDS = ("start", "end", "consumption", "charges", "amount", "estimated", "estimate_method", "review")
 
@@ -111,10 +112,46 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def adjustment(computed: Statement, billed: Billed, corrects: Statement, sequence: int) -> Statement:
-    """A draft adjusting statement: for each changed meter, the recomputed line with consumption and amount
-    replaced by the difference to what was billed (negative for a refund). Readings and charges show the
-    recomputed period."""
+def _charge_key(charge: Charge) -> tuple[str, Decimal, date | None, date | None]:
+    return (charge.name, charge.unit_price, charge.start, charge.end)
+
+
+def charge_difference(billed: Sequence[Charge], recomputed: Sequence[Charge]) -> tuple[Charge, ...]:
+    """Recomputed charges minus billed ones, per (tier or band, price, dates); unchanged ones left out.
+
+    The amounts add up to the difference of the line amounts, since each line's amount is its charges' sum.
+    """
+    net: dict[tuple[str, Decimal, date | None, date | None], tuple[Decimal, Decimal]] = {}
+    for sign, charges in ((-1, billed), (1, recomputed)):
+        for charge in charges:
+            quantity, amount = net.get(_charge_key(charge), (Decimal(0), Decimal(0)))
+            net[_charge_key(charge)] = (quantity + sign * charge.quantity, amount + sign * charge.amount)
+    return tuple(
+        Charge(name, quantity, price, amount, start, end)
+        for (name, price, start, end), (quantity, amount) in net.items()
+        if quantity != 0 or amount != 0
+    )
+
+
+def billed_charges(finals: Sequence[Statement]) -> dict[str, list[Charge]]:
+    """Per meter, every charge final statements (regular plus adjustments) billed."""
+    charges: dict[str, list[Charge]] = {}
+    for statement in finals:
+        for line in statement.lines:
+            charges.setdefault(line.meter_id, []).extend(line.charges)
+    return charges
+
+
+def adjustment(
+    computed: Statement,
+    billed: Billed,
+    corrects: Statement,
+    sequence: int,
+    charges: Mapping[str, Sequence[Charge]] | None = None,
+) -> Statement:
+    """A draft adjusting statement: for each changed meter, the recomputed line with consumption, amount and
+    charges replaced by the difference to what was billed (negative for a refund; `charges` are the billed
+    charges per meter, `billed_charges(finals)`). Readings show the recomputed period."""
     lines = []
     for line in computed.lines:
         used, amount = billed.get(line.meter_id, (None, Decimal(0)))
@@ -125,7 +162,16 @@ def adjustment(computed: Statement, billed: Billed, corrects: Statement, sequenc
             f"corrects statement {corrects.id}: billed {_text(used)} {line.uom} for {amount}, "
             f"recomputed {_text(line.consumption)} {line.uom} for {line.amount}"
         )
-        lines.append(replace(line, consumption=delta, amount=line.amount - amount, notes=(*line.notes, note)))
+        difference = charge_difference((charges or {}).get(line.meter_id, ()), line.charges)
+        lines.append(
+            replace(
+                line,
+                consumption=delta,
+                amount=line.amount - amount,
+                charges=difference,
+                notes=(*line.notes, note),
+            )
+        )
     return replace(
         computed,
         id=uuid.uuid4(),

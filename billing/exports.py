@@ -2,7 +2,10 @@
 
 The CSV is UTF-8 with a byte-order mark, which is what makes Excel on a Chinese Windows read 中文 instead
 of mojibake; headers are Chinese or English. Amounts and registers are written exactly as stored (no float
-formatting), times in the site's local time.
+formatting), times in the site's local time, quantities to the register quantum (0.001) throughout. With
+Chinese headers every word is Chinese too: utilities, states, how registers were read, how use was estimated
+and why a line waits for review (`billing.zh_text`). The site and building columns show their names (the
+ids follow in their own columns at the end) when the site is given.
 """
 
 from __future__ import annotations
@@ -10,14 +13,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from billing.config import CsvHeaders
 from billing.statements import BoundaryReading, Statement, StatementLine
+from billing.zh_text import METHODS, to_zh
+from core.site import Site
 
 # (English header, Chinese header) per column, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -48,7 +55,23 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("vacant", "空置"),
     ("adjusts", "调整的账单"),
     ("fingerprint", "校验码"),
+    ("site_id", "小区编号"),
+    ("building_id", "楼栋编号"),
 )
+_QUANTITY = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names of a site and its buildings, for the CSV's 小区 and 楼栋 columns."""
+
+    site: str
+    buildings: Mapping[str, str]
+
+    @classmethod
+    def of(cls, site: Site) -> Names:
+        return cls(site.info.name, {b.id: b.name or b.id for b in site.buildings.values()})
+
 
 _ZH_WORDS = {
     "water": "水",
@@ -72,6 +95,7 @@ def write_csv(
     *,
     timezone: str = "Asia/Shanghai",
     headers: CsvHeaders = CsvHeaders.ZH,
+    names: Names | None = None,
 ) -> int:
     """Write one row per line of every statement to `out`; returns the number of rows (without the header)."""
     zh = headers is CsvHeaders.ZH
@@ -81,7 +105,7 @@ def write_csv(
     rows = 0
     for statement in statements:
         for line in statement.lines:
-            writer.writerow(_row(statement, line, zone, zh))
+            writer.writerow(_row(statement, line, zone, zh, names))
             rows += 1
     return rows
 
@@ -92,18 +116,23 @@ def export_csv(
     *,
     timezone: str = "Asia/Shanghai",
     headers: CsvHeaders = CsvHeaders.ZH,
+    names: Names | None = None,
 ) -> int:
     """Write the CSV file (UTF-8 with BOM, CRLF lines, for Excel); returns the number of line rows."""
     with Path(path).open("w", encoding="utf-8-sig", newline="") as out:
-        return write_csv(statements, out, timezone=timezone, headers=headers)
+        return write_csv(statements, out, timezone=timezone, headers=headers, names=names)
 
 
 def csv_bytes(
-    statements: Sequence[Statement], *, timezone: str = "Asia/Shanghai", headers: CsvHeaders = CsvHeaders.ZH
+    statements: Sequence[Statement],
+    *,
+    timezone: str = "Asia/Shanghai",
+    headers: CsvHeaders = CsvHeaders.ZH,
+    names: Names | None = None,
 ) -> bytes:
     """The CSV file's bytes (with BOM), for an HTTP download."""
     buffer = io.StringIO()
-    write_csv(statements, buffer, timezone=timezone, headers=headers)
+    write_csv(statements, buffer, timezone=timezone, headers=headers, names=names)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -117,44 +146,59 @@ def export_json(statements: Sequence[Statement], path: str | Path) -> None:
     Path(path).write_text(statements_json(statements) + "\n", encoding="utf-8")
 
 
-def _row(statement: Statement, line: StatementLine, zone: ZoneInfo, zh: bool) -> list[str]:
+def _row(statement: Statement, line: StatementLine, zone: ZoneInfo, zh: bool, names: Names | None) -> list[str]:
     words = _ZH_WORDS if zh else _EN_WORDS
 
     def word(value: Any) -> str:
         return words.get(value, str(value))
 
-    tiers = "; ".join(f"{c.name} {c.quantity} × {c.unit_price} = {c.amount}" for c in line.charges)
+    def free(text: str | None) -> str:
+        return _text(to_zh(text) if zh and text else text)
+
+    tiers = "; ".join(f"{c.name} {quantity(c.quantity)} × {c.unit_price} = {c.amount}" for c in line.charges)
+    site_name = names.site if names else statement.site_id
+    building_name = (
+        names.buildings.get(statement.building_id, statement.building_id) if names else statement.building_id
+    )
     return [
         str(statement.id),
         str(statement.period),
-        statement.site_id,
-        statement.building_id,
+        site_name,
+        building_name,
         statement.unit_id,
         word(statement.kind.value),
         word(statement.status.value),
         line.meter_id,
         word(line.utility.value),
         line.uom,
-        *_reading(line.start, zone),
-        *_reading(line.end, zone),
-        "" if line.consumption is None else str(line.consumption),
+        *_reading(line.start, zone, zh),
+        *_reading(line.end, zone, zh),
+        "" if line.consumption is None else quantity(line.consumption),
         tiers,
         str(line.amount),
         str(statement.total),
         statement.currency,
         word(line.estimated),
-        _text(line.estimate_method),
-        _text(line.review),
+        free(line.estimate_method),
+        free(line.review),
         word(statement.vacant),
         str(statement.adjusts) if statement.adjusts else "",
         statement.fingerprint,
+        statement.site_id,
+        statement.building_id,
     ]
 
 
-def _reading(reading: BoundaryReading | None, zone: ZoneInfo) -> list[str]:
+def quantity(value: Decimal) -> str:
+    """A quantity to at least the register quantum: 80 and 80.000 both print as 80.000."""
+    return str(value.quantize(_QUANTITY) if value.as_tuple().exponent > _QUANTITY.as_tuple().exponent else value)  # type: ignore[operator]
+
+
+def _reading(reading: BoundaryReading | None, zone: ZoneInfo, zh: bool) -> list[str]:
     if reading is None:
         return ["", "", ""]
-    return [str(reading.value), _local(reading.ts, zone), reading.method]
+    method = METHODS.get(reading.method, reading.method) if zh else reading.method
+    return [str(reading.value), _local(reading.ts, zone), method]
 
 
 def _local(when: datetime, zone: ZoneInfo) -> str:

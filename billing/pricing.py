@@ -16,15 +16,14 @@ from billing.money import RoundingRule
 from billing.periods import BillingPeriod
 from billing.statements import Charge
 from billing.tariffs import (
-    FlatTariff,
+    AnyTariff,
     TariffSchedule,
     TierBasis,
     TieredTariff,
+    TieredTimeOfUseTariff,
     TimeOfUseTariff,
     price_period,
 )
-
-AnyTariff = FlatTariff | TieredTariff | TimeOfUseTariff
 
 
 def tariffs_in_period(schedule: TariffSchedule, start: date, end: date) -> list[AnyTariff]:
@@ -40,7 +39,7 @@ def annual_reset_before(schedule: TariffSchedule, period: BillingPeriod) -> date
     None when no annual tariff applies or the period starts on the reset day (no earlier usage counts).
     """
     for tariff in tariffs_in_period(schedule, period.start_date, period.end_date):
-        if isinstance(tariff, TieredTariff) and tariff.basis is TierBasis.ANNUAL:
+        if isinstance(tariff, TieredTariff | TieredTimeOfUseTariff) and tariff.basis is TierBasis.ANNUAL:
             month, day = tariff.reset_month_day
             start = period.start_date
             reset = date(start.year, month, day)
@@ -51,11 +50,13 @@ def annual_reset_before(schedule: TariffSchedule, period: BillingPeriod) -> date
 
 
 def time_of_use_tariff(schedule: TariffSchedule, period: BillingPeriod) -> TimeOfUseTariff | None:
-    """The first time-of-use tariff in force during the period, if any."""
-    return next(
-        (t for t in tariffs_in_period(schedule, period.start_date, period.end_date) if isinstance(t, TimeOfUseTariff)),
-        None,
-    )
+    """The time bands of the first time-of-use tariff (plain or tiered) in force during the period, if any."""
+    for tariff in tariffs_in_period(schedule, period.start_date, period.end_date):
+        if isinstance(tariff, TimeOfUseTariff):
+            return tariff
+        if isinstance(tariff, TieredTimeOfUseTariff):
+            return tariff.bands
+    return None
 
 
 @dataclass(frozen=True)

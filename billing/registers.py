@@ -96,17 +96,31 @@ def register_decimal(value: FieldValue, quantum: RoundingRule) -> Decimal:
     return round_money(Decimal(repr(value)) if isinstance(value, float) else Decimal(value), quantum)
 
 
+def rollover_modulus(maximum: Decimal) -> Decimal:
+    """How far the register counts before it shows 0 again: its highest value plus one step of its last digit.
+
+    A register whose highest value is 9999 goes 9999 → 0, so it wraps at 10000; 99999.9 wraps at 100000.0.
+    (Adding the maximum itself, as before, billed one step short on every rollover.)
+    """
+    maximum = maximum.normalize() if maximum == maximum.to_integral_value() else maximum
+    step = Decimal(1).scaleb(min(maximum.as_tuple().exponent, 0))  # type: ignore[arg-type]
+    with localcontext(BILLING_CONTEXT):
+        return maximum.quantize(Decimal(1)) + 1 if step == 1 else maximum + step
+
+
 def unwrap(delta: Decimal, rollover: Decimal | None) -> tuple[Decimal, bool]:
     """`delta` corrected for one register rollover when that is the plausible reading of a drop.
 
-    A drop counts as a rollover only if the corrected use is at most half the register range; a smaller
-    drop is a meter fault, a swap without a record or a bad reading, and stays negative for review.
+    `rollover` is the register's highest value; the register wraps at `rollover_modulus(rollover)`. A drop
+    counts as a rollover only if the corrected use is at most half the register range; a smaller drop is a
+    meter fault, a swap without a record or a bad reading, and stays negative for review.
     """
     if delta >= 0 or rollover is None:
         return delta, False
+    modulus = rollover_modulus(rollover)
     with localcontext(BILLING_CONTEXT):
-        wrapped = delta + rollover
-    return (wrapped, True) if 0 <= wrapped <= rollover / 2 else (delta, False)
+        wrapped = delta + modulus
+    return (wrapped, True) if 0 <= wrapped <= modulus / 2 else (delta, False)
 
 
 class Epoch:
@@ -237,8 +251,8 @@ def _interpolate(before: _Point, after: _Point, when: datetime, rules: BoundaryR
 
 def _wrap(value: Decimal, rules: BoundaryRules) -> Decimal:
     """Round to the register quantum and bring a value past the rollover maximum back into range."""
-    if rules.rollover is not None and value >= rules.rollover:
-        value -= rules.rollover
+    if rules.rollover is not None and value >= rollover_modulus(rules.rollover):
+        value -= rollover_modulus(rules.rollover)
     return round_money(value, rules.quantum)
 
 

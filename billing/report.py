@@ -1,8 +1,9 @@
 """The monthly report for the service centre: use per building and utility, top consumers, and the lines
 that need a person (estimated ones, ones to review, vacant units that used something).
 
-Built from a period's regular statements (adjustments are counted, not merged: they correct money, the
-report is about use).
+Built from all of a period's statements, adjustments included: a meter's figures are its regular line plus
+its adjusting lines (the net that was billed), so the report's total is the export's net total. A line held
+for review (a negative delta after an unrecorded swap, no readings) is listed, not added into any use.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from billing.periods import BillingPeriod
-from billing.statements import Statement, StatementKind
+from billing.shared_config import SHARED_PREFIX
+from billing.statements import Statement, StatementKind, StatementLine
 
 _ZERO = Decimal(0)
 
@@ -28,6 +30,20 @@ class BuildingUse:
     consumption: Decimal
     amount: Decimal
     estimated: int
+    to_review: int
+
+
+@dataclass(frozen=True)
+class SharedUse:
+    """A 公摊 pool's allocation to one building's units (netted over adjustments)."""
+
+    pool: str
+    building_id: str
+    utility: str
+    uom: str
+    units: int
+    consumption: Decimal
+    amount: Decimal
     to_review: int
 
 
@@ -55,6 +71,7 @@ class MonthlyReport:
     estimated: tuple[MeterLine, ...]
     to_review: tuple[MeterLine, ...]
     vacant_with_use: tuple[MeterLine, ...]
+    shared: tuple[SharedUse, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, decimals as strings."""
@@ -62,36 +79,67 @@ class MonthlyReport:
         return data
 
 
+@dataclass
+class _Net:
+    """One meter's net figures over its regular line and adjusting lines."""
+
+    building_id: str
+    utility: str
+    uom: str
+    consumption: Decimal | None = None
+    amount: Decimal = _ZERO
+    estimated: bool = False
+    review: bool = False
+
+    def add(self, line: StatementLine) -> None:
+        self.amount += line.amount
+        self.estimated = self.estimated or line.estimated
+        self.review = self.review or line.review is not None
+        if line.consumption is not None and line.review is None:
+            self.consumption = line.consumption + (self.consumption or _ZERO)
+
+
 def monthly_report(
     site_id: str, period: BillingPeriod, statements: Sequence[Statement], *, top: int = 10
 ) -> MonthlyReport:
-    """Summarise a period's statements (of one site)."""
+    """Summarise a period's statements (of one site), adjustments netted into each meter's figures."""
     regular = [s for s in statements if s.kind is StatementKind.REGULAR]
-    groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    per_utility: dict[str, list[MeterLine]] = defaultdict(list)
+    ordered = regular + [s for s in statements if s.kind is not StatementKind.REGULAR]
+    net: dict[tuple[str, str], _Net] = {}
     estimated, review, vacant = [], [], []
-    for statement in regular:
+    for statement in ordered:
         for line in statement.lines:
-            item = MeterLine(statement.unit_id, line.meter_id, line.utility.value, line.consumption, line.amount)
-            groups[(statement.building_id, line.utility.value)].append((line, item))
-            if line.consumption is not None and line.review is None:
-                per_utility[line.utility.value].append(item)
+            key = (statement.unit_id, line.meter_id)
+            uom, utility = line.uom, line.utility.value
+            net.setdefault(key, _Net(statement.building_id, utility, uom)).add(line)
+            item = MeterLine(statement.unit_id, line.meter_id, utility, line.consumption, line.amount)
             if line.estimated:
                 estimated.append(_with(item, line.estimate_method or ""))
             if line.review is not None:
                 review.append(_with(item, line.review))
-            if statement.vacant and (line.consumption or _ZERO) > 0:
-                vacant.append(_with(item, "vacant unit used this period"))
+    groups: dict[tuple[str, str], list[_Net]] = defaultdict(list)
+    per_utility: dict[str, list[MeterLine]] = defaultdict(list)
+    vacant_units = {s.unit_id for s in statements if s.vacant}
+    pools: dict[tuple[str, str], list[_Net]] = defaultdict(list)
+    for (unit_id, meter_id), figures in net.items():
+        if meter_id.startswith(SHARED_PREFIX):
+            pools[(meter_id, figures.building_id)].append(figures)
+        groups[(figures.building_id, figures.utility)].append(figures)
+        item = MeterLine(unit_id, meter_id, figures.utility, figures.consumption, figures.amount)
+        if figures.consumption is not None and not figures.review:
+            per_utility[figures.utility].append(item)
+        if unit_id in vacant_units and (figures.consumption or _ZERO) > 0:
+            vacant.append(_with(item, "vacant unit used this period"))
     by_building = tuple(
         BuildingUse(
             building_id=building,
             utility=utility,
-            uom=items[0][0].uom,
+            uom=items[0].uom,
             meters=len(items),
-            consumption=sum((line.consumption for line, _ in items if line.consumption is not None), _ZERO),
-            amount=sum((line.amount for line, _ in items), _ZERO),
-            estimated=sum(line.estimated for line, _ in items),
-            to_review=sum(line.review is not None for line, _ in items),
+            consumption=sum((n.consumption for n in items if n.consumption is not None), _ZERO),
+            amount=sum((n.amount for n in items), _ZERO),
+            estimated=sum(n.estimated for n in items),
+            to_review=sum(n.review for n in items),
         )
         for (building, utility), items in sorted(groups.items())
     )
@@ -104,12 +152,25 @@ def monthly_report(
         period=period,
         statements=len(regular),
         adjustments=len(statements) - len(regular),
-        total=sum((s.total for s in regular), _ZERO),
+        total=sum((s.total for s in statements), _ZERO),
         by_building=by_building,
         top_consumers=top_consumers,
         estimated=tuple(estimated),
         to_review=tuple(review),
-        vacant_with_use=tuple(vacant),
+        vacant_with_use=tuple(sorted(vacant, key=lambda i: (i.unit_id, i.meter_id))),
+        shared=tuple(
+            SharedUse(
+                pool=pool,
+                building_id=building,
+                utility=items[0].utility,
+                uom=items[0].uom,
+                units=len(items),
+                consumption=sum((n.consumption for n in items if n.consumption is not None), _ZERO),
+                amount=sum((n.amount for n in items), _ZERO),
+                to_review=sum(n.review for n in items),
+            )
+            for (pool, building), items in sorted(pools.items())
+        ),
     )
 
 
@@ -122,6 +183,13 @@ def render_text(report: MonthlyReport) -> str:
         f"{b.meters} meters, {b.estimated} estimated, {b.to_review} to review"
         for b in report.by_building
     ]
+    if report.shared:
+        out.append("Shared-area pools (公摊), included above:")
+        out += [
+            f"  {p.pool:<24} {p.building_id:<8} {p.consumption:>14} {p.uom:<4} {p.amount:>14}  {p.units} units"
+            + (f", {p.to_review} to review" if p.to_review else "")
+            for p in report.shared
+        ]
     for utility, items in report.top_consumers.items():
         out.append(f"Top {utility} consumers:")
         out += [f"  {i.unit_id:<10} {i.meter_id:<14} {i.consumption}" for i in items]

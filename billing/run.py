@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -19,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing.calculate import Progress, StatementCalculator
 from billing.config import BillingConfig
-from billing.diff import Change, StatementDiff, adjustment, billed_by_meter, diff_billed, diff_lines
+from billing.diff import Change, StatementDiff, adjustment, billed_by_meter, billed_charges, diff_billed, diff_lines
 from billing.periods import BillingPeriod
 from billing.repository import StatementRepository
+from billing.run_lock import DEFAULT_WAIT, lock_period
 from billing.sources import RegisterReader, StoreRegisterReader
 from billing.statements import Statement, StatementKind
 from core.clock import Clock
@@ -85,18 +87,21 @@ def run_billing(
     reader: RegisterReader | None = None,
     progress: Progress | None = None,
     adjust: bool = False,
+    lock_wait: timedelta = DEFAULT_WAIT,
 ) -> BillingRun:
     """Bill `period` for every unit of `site` and store the drafts (one transaction).
 
     `reader` reads boundary registers in bulk (default: the store, meter by meter); `progress(done, total)`
     is called per unit; `adjust` writes adjusting statements where final ones differ from the readings now.
-    Raises BillingError when the configuration cannot bill the period.
+    Raises BillingError when the configuration cannot bill the period, and BillingBusy (a BillingError) when
+    another run of the same site and period still holds the lock after `lock_wait`.
     """
     with session_factory() as session:
         replacements = StatementRepository(session).replacements(site.id)
     calculator = StatementCalculator(site, config, store, reader or StoreRegisterReader(store), clock)
     computed = calculator.calculate(period, replacements, progress)
     with session_factory.begin() as session:
+        lock_period(session, site.id, period, wait=lock_wait)  # before reading: a concurrent run commits first
         repository = StatementRepository(session)
         stored: dict[str, list[Statement]] = defaultdict(list)
         for statement in repository.for_period(site.id, period):
@@ -129,7 +134,7 @@ def _reconcile(
     if not adjust:
         return UnitResult(new.unit_id, Outcome.FINAL_DIFFERS, regular, diff)
     sequence = drafts[0].sequence if drafts else max(s.sequence for s in existing) + 1
-    correction = adjustment(new, billed, regular, sequence)
+    correction = adjustment(new, billed, regular, sequence, billed_charges(finals))
     if not drafts:
         repository.add(correction)
     elif drafts[0].fingerprint != correction.fingerprint:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing.periods import BillingPeriod
 from billing.registers import Replacement
 from billing.repository import PeriodSummary, StatementRepository
+from billing.run_lock import lock_period
 from billing.statements import Statement, StatementNeedsReview, StatementStatus
 from core.clock import Clock
 from core.site import Site
@@ -41,6 +42,7 @@ def finalize_period(
     blocked: list[tuple[Statement, str]] = []
     now = clock.now()
     with session_factory.begin() as session:
+        lock_period(session, site_id, period)
         repository = StatementRepository(session)
         for draft in repository.for_period(site_id, period, status=StatementStatus.DRAFT):
             try:

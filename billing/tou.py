@@ -4,6 +4,10 @@ The period's consumption comes from its boundary registers like any other line; 
 only decide how it divides between peak, flat and valley. Each interval's use is spread evenly over its
 duration and credited to the periods its minutes fall in (local time), then the measured total is shared
 out in those proportions, so the parts add up to the total exactly.
+
+Only intervals no longer than the reading tolerance measure the split: an interval longer than that (two
+readings a month apart, a week-long gap) says nothing about when in the day its use happened, so spreading
+it is an estimate and the line is flagged as one.
 """
 
 from __future__ import annotations
@@ -58,14 +62,29 @@ def interval_shares(
 
     Intervals that cross a meter replacement, or whose register went down (not a rollover), are left out.
     """
+    return _shares(_intervals(points, rules, epoch), tariff, timezone)
+
+
+Interval = tuple[datetime, datetime, Decimal]
+
+
+def _intervals(points: Sequence[tuple[datetime, Decimal]], rules: BoundaryRules, epoch: Epoch) -> list[Interval]:
+    """(start, end, use) of consecutive points; swaps and drops that are not a rollover are left out."""
+    found: list[Interval] = []
+    with localcontext(BILLING_CONTEXT):
+        for (t0, v0), (t1, v1) in pairwise(points):
+            used, _ = unwrap(v1 - v0, rules.rollover)
+            if used > 0 and t1 > t0 and not epoch.between(t0, t1):
+                found.append((t0, t1, used))
+    return found
+
+
+def _shares(intervals: Sequence[Interval], tariff: TimeOfUseTariff, timezone: str) -> dict[str, Decimal]:
     owner, run_end = _runs(tariff)
     zone = ZoneInfo(timezone)
     shares: dict[str, Decimal] = {}
     with localcontext(BILLING_CONTEXT):
-        for (t0, v0), (t1, v1) in pairwise(points):
-            used, _ = unwrap(v1 - v0, rules.rollover)
-            if used <= 0 or t1 <= t0 or epoch.between(t0, t1):
-                continue
+        for t0, t1, used in intervals:
             span = (t1 - t0) // _MICRO
             for name, micros in _spread(t0, t1, zone, owner, run_end):
                 shares[name] = shares.get(name, Decimal(0)) + used * micros / span
@@ -86,6 +105,10 @@ def _spread(
         parts.append((owner[minute], (step_end - cursor) // _MICRO))
         cursor = step_end
     return parts
+
+
+def _local(when: datetime, timezone: str) -> str:
+    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 def hour_shares(tariff: TimeOfUseTariff) -> dict[str, Decimal]:
@@ -121,8 +144,19 @@ def time_of_use_usage(
     for value in boundaries:
         if value is not None and value.ts in period and not value.estimated:
             points[value.ts] = value.value
-    shares = interval_shares(sorted(points.items()), tariff, timezone, rules, epoch)
+    intervals = _intervals(sorted(points.items()), rules, epoch)
+    shares = _shares(intervals, tariff, timezone)
     if sum(shares.values(), Decimal(0)) > 0:
-        return split_total(quantity, shares, tariff.period_names), None
+        long = [(t0, t1) for t0, t1, _ in intervals if t1 - t0 > rules.tolerance]
+        if not long:
+            return split_total(quantity, shares, tariff.period_names), None
+        t0, t1 = max(long, key=lambda pair: pair[1] - pair[0])
+        hours = round((t1 - t0) / timedelta(hours=1), 1)
+        note = (
+            f"time-of-use split estimated: {len(long)} interval(s) between readings longer than "
+            f"{rules.tolerance / timedelta(hours=1):g} h were spread evenly over the day "
+            f"(the longest {hours:g} h, {_local(t0, timezone)} to {_local(t1, timezone)})"
+        )
+        return split_total(quantity, shares, tariff.period_names), note
     note = "time-of-use split by the hours of each period: no interval readings in the period"
     return split_total(quantity, hour_shares(tariff), tariff.period_names), note

@@ -27,7 +27,7 @@ from api.schemas_billing import (
 )
 from api.workorder_deps import SiteIdDep
 from billing.config import CsvHeaders
-from billing.exports import csv_bytes
+from billing.exports import Names, csv_bytes
 from billing.periods import BillingPeriod
 from billing.repository import StatementRepository
 from billing.statements import Statement, StatementNeedsReview, StatementStatus
@@ -93,7 +93,7 @@ def statements_csv(
     found = StatementRepository(session).for_period(site_id, billed, status=status)
     if headers is None:
         headers = deps.billing_config.export.csv_headers if deps.billing_config is not None else CsvHeaders.ZH
-    body = csv_bytes(found, timezone=deps.site.info.timezone, headers=headers)
+    body = csv_bytes(found, timezone=deps.site.info.timezone, headers=headers, names=Names.of(deps.site))
     filename = f"billing-{site_id}-{billed}.csv"
     return Response(
         content=body,

@@ -9,6 +9,8 @@ Three tariff kinds, told apart by `kind` so a site file can write them in TOML:
   period's usage falls in.
 * `time_of_use` – 峰谷 electricity: named periods (peak, flat, valley, …) with daily time windows that
   must cover the day exactly once.
+* `tiered_time_of_use` – 阶梯 + 峰谷, how most provinces price residential electricity: time bands with base
+  prices, and tiers on the total usage that add an increment to every band's price.
 
 A `TariffSchedule` holds one utility's tariffs with the date each came into force, and `price_period`
 prices a billing period across any price change inside it.
@@ -38,14 +40,16 @@ from billing.tariffs.base import (
     Usage,
 )
 from billing.tariffs.flat import FlatTariff
-from billing.tariffs.schedule import ScheduleEntry, Tariff, TariffSchedule
+from billing.tariffs.schedule import AnyTariff, ScheduleEntry, Tariff, TariffSchedule
 from billing.tariffs.segments import price_period
 from billing.tariffs.tiered import Tier, TierBasis, TieredTariff
+from billing.tariffs.tiered_time_of_use import TieredTimeOfUseTariff, TierIncrement
 from billing.tariffs.time_of_use import TimeOfUseTariff, TimeWindow, TouPeriod
 
 __all__ = [
     "DEFAULT_ROUNDING",
     "DEFAULT_SPLIT_ROUNDING",
+    "AnyTariff",
     "FlatTariff",
     "PriceBreakdown",
     "PriceLine",
@@ -54,7 +58,9 @@ __all__ = [
     "TariffSchedule",
     "Tier",
     "TierBasis",
+    "TierIncrement",
     "TieredTariff",
+    "TieredTimeOfUseTariff",
     "TimeOfUseTariff",
     "TimeWindow",
     "TouPeriod",

@@ -11,10 +11,12 @@ from pydantic import Field, model_validator
 from billing.tariffs.base import _Strict
 from billing.tariffs.flat import FlatTariff
 from billing.tariffs.tiered import TieredTariff
+from billing.tariffs.tiered_time_of_use import TieredTimeOfUseTariff
 from billing.tariffs.time_of_use import TimeOfUseTariff
 from core.site import Utility
 
-Tariff = Annotated[FlatTariff | TieredTariff | TimeOfUseTariff, Field(discriminator="kind")]
+AnyTariff = FlatTariff | TieredTariff | TimeOfUseTariff | TieredTimeOfUseTariff
+Tariff = Annotated[AnyTariff, Field(discriminator="kind")]
 
 
 class ScheduleEntry(_Strict):
@@ -55,6 +57,6 @@ class TariffSchedule(_Strict):
             )
         return self.entries[index]
 
-    def tariff_on(self, day: date) -> FlatTariff | TieredTariff | TimeOfUseTariff:
+    def tariff_on(self, day: date) -> AnyTariff:
         """The tariff in force on `day` (the latest entry with effective_from <= day)."""
         return self.entry_on(day).tariff

@@ -20,17 +20,19 @@ from billing.tariffs.base import (
     _make_lines,
     _usage,
 )
-from billing.tariffs.flat import FlatTariff
-from billing.tariffs.schedule import TariffSchedule
+from billing.tariffs.schedule import AnyTariff, TariffSchedule
 from billing.tariffs.tiered import TierBasis, TieredTariff
+from billing.tariffs.tiered_time_of_use import TieredTimeOfUseTariff
 from billing.tariffs.time_of_use import TimeOfUseTariff
+
+_TIERED = (TieredTariff, TieredTimeOfUseTariff)
 
 
 @dataclass(frozen=True)
 class _Segment:
     start: date
     end: date  # exclusive
-    tariff: FlatTariff | TieredTariff | TimeOfUseTariff
+    tariff: AnyTariff
 
     @property
     def days(self) -> int:
@@ -44,7 +46,7 @@ def _segments(schedule: TariffSchedule, start: date, end: date) -> list[_Segment
     by_tariff = sorted(cuts)
     for left, right in pairwise(by_tariff):
         tariff = schedule.tariff_on(left)
-        if isinstance(tariff, TieredTariff) and tariff.basis is TierBasis.ANNUAL:
+        if isinstance(tariff, _TIERED) and tariff.basis is TierBasis.ANNUAL:
             month, day = tariff.reset_month_day
             for year in range(left.year, right.year + 1):
                 reset = date(year, month, day)
@@ -179,7 +181,7 @@ def price_period(
     prior = _usage(prior_usage_in_year, "prior_usage_in_year")
     segments = _segments(schedule, start, end)
     first = segments[0].tariff
-    if isinstance(first, TieredTariff) and first.is_reset_day(start) and prior != 0:
+    if isinstance(first, _TIERED) and first.is_reset_day(start) and prior != 0:
         raise ValueError(
             f"prior_usage_in_year is {prior} but the period starts on the annual reset day "
             f"{start:%m-%d}, so there is no earlier usage in this tariff year"
@@ -197,16 +199,20 @@ def price_period(
     in_period = _ZERO
     for segment, used in zip(segments, per_segment, strict=True):
         tariff = segment.tariff
-        if segment.start != start and isinstance(tariff, TieredTariff) and tariff.is_reset_day(segment.start):
+        if segment.start != start and isinstance(tariff, _TIERED) and tariff.is_reset_day(segment.start):
             since_reset = _ZERO
         items: list[tuple[str, Decimal, Decimal]]
-        if isinstance(tariff, TimeOfUseTariff):
+        if isinstance(tariff, TimeOfUseTariff | TieredTimeOfUseTariff):
             if not isinstance(used, dict):
                 raise ValueError(
                     f"the tariff in force from {segment.start} is time_of_use; give usage per period "
                     f"({', '.join(tariff.period_names)}) instead of a single quantity"
                 )
-            items = tariff._items(used)
+            if isinstance(tariff, TieredTimeOfUseTariff):
+                counted = since_reset if tariff.basis is TierBasis.ANNUAL else in_period
+                items = tariff._items(used, counted)
+            else:
+                items = tariff._items(used)
         elif isinstance(tariff, TieredTariff):
             counted = since_reset if tariff.basis is TierBasis.ANNUAL else in_period
             items = tariff._items(_total(used), counted)

@@ -9,13 +9,24 @@ from typing import Annotated, Any
 
 import typer
 
+from billing.cli_meters import make_meters_app
 from core.clock import SystemClock
 from core.config_files import ConfigError
 from core.settings import Settings
 from core.site import Site
 from facilities.cli.common import SiteOption, database_sessions, fail, settings_from_env, site_from
+from storage.store import ReadingStore
 
 billing_app = typer.Typer(help="Metered billing for the fee module.", no_args_is_help=True)
+
+
+def _open_store(settings: Settings) -> ReadingStore:
+    from facilities.bootstrap import build_store  # here: `facilities --help` must not load the hub
+
+    return build_store(settings)
+
+
+billing_app.add_typer(make_meters_app(_open_store), name="meters")
 
 PeriodOption = Annotated[str, typer.Option("--period", help="The month, e.g. 2026-10.")]
 
@@ -67,6 +78,7 @@ def billing_run(
 def billing_finalize(period: PeriodOption, site: SiteOption = None) -> None:
     """Make a month's drafts final (immutable); drafts with lines to review are held back and listed."""
     from billing.periods import BillingPeriod
+    from billing.run_lock import BillingBusy
     from billing.service import finalize_period
 
     settings = settings_from_env()
@@ -75,7 +87,7 @@ def billing_finalize(period: PeriodOption, site: SiteOption = None) -> None:
         result = finalize_period(
             database_sessions(settings), loaded.id, BillingPeriod.parse(period), clock=SystemClock()
         )
-    except ValueError as exc:
+    except (ValueError, BillingBusy) as exc:
         raise fail(str(exc)) from None
     typer.echo(f"{len(result.finalized)} statements final, {len(result.blocked)} held for review")
     for statement, reason in result.blocked:
@@ -92,7 +104,7 @@ def billing_export(
 ) -> None:
     """Write a month's statements for the fee module: CSV (UTF-8 with BOM, for Excel) or JSON."""
     from billing.config import CsvHeaders
-    from billing.exports import export_csv, export_json
+    from billing.exports import Names, export_csv, export_json
     from billing.periods import BillingPeriod
     from billing.service import list_statements
 
@@ -106,7 +118,7 @@ def billing_export(
         export_json(statements, out)
     elif fmt == "csv":
         headers = CsvHeaders.EN if english else CsvHeaders.ZH
-        export_csv(statements, out, timezone=loaded.info.timezone, headers=headers)
+        export_csv(statements, out, timezone=loaded.info.timezone, headers=headers, names=Names.of(loaded))
     else:
         raise fail(f"--format {fmt!r}: use csv or json")
     typer.echo(f"{len(statements)} statements written to {out}")

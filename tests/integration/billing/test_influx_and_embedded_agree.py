@@ -93,9 +93,10 @@ def test_identical_statements(influx: InfluxV1Store, embedded: EmbeddedStore, ta
         "tariff-year usage before this period: 200.000 m3 since 2026-01-01",
     )
     # gas: 9990.5 at the start (2 of 4 h from 9990 to 9991); old meter rolls over to its final 5.5:
-    # 5.5 - 9990.5 + 9999 = 14; new meter from 3 to 40.55 at the end (2 of 5 h from 40.25 to 41) = 37.55
-    assert (lines["G-0101"].consumption, lines["G-0101"].replacements) == (D("51.550"), (SWAP,))
-    assert lines["G-0101"].notes == ("register rolled over its maximum 9999.0 m3",)
+    # 5.5 - 9990.5 + 10000 = 15 (the register's highest value is 9999, it wraps at 10000);
+    # new meter from 3 to 40.55 at the end (2 of 5 h from 40.25 to 41) = 37.55
+    assert (lines["G-0101"].consumption, lines["G-0101"].replacements) == (D("52.550"), (SWAP,))
+    assert lines["G-0101"].notes == ("register rolled over its maximum 9999 m3: counted as end − start + 10000",)
     assert lines["E-0101"].estimated and lines["E-0101"].end is not None
     assert lines["E-0101"].end.method == "extrapolated"
     assert lines["W-0102"].start is not None and lines["W-0102"].start.method == "interpolated_across_gap"

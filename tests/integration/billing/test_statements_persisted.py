@@ -98,6 +98,12 @@ def test_run_rerun_finalise_and_correct(site: Site, store: EmbeddedStore, sessio
     # 205.07. Billed 63 m³ for 198.75: the adjustment is +2.000 m³ and 205.07 - 198.75 = 6.32
     assert (correction.kind, correction.sequence, correction.adjusts) == (StatementKind.ADJUSTMENT, 1, final.id)
     assert [(x.meter_id, x.consumption, x.amount) for x in correction.lines] == [("G-0101", D("2.000"), D("6.32"))]
+    # the tier detail is the difference too (issue 22), not the recomputed full charge:
+    # 31.452 - 30.484 = 0.968 at 3.00: 94.36 - 91.45 = 2.91; 33.548 - 32.516 = 1.032 at 3.30: 110.71 - 107.30 = 3.41
+    assert [(c.quantity, c.unit_price, c.amount) for c in correction.lines[0].charges] == [
+        (D("0.968"), D("3.00"), D("2.91")),
+        (D("1.032"), D("3.30"), D("3.41")),
+    ]
     assert correction.lines[0].replacements == (swap,)
     # adjusting twice is idempotent: the same draft adjustment
     assert bill(site, store, sessions, clock, adjust=True).statements[0].id == correction.id

@@ -40,6 +40,8 @@ REQUEST = {
     "kind": "repair", "unit": "B1-0101", "category": "plumbing", "priority": "normal", "description": "厨房漏水",
     "contact_name": "王女士", "contact_phone": "139 0000 1111", "preferred_time": "",
 }  # fmt: skip
+SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
+READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,9 @@ ROWS: dict[str, Row] = {
     "statistics": Row(None, "GET", "/console/stats", DESK),
     "intake form": Row(None, "GET", "/console/requests/new", DESK),
     "register a request": Row(None, "POST", "/console/requests", DESK, lambda: REQUEST | {"nonce": _nonce()}),
+    "meters page": Row(None, "GET", "/console/meters", DESK),
+    "record a meter swap": Row(None, "POST", "/console/meters/replacements", DESK, lambda: dict(SWAP)),
+    "enter a manual reading": Row(None, "POST", "/console/meters/readings", DESK, lambda: dict(READING)),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),

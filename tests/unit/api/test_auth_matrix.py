@@ -92,6 +92,16 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", f"{BILLING}/statements.csv"): Sample("/sites/lakeview/billing/statements.csv?period=2026-10"),
     ("GET", f"{BILLING}/statements/{{statement_id}}"): Sample(_statement),
     ("POST", f"{BILLING}/finalize"): Sample("/sites/lakeview/billing/finalize?period=2026-10"),
+    ("POST", f"{BILLING}/replacements"): Sample(
+        "/sites/lakeview/billing/replacements",
+        201,
+        {"meter_id": "B1-0101-W", "replaced_at": "2026-10-20T10:00:00+08:00", "old_final": "540", "new_initial": "0"},
+    ),
+    ("POST", f"{BILLING}/readings"): Sample(
+        "/sites/lakeview/billing/readings",
+        201,
+        {"meter_id": "B1-0101-W", "read_at": "2026-10-31T23:50:00+08:00", "value": "280.5"},
+    ),
     ("POST", "/sites/{site_id}/rules/{rule_id}/assets/{asset_id}/baseline/reset"): Sample(
         "/sites/lakeview/rules/elevator-vibration/assets/B1-L1/baseline/reset"
     ),
@@ -196,6 +206,8 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", f"{BILLING}/statements.csv"): {Permission.READ_BILLING},
         ("GET", f"{BILLING}/statements/{{statement_id}}"): {Permission.READ_BILLING},
         ("POST", f"{BILLING}/finalize"): {Permission.RUN_BILLING},
+        ("POST", f"{BILLING}/replacements"): {Permission.RUN_BILLING},
+        ("POST", f"{BILLING}/readings"): {Permission.RUN_BILLING},
         ("POST", "/sites/{site_id}/rules/{rule_id}/assets/{asset_id}/baseline/reset"): {Permission.RESET_BASELINES},
     }
 

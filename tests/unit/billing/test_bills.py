@@ -95,14 +95,23 @@ def test_price_change_mid_period(store: EmbeddedStore) -> None:
 
 
 def test_rollover(store: EmbeddedStore) -> None:
-    # The gas register rolls over at 9999.
+    # The gas register's highest value is 9999: after 9999 it shows 0, so it wraps at 10000.
     write(store, "G-0101", [(cst(2026, 8, 31, 23, 50), 9990.5), (cst(2026, 9, 30, 23, 50), 12.25)])
     line = lines(calculate(store, SEPTEMBER))["G-0101"]
-    # 12.250 - 9990.500 + 9999 = 20.750 m³; 20.750 × 3.00 = 62.25
-    assert line.consumption == D("20.750")
-    assert line.amount == D("62.25")
-    assert line.notes == ("register rolled over its maximum 9999.0 m3",)
+    # 9990.500 → 9999.999… → 0 → 12.250: 12.250 - 9990.500 + 10000 = 21.750 m³; 21.750 × 3.00 = 65.25
+    assert line.consumption == D("21.750")
+    assert line.amount == D("65.25")
+    assert line.notes == ("register rolled over its maximum 9999 m3: counted as end − start + 10000",)
     assert line.review is None
+
+
+def test_rollover_from_9900_to_100_is_200(store: EmbeddedStore) -> None:
+    # Issue 22: 9900 → 9999 is 99, 9999 → 0 is 1, 0 → 100 is 100: 200 m³, not 199.
+    write(store, "G-0101", [(cst(2026, 8, 31, 23, 50), 9900.0), (cst(2026, 9, 30, 23, 50), 100.0)])
+    line = lines(calculate(store, SEPTEMBER))["G-0101"]
+    assert line.consumption == D("200.000")
+    # 200 × 3.00 = 600.00
+    assert line.amount == D("600.00")
 
 
 def test_replacement(store: EmbeddedStore) -> None:

@@ -71,8 +71,9 @@ def test_last_before_ignores_a_reading_exactly_at_the_boundary() -> None:
 
 
 def test_interpolation_across_a_rollover() -> None:
-    # 9998 at 23:00, 2 at 01:00 on a 9999 register: 3 used over 2 h; at midnight 9998 + 1.5 = 9999.5 → 0.5
-    found = value(Sample(cst(2026, 10, 31, 23), 9998.0), Sample(cst(2026, 11, 1, 1), 2.0), rollover=D("9999"))
+    # 9998 at 23:00, 3 at 01:00 on a 9999 register (wraps at 10000): 5 used over 2 h;
+    # at midnight 9998 + 2.5 = 10000.5 → 0.5
+    found = value(Sample(cst(2026, 10, 31, 23), 9998.0), Sample(cst(2026, 11, 1, 1), 3.0), rollover=D("9999"))
     assert found == RegisterValue(D("0.500"), BOUNDARY, ValueMethod.INTERPOLATED)
 
 
@@ -119,7 +120,9 @@ def test_a_swap_after_the_boundary_ends_the_interpolation_at_the_old_final() -> 
 
 
 def test_unwrap_only_takes_a_plausible_rollover() -> None:
-    assert unwrap(D("-9980"), D("9999")) == (D("19"), True)
+    # 9990 → 10 on a register whose highest value is 9999: 9 to 9999, 1 to 0, 10 after: 20
+    assert unwrap(D("-9980"), D("9999")) == (D("20"), True)
+    assert unwrap(D("-9999.8"), D("9999.9")) == (D("0.2"), True)
     # a drop of 100 on a 9999 register would be 9899 used: a fault, not a rollover
     assert unwrap(D("-100"), D("9999")) == (D("-100"), False)
     assert unwrap(D("-1"), None) == (D("-1"), False)

@@ -64,6 +64,12 @@ def test_one_month_long_interval_splits_by_the_hours(store: EmbeddedStore, tou: 
     # 240 × 14/24 = 140 at 0.568 = 79.52; 100 at 0.288 = 28.80
     assert [(c.quantity, c.amount) for c in line.charges] == [(D("140.000"), D("79.52")), (D("100.000"), D("28.80"))]
     assert line.amount == D("108.32")
+    # issue 22: two readings a month apart say nothing about the time of day, so the split is an estimate
+    assert line.estimated
+    assert line.estimate_method == (
+        "time-of-use split estimated: 1 interval(s) between readings longer than 6 h were spread evenly over "
+        "the day (the longest 744 h, 2026-10-01 00:00 to 2026-11-01 00:00)"
+    )
 
 
 def test_without_interval_readings_the_split_is_an_estimate(store: EmbeddedStore, tou: BillingConfig) -> None:
