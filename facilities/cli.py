@@ -26,6 +26,7 @@ from facilities.cli_secrets import secrets_app
 from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
+from operations import cli as operations_cli
 from storage.store import Aggregate
 
 log = logging.getLogger("facilities")
@@ -54,6 +55,8 @@ app.add_typer(users_app, name="users")
 app.command("status")(cli_status.status)
 app.add_typer(devices_app, name="devices")
 app.add_typer(secrets_app, name="secrets")
+app.command("backup")(operations_cli.backup)
+app.command("restore")(operations_cli.restore)
 
 SiteOption = Annotated[
     Path | None,
