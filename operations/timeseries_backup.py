@@ -68,12 +68,21 @@ def dump_timeseries(settings: Settings, destination: Path, *, rpc: str | None = 
 
 
 def _v1_query(settings: Settings, q: str) -> list[list[object]]:
-    response = httpx.post(f"{settings.influx_url}/query", data={"q": q, "db": settings.influx_db}, timeout=30)
+    auth = None
+    if settings.influx_username:
+        password = settings.influx_password.get_secret_value() if settings.influx_password else ""
+        auth = (settings.influx_username, password)
+    try:
+        response = httpx.post(
+            f"{settings.influx_url}/query", data={"q": q, "db": settings.influx_db}, auth=auth, timeout=30
+        )
+    except httpx.HTTPError as exc:
+        raise BackupError(f"InfluxDB at {settings.influx_url} does not answer ({exc}); start it first") from None
     response.raise_for_status()
     result = response.json()["results"][0]
     if "error" in result:
         raise BackupError(f"InfluxDB: {q}: {result['error']}")
-    return [row for series in result.get("series", []) for row in series["values"]]
+    return [row for series in result.get("series", []) for row in series.get("values", [])]
 
 
 def timeseries_in_use(settings: Settings) -> bool:

@@ -69,7 +69,7 @@ def test_truncated_and_foreign_files_are_refused(tmp_path: Path) -> None:
     other = tmp_path / "other.tar.gz"
     with tarfile.open(other, "w:gz") as tar:
         tar.add(tmp_path / "staging" / "files", arcname="files")
-    with pytest.raises(ArchiveError, match="no manifest.json"):
+    with pytest.raises(ArchiveError, match=r"no manifest\.json"):
         unpack_archive(other, tmp_path / "out2")
     with pytest.raises(ArchiveError, match="no such archive"):
         unpack_archive(tmp_path / "missing.tar.gz", tmp_path / "out3")
