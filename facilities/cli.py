@@ -27,6 +27,7 @@ from facilities.localservers import MissingBinary
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
 from operations import cli as operations_cli
+from storage.schema_version import SchemaTooNew
 from storage.store import Aggregate
 
 log = logging.getLogger("facilities")
@@ -161,7 +162,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     configure_logging(log_level, settings.log_format)
     try:
         hub = build_hub(settings, site=_site(settings, site))
-    except (SetupError, ModbusConfigError, Dlt645ConfigError) as exc:
+    except (SetupError, ModbusConfigError, Dlt645ConfigError, SchemaTooNew) as exc:
         raise _fail(str(exc)) from None
     except OperationalError as exc:
         raise _database_unreachable(settings, exc) from None
@@ -348,7 +349,10 @@ def db_upgrade() -> None:
     from storage.database import upgrade
 
     settings = _settings()
-    upgrade(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except SchemaTooNew as exc:
+        raise _fail(str(exc)) from None
     typer.echo(f"database schema is up to date: {settings.database_url.split('@')[-1]}")
 
 
