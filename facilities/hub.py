@@ -58,6 +58,7 @@ from facilities.health import (
 from facilities.metrics import IngestMetrics
 from facilities.rules_worker import RulesWorker
 from facilities.supervisor import Supervisor
+from operations.hub_metrics import WorkOrderMetrics
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
@@ -271,6 +272,7 @@ def build_hub(settings: Settings, *, site: Site | None = None, clock: Clock | No
     hub.console = console
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
+    hub.metrics.register(WorkOrderMetrics(sessions, site.id, zone, clock))
     return hub
 
 
