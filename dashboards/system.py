@@ -6,6 +6,8 @@ delivered, are devices answering, are SLAs kept. docs/operations.md says what ea
 
 from __future__ import annotations
 
+from typing import Any
+
 from dashboards.document import dashboard, datasource_variable, generated_note
 from dashboards.grafana import Json, Layout
 from dashboards.i18n import Lang, Text
@@ -54,7 +56,7 @@ def target(key: str, legend: str = "", ref_id: str = "A") -> Json:
     return {"datasource": PROMETHEUS, "expr": QUERIES[key], "legendFormat": legend or "__auto", "refId": ref_id}
 
 
-def _panel_defaults(**kw: object) -> dict[str, object]:
+def _panel_defaults(**kw: Any) -> dict[str, Any]:
     return {"datasource": PROMETHEUS, **kw}
 
 
