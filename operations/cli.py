@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -35,13 +38,44 @@ def backup(
         Path | None, typer.Option("--to", help="Folder for the archive; default $FACILITIES_BACKUP_DIR.")
     ] = None,
     prune_old: Annotated[bool, typer.Option("--prune/--no-prune", help="Apply the retention afterwards.")] = True,
+    daily_at: Annotated[
+        str | None,
+        typer.Option("--daily-at", help="Keep running and back up every day at HH:MM (UTC), as the compose service."),
+    ] = None,
 ) -> None:
     """Write one dated archive (database, time series, spool, site/alerts/billing files, secrets, uploads)."""
     settings, backups = _settings()
     folder = to or backups.dir
+    if daily_at is not None:
+        _every_day(daily_at, lambda: _backup_once(settings, backups, folder, prune_old))
+        return
+    _backup_once(settings, backups, folder, prune_old)
+
+
+def _every_day(at: str, job: Callable[[], None]) -> None:
+    """Run `job` every day at `at` (UTC) until stopped; a failed run is reported and the next day tried again."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    try:
+        when = datetime.strptime(at, "%H:%M")
+    except ValueError:
+        raise _fail(f"--daily-at {at!r}: write the time as HH:MM, e.g. 03:00") from None
+    hour, minute = when.hour, when.minute
+
+    def guarded() -> None:
+        with suppress(typer.Exit):  # already reported on stderr; the next day tries again
+            job()
+
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(guarded, "cron", hour=hour, minute=minute, misfire_grace_time=3600, coalesce=True)
+    typer.echo(f"backing up every day at {hour:02d}:{minute:02d} UTC")
+    scheduler.start()
+
+
+def _backup_once(settings: Settings, backups: BackupSettings, folder: Path, prune_old: bool) -> None:
     try:
         archive = create_backup(settings, folder, SystemClock(), influx_rpc=backups.influx_rpc)
-    except BackupError as exc:
+    except (BackupError, OSError) as exc:
         raise _fail(f"backup failed: {exc}") from None
     typer.echo(f"backup written: {archive} ({archive.stat().st_size} bytes)")
     if prune_old:
