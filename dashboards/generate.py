@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboards import billing, elevators, utilities, workorders
+from dashboards import billing, elevators, system, utilities, workorders
 from dashboards.grafana import Json
 from dashboards.i18n import Lang
 
@@ -20,6 +20,7 @@ GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 BUILDERS: dict[str, Callable[[Lang], Json]] = {
     "billing": billing.build,
     "elevators": elevators.build,
+    "system": system.build,
     "utilities": utilities.build,
     "workorders": workorders.build,
 }

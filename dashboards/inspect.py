@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 
 from dashboards.grafana import INFLUX, POSTGRES, Json
 
-INFLUXQL, SQL = "influxql", "sql"
-_PLUGIN = {INFLUXQL: INFLUX["type"], SQL: POSTGRES["type"]}
-_TEXT_FIELD = {INFLUXQL: "query", SQL: "rawSql"}
+INFLUXQL, SQL, PROMQL = "influxql", "sql", "promql"
+_PLUGIN = {INFLUXQL: INFLUX["type"], SQL: POSTGRES["type"], PROMQL: "prometheus"}
+_TEXT_FIELD = {INFLUXQL: "query", SQL: "rawSql", PROMQL: "expr"}
 
 # Grafana's "nice" intervals ($__interval is rounded up to one of them), in seconds.
 _NICE_S = (1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
@@ -49,6 +49,11 @@ def influx_queries(board: Json) -> Iterator[Query]:
 def sql_queries(board: Json) -> Iterator[Query]:
     """Panel targets and query-variable definitions that use PostgreSQL."""
     yield from _queries(board, SQL)
+
+
+def prometheus_queries(board: Json) -> Iterator[Query]:
+    """Panel targets that use a Prometheus-compatible datasource (VictoriaMetrics)."""
+    yield from _queries(board, PROMQL)
 
 
 def _queries(board: Json, dialect: str) -> Iterator[Query]:

@@ -45,6 +45,7 @@ from facilities.hub import Hub
 from facilities.ingest import Ingest
 from facilities.metrics import IngestMetrics
 from facilities.supervisor import Supervisor
+from operations.hub_metrics import WorkOrderMetrics
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
@@ -261,6 +262,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
+    hub.metrics.register(WorkOrderMetrics(sessions, site.id, zone, clock))
     return hub
 
 

@@ -1,7 +1,8 @@
 """The relational database (work orders, alarm state, outbox, billing): SQLAlchemy engine and schema upgrades.
 
 SQLite by default, PostgreSQL in production. The schema is owned by Alembic (`storage/migrations/`);
-`upgrade(url)` brings any database to the newest revision and runs at start-up.
+`upgrade(url)` brings any database to the newest revision and runs at start-up; it refuses a database that a
+newer release migrated (storage.schema_version).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from storage.schema_version import refuse_newer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -64,6 +68,13 @@ def upgrade(url: str, revision: str = "heads") -> None:
     """Apply every migration up to `revision` (idempotent).
 
     Each capability (work orders, API keys, billing …) keeps its migrations on a branch of its own
-    from `0001_base`, so "heads" brings all of them up to date.
+    from `0001_base`, so "heads" brings all of them up to date. A database newer than the code is refused
+    (storage.schema_version.SchemaTooNew) before anything is touched.
     """
-    command.upgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        refuse_newer(engine, ScriptDirectory.from_config(config))
+    finally:
+        engine.dispose()
+    command.upgrade(config, revision)

@@ -18,6 +18,7 @@ from facilities.cli.keys import keys_app
 from facilities.cli.readings import readings_app
 from facilities.cli.secrets import secrets_app
 from facilities.cli.users import users_app
+from operations import cli as operations_cli
 
 __all__ = ["app", "main"]
 
@@ -37,6 +38,8 @@ for name, sub_app in (
 ):
     app.add_typer(sub_app, name=name)
 app.command("status")(status.status)
+app.command("backup")(operations_cli.backup)
+app.command("restore")(operations_cli.restore)
 for command in (hub.ingest, hub.run, hub.demo, simulate.simulate):
     app.command()(command)
 

@@ -62,12 +62,13 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     from facilities.bootstrap import SetupError, bootstrap
     from facilities.hub import run_until_stopped
     from facilities.metrics import serve_registry
+    from storage.schema_version import SchemaTooNew
 
     settings = settings_from_env()
     configure_logging(log_level, settings.log_format)
     try:
         hub = bootstrap(settings, site=site_from(settings, site))
-    except (SetupError, ModbusConfigError, Dlt645ConfigError) as exc:
+    except (SetupError, ModbusConfigError, Dlt645ConfigError, SchemaTooNew) as exc:
         raise fail(str(exc)) from None
     except OperationalError as exc:
         raise database_unreachable(settings, exc) from None

@@ -46,9 +46,8 @@ def test_check_mode_reports_a_hand_edit(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 def test_every_dashboard_exists_in_both_languages() -> None:
-    expected = [
-        f"{lang.value}/{name}.json" for lang in Lang for name in ("billing", "elevators", "utilities", "workorders")
-    ]
+    names = ("billing", "elevators", "system", "utilities", "workorders")
+    expected = [f"{lang.value}/{name}.json" for lang in Lang for name in names]
     assert sorted(BOARDS) == sorted(expected)
 
 
@@ -91,7 +90,7 @@ def test_panels_read_through_a_datasource_variable(name: str) -> None:
         assert panel["targets"] and all(t["datasource"] == source for t in panel["targets"])
 
 
-@pytest.mark.parametrize("dashboard", ["billing", "elevators", "utilities", "workorders"])
+@pytest.mark.parametrize("dashboard", ["billing", "elevators", "system", "utilities", "workorders"])
 def test_languages_differ_only_in_text(dashboard: str) -> None:
     zh, en = BOARDS[f"zh-CN/{dashboard}.json"], BOARDS[f"en/{dashboard}.json"]
     assert [q.text for q in influx_queries(zh)] == [q.text for q in influx_queries(en)]
