@@ -9,7 +9,7 @@ COPY . .
 RUN python -m venv /opt/facilities \
     && /opt/facilities/bin/pip install --no-cache-dir ".[postgres]"
 
-FROM python:3.11-slim
+FROM python:3.11-slim AS runtime
 ENV PATH=/opt/facilities/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -23,3 +23,16 @@ VOLUME ["/var/lib/facilities"]
 # The Prometheus endpoint (FACILITIES_METRICS_PORT) that the compose health check reads.
 EXPOSE 9108
 CMD ["facilities", "run"]
+
+# `facilities backup` (compose service `backup`): pg_dump of the server's major version and InfluxDB 2.x's CLI.
+FROM runtime AS backup
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+    && curl -fsSL https://www.postgresql.org/media/keys/ACCC4CF8.asc | gpg --dearmor -o /usr/share/keyrings/pgdg.gpg \
+    && echo "deb [signed-by=/usr/share/keyrings/pgdg.gpg] https://apt.postgresql.org/pub/repos/apt bookworm-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+    && curl -fsSL https://repos.influxdata.com/influxdata-archive.key | gpg --dearmor -o /usr/share/keyrings/influxdata.gpg \
+    && echo "deb [signed-by=/usr/share/keyrings/influxdata.gpg] https://repos.influxdata.com/debian stable main" > /etc/apt/sources.list.d/influxdata.list \
+    && apt-get update && apt-get install -y --no-install-recommends postgresql-client-16 influxdb2-cli \
+    && apt-get purge -y curl gnupg && rm -rf /var/lib/apt/lists/*
+USER facilities
+CMD ["facilities", "backup", "--daily-at", "03:00"]

@@ -29,7 +29,18 @@ from tests.unit.deploy.compose import (
     write_env,
 )
 
-SERVICES = {"secrets-check", "caddy", "mosquitto", "influxdb", "postgres", "grafana", "hub", "simulators"}
+SERVICES = {
+    "secrets-check",
+    "caddy",
+    "mosquitto",
+    "influxdb",
+    "postgres",
+    "grafana",
+    "hub",
+    "simulators",
+    "victoriametrics",
+    "backup",
+}
 ONE_SHOT = {"secrets-check"}
 SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET")
 OUR_IMAGE = "facilities:local"

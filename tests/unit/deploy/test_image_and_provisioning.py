@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from dashboards.grafana import INFLUX_UID, POSTGRES_UID
+from dashboards.system import PROMETHEUS_UID
 from tests.unit.deploy.compose import ROOT, compose, generated_env, service_environment
 
 PROVISIONING = ROOT / "dashboards" / "provisioning"
@@ -61,7 +62,8 @@ def test_the_image_runs_the_hub_as_an_unprivileged_user() -> None:
 
 def test_datasources_have_the_uids_the_dashboards_default_to() -> None:
     sources = {s["uid"]: s for s in _yaml("datasources/facilities.yaml")["datasources"]}
-    assert set(sources) == {INFLUX_UID, POSTGRES_UID}
+    assert set(sources) == {INFLUX_UID, POSTGRES_UID, PROMETHEUS_UID}
+    assert sources[PROMETHEUS_UID]["type"] == "prometheus"
     influx = sources[INFLUX_UID]
     assert influx["type"] == "influxdb" and influx["jsonData"]["version"] == "InfluxQL"
     assert influx["secureJsonData"]["httpHeaderValue1"] == "Token $INFLUXDB_TOKEN"
