@@ -17,6 +17,7 @@ class AssetInfo:
     tags: dict[str, str] = field(default_factory=dict)
     expected_interval_s: int = 900
     device_kind: DeviceKind | None = None  # a sensor's kind: its fields, fault and trade
+    extra_fields: tuple[str, ...] = ()  # numeric fields its binding reads besides the kind's (a Modbus profile's)
 
     @property
     def measurement(self) -> str:
@@ -25,7 +26,8 @@ class AssetInfo:
 
     def field_types(self) -> dict[str, FieldType]:
         """The declared type of every field this asset reports (others are stored as float)."""
-        return self.device_kind.field_types() if self.device_kind is not None else dict(FIELD_TYPES[self.kind])
+        own = self.device_kind.field_types() if self.device_kind is not None else dict(FIELD_TYPES[self.kind])
+        return {name: FieldType.FLOAT for name in self.extra_fields} | own
 
     def coerce_field(self, name: str, value: object) -> FieldValue:
         """One field as stored, or core.measurements.FieldValueError naming the field and the value."""
@@ -77,16 +79,23 @@ class AssetRegistry:
                 tags["area"] = area.id
                 if area.building:
                     tags["building"] = area.building
-            assets[meter.id] = AssetInfo(meter.id, AssetKind.METER, tags, meter.expected_interval_s)
+            extra = meter.binding.declared_fields()
+            assets[meter.id] = AssetInfo(meter.id, AssetKind.METER, tags, meter.expected_interval_s, None, extra)
         for elevator in site.elevators.values():
             tags = {"site": site.id, "building": elevator.building, "elevator_id": elevator.id}
-            assets[elevator.id] = AssetInfo(elevator.id, AssetKind.ELEVATOR, tags, elevator.expected_interval_s)
+            extra = elevator.binding.declared_fields()
+            assets[elevator.id] = AssetInfo(
+                elevator.id, AssetKind.ELEVATOR, tags, elevator.expected_interval_s, None, extra
+            )
         for circuit in site.circuits.values():
             tags = {"site": site.id, "area": circuit.area, "circuit_id": circuit.id}
             building = circuit.building or site.areas[circuit.area].building
             if building:
                 tags["building"] = building
-            assets[circuit.id] = AssetInfo(circuit.id, AssetKind.CIRCUIT, tags, circuit.expected_interval_s)
+            extra = circuit.binding.declared_fields()
+            assets[circuit.id] = AssetInfo(
+                circuit.id, AssetKind.CIRCUIT, tags, circuit.expected_interval_s, None, extra
+            )
         for sensor in site.sensors.values():
             tags = {"site": site.id, KIND_TAG: sensor.kind, "sensor_id": sensor.id}
             if sensor.unit is not None:
@@ -97,5 +106,6 @@ class AssetRegistry:
                 if building := site.areas[sensor.area].building:
                     tags["building"] = building
             kind = site.device_kinds[sensor.kind]
-            assets[sensor.id] = AssetInfo(sensor.id, AssetKind.SENSOR, tags, sensor.expected_interval_s, kind)
+            extra = sensor.binding.declared_fields()
+            assets[sensor.id] = AssetInfo(sensor.id, AssetKind.SENSOR, tags, sensor.expected_interval_s, kind, extra)
         return cls(assets)

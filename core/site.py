@@ -34,6 +34,10 @@ class ProtocolBinding(Strict):
 
     protocol: str
 
+    def declared_fields(self) -> tuple[str, ...]:
+        """Numeric fields this binding reads besides its asset kind's own (a Modbus profile's voltages, …)."""
+        return ()
+
 
 class SiteSection(Strict):
     """Base of a top-level `[[name]]` list a plugin adds to the site file (`facilities.site_sections`)."""
