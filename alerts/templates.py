@@ -22,7 +22,7 @@ WORDS: dict[Locale, dict[str, str]] = {
     "zh-CN": {
         "emergency": "紧急", "high": "重要", "normal": "一般", "low": "低",
         "elevator": "电梯", "plumbing": "给排水", "electrical": "电气", "lighting": "照明", "metering": "计量",
-        "other": "其他",
+        "security": "安防", "other": "其他",
         "acknowledge": "接单", "on_site": "到场", "resolve": "完工",
         "open": "待接单", "acknowledged": "已接单", "resolved": "已完工", "closed": "已归档", "cancelled": "已取消",
         "building": "{name}栋", "order": "工单 {code} · {where}", "reported": "报警 {when} · {priority}",
@@ -37,7 +37,7 @@ WORDS: dict[Locale, dict[str, str]] = {
     "en": {
         "emergency": "EMERGENCY", "high": "HIGH", "normal": "normal", "low": "low",
         "elevator": "elevator", "plumbing": "plumbing", "electrical": "electrical", "lighting": "lighting",
-        "metering": "metering", "other": "other",
+        "metering": "metering", "security": "security", "other": "other",
         "acknowledge": "acknowledge", "on_site": "on site", "resolve": "resolve",
         "open": "open", "acknowledged": "acknowledged", "resolved": "resolved", "closed": "closed",
         "cancelled": "cancelled",

@@ -16,6 +16,7 @@ class AssetKind(StrEnum):
     METER = "meter"
     ELEVATOR = "elevator"
     CIRCUIT = "circuit"
+    SENSOR = "sensor"  # any device kind of core.device_kinds; its fields come from that kind
 
 
 class FieldType(StrEnum):
@@ -29,12 +30,14 @@ MEASUREMENT: dict[AssetKind, str] = {
     AssetKind.METER: "meter",
     AssetKind.ELEVATOR: "elevator",
     AssetKind.CIRCUIT: "circuit",
+    AssetKind.SENSOR: "sensor",  # the prefix: a sensor's measurement is sensor_<device kind>
 }
 
 ID_TAG: dict[AssetKind, str] = {
     AssetKind.METER: "meter_id",
     AssetKind.ELEVATOR: "elevator_id",
     AssetKind.CIRCUIT: "circuit_id",
+    AssetKind.SENSOR: "sensor_id",
 }
 
 FIELD_TYPES: dict[AssetKind, dict[str, FieldType]] = {
@@ -51,6 +54,7 @@ FIELD_TYPES: dict[AssetKind, dict[str, FieldType]] = {
         "in_door_zone": FieldType.BOOL,  # car level with a landing, where doors may open
     },
     AssetKind.CIRCUIT: {"on": FieldType.BOOL, "power_w": FieldType.FLOAT},
+    AssetKind.SENSOR: {},  # declared by the sensor's device kind (core.device_kinds)
 }
 
 _TRUE = {"true", "on", "1", "yes"}
@@ -91,7 +95,7 @@ def coerce_field(kind: AssetKind, name: str, value: object) -> FieldValue:
     check_field_name(name)
     wanted = FIELD_TYPES[kind].get(name, FieldType.FLOAT)
     try:
-        coerced = _coerce(wanted, value)
+        coerced = coerce_value(wanted, value)
     except (TypeError, ValueError, OverflowError) as exc:
         raise FieldValueError(f"field {name!r}: {short_repr(value)} is not a valid {wanted.value} ({exc})") from None
     if name in NON_NEGATIVE.get(kind, ()) and isinstance(coerced, float) and coerced < 0:
@@ -111,7 +115,8 @@ def _text(value: str) -> str:
     return value
 
 
-def _coerce(wanted: FieldType, value: object) -> FieldValue:
+def coerce_value(wanted: FieldType, value: object) -> FieldValue:
+    """`value` as a `wanted`; TypeError/ValueError/OverflowError (the reason) if it cannot be one."""
     if wanted is FieldType.STRING:
         if isinstance(value, str):
             return _text(value)

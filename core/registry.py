@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from core.measurements import ID_TAG, MEASUREMENT, AssetKind
+from core.device_kinds import KIND_TAG, DeviceKind
+from core.measurements import FIELD_TYPES, ID_TAG, MEASUREMENT, AssetKind, FieldType, coerce_field
+from core.reading import FieldValue
 from core.site import Site
 
 
@@ -14,10 +16,24 @@ class AssetInfo:
     kind: AssetKind
     tags: dict[str, str] = field(default_factory=dict)
     expected_interval_s: int = 900
+    device_kind: DeviceKind | None = None  # a sensor's kind: its fields, fault and trade
+    extra_fields: tuple[str, ...] = ()  # numeric fields its binding reads besides the kind's (a Modbus profile's)
 
     @property
     def measurement(self) -> str:
-        return MEASUREMENT[self.kind]
+        """Where its readings are stored: one measurement per asset kind, and one per device kind for sensors."""
+        return self.device_kind.measurement if self.device_kind is not None else MEASUREMENT[self.kind]
+
+    def field_types(self) -> dict[str, FieldType]:
+        """The declared type of every field this asset reports (others are stored as float)."""
+        own = self.device_kind.field_types() if self.device_kind is not None else dict(FIELD_TYPES[self.kind])
+        return {name: FieldType.FLOAT for name in self.extra_fields} | own
+
+    def coerce_field(self, name: str, value: object) -> FieldValue:
+        """One field as stored, or core.measurements.FieldValueError naming the field and the value."""
+        if self.device_kind is not None:
+            return self.device_kind.coerce_field(name, value)
+        return coerce_field(self.kind, name, value)
 
     @property
     def id_tag(self) -> str:
@@ -63,14 +79,33 @@ class AssetRegistry:
                 tags["area"] = area.id
                 if area.building:
                     tags["building"] = area.building
-            assets[meter.id] = AssetInfo(meter.id, AssetKind.METER, tags, meter.expected_interval_s)
+            extra = meter.binding.declared_fields()
+            assets[meter.id] = AssetInfo(meter.id, AssetKind.METER, tags, meter.expected_interval_s, None, extra)
         for elevator in site.elevators.values():
             tags = {"site": site.id, "building": elevator.building, "elevator_id": elevator.id}
-            assets[elevator.id] = AssetInfo(elevator.id, AssetKind.ELEVATOR, tags, elevator.expected_interval_s)
+            extra = elevator.binding.declared_fields()
+            assets[elevator.id] = AssetInfo(
+                elevator.id, AssetKind.ELEVATOR, tags, elevator.expected_interval_s, None, extra
+            )
         for circuit in site.circuits.values():
             tags = {"site": site.id, "area": circuit.area, "circuit_id": circuit.id}
             building = circuit.building or site.areas[circuit.area].building
             if building:
                 tags["building"] = building
-            assets[circuit.id] = AssetInfo(circuit.id, AssetKind.CIRCUIT, tags, circuit.expected_interval_s)
+            extra = circuit.binding.declared_fields()
+            assets[circuit.id] = AssetInfo(
+                circuit.id, AssetKind.CIRCUIT, tags, circuit.expected_interval_s, None, extra
+            )
+        for sensor in site.sensors.values():
+            tags = {"site": site.id, KIND_TAG: sensor.kind, "sensor_id": sensor.id}
+            if sensor.unit is not None:
+                tags["building"] = site.units[sensor.unit].building
+                tags["unit"] = sensor.unit
+            elif sensor.area is not None:
+                tags["area"] = sensor.area
+                if building := site.areas[sensor.area].building:
+                    tags["building"] = building
+            kind = site.device_kinds[sensor.kind]
+            extra = sensor.binding.declared_fields()
+            assets[sensor.id] = AssetInfo(sensor.id, AssetKind.SENSOR, tags, sensor.expected_interval_s, kind, extra)
         return cls(assets)

@@ -22,6 +22,7 @@ from pydantic import Field, PlainValidator, TypeAdapter, create_model, field_val
 from pydantic_core import PydanticCustomError
 
 from core.config_files import ConfigProblem, Strict
+from core.device_kinds import DeviceKind
 from core.ids import AssetId
 from core.plugins import PROTOCOLS, RULE_KINDS, SITE_SECTIONS, registered_subclasses
 
@@ -32,6 +33,10 @@ class ProtocolBinding(Strict):
     """Base of an asset's `binding`: how the asset is read. Registered in `facilities.protocols` by `protocol`."""
 
     protocol: str
+
+    def declared_fields(self) -> tuple[str, ...]:
+        """Numeric fields this binding reads besides its asset kind's own (a Modbus profile's voltages, …)."""
+        return ()
 
 
 class SiteSection(Strict):
@@ -267,6 +272,18 @@ class Circuit(Strict):
     expected_interval_s: int = Field(default=60, ge=1, le=86_400)
 
 
+class Sensor(Strict):
+    """A device of a built-in or site-declared kind (core.device_kinds), in exactly one unit or public area."""
+
+    id: AssetId
+    kind: AssetId
+    unit: str | None = None
+    area: str | None = None
+    name: str = ""
+    binding: Binding = Field(default_factory=MqttBinding)
+    expected_interval_s: int = Field(default=3_600, ge=1, le=86_400)
+
+
 class SiteFile(Strict):
     """The site file's own keys; `site_file_model()` adds a field for each registered site section."""
 
@@ -277,6 +294,8 @@ class SiteFile(Strict):
     meters: tuple[Meter, ...] = ()
     elevators: tuple[Elevator, ...] = ()
     circuits: tuple[Circuit, ...] = ()
+    device_kinds: tuple[DeviceKind, ...] = ()
+    sensors: tuple[Sensor, ...] = ()
     rules: tuple[RuleSpec, ...] = ()
     use_builtin_rules: bool = True
 
@@ -313,6 +332,9 @@ class Site:
     rules: tuple[RuleConfig, ...] = ()
     use_builtin_rules: bool = True
     source: str = "<memory>"
+    sensors: dict[str, Sensor] = field(default_factory=dict)
+    # every kind a sensor may have: the built-in catalogue and the site's own [[device_kinds]]
+    device_kinds: Mapping[str, DeviceKind] = field(default_factory=dict)
 
     @property
     def id(self) -> str:

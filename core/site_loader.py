@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from core.config_files import ConfigError, ConfigProblem, parse_config_file, read_config_text
+from core.device_kinds import DeviceKind, builtin_kinds
 from core.site import (
     UTILITY_CODE,
     Building,
@@ -14,6 +15,7 @@ from core.site import (
     Meter,
     PublicArea,
     RuleConfig,
+    Sensor,
     Site,
     SiteFile,
     Unit,
@@ -120,6 +122,21 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         if claim(circuit.id, f"{path}.id"):
             circuits[circuit.id] = circuit
 
+    kinds = _resolve_kinds(parsed.device_kinds, problems)
+    sensors: dict[str, Sensor] = {}
+    for i, sensor in enumerate(parsed.sensors):
+        path = f"sensors[{i}]"
+        if (sensor.unit is None) == (sensor.area is None):
+            problems.append(ConfigProblem(path, "a sensor belongs to exactly one place: set either 'unit' or 'area'"))
+        if sensor.unit is not None and sensor.unit not in units:
+            problems.append(_missing(f"{path}.unit", "unit", sensor.unit, units))
+        if sensor.area is not None and sensor.area not in areas:
+            problems.append(_missing(f"{path}.area", "public area", sensor.area, areas))
+        if sensor.kind not in kinds:
+            problems.append(_missing(f"{path}.kind", "device kind", sensor.kind, kinds))
+        if claim(sensor.id, f"{path}.id"):
+            sensors[sensor.id] = sensor
+
     sections = parsed.sections()
     for name, entries in sections.items():
         for i, entry in enumerate(entries):
@@ -139,7 +156,22 @@ def _resolve(parsed: SiteFile, source: str, problems: list[ConfigProblem]) -> Si
         rules=parsed.rules,
         use_builtin_rules=parsed.use_builtin_rules,
         source=source,
+        sensors=sensors,
+        device_kinds=kinds,
     )
+
+
+def _resolve_kinds(declared: Sequence[DeviceKind], problems: list[ConfigProblem]) -> dict[str, DeviceKind]:
+    """The built-in kinds and the site's own; a site kind may not reuse a built-in id or another site kind's."""
+    kinds = dict(builtin_kinds())
+    for i, kind in enumerate(declared):
+        if kind.id in builtin_kinds():
+            problems.append(ConfigProblem(f"device_kinds[{i}].id", f"{kind.id!r} is a built-in kind; use another id"))
+        elif kind.id in kinds:
+            problems.append(ConfigProblem(f"device_kinds[{i}].id", f"duplicate device kind id {kind.id!r}"))
+        else:
+            kinds[kind.id] = kind
+    return kinds
 
 
 def rule_problems(rules: Sequence[RuleConfig], site: Site, *, key: str = "rules") -> list[ConfigProblem]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.clock import Clock
-from core.measurements import MAX_FIELDS, FieldValueError, coerce_field
+from core.measurements import MAX_FIELDS, FieldValueError
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry, UnknownAsset
 
@@ -57,7 +57,7 @@ class ReadingValidator:
             if not isinstance(name, str):
                 raise InvalidReading(f"asset {reading.asset_id!r}: field name {name!r} is not text")
             try:
-                fields[name] = coerce_field(info.kind, name, value)
+                fields[name] = info.coerce_field(name, value)
             except FieldValueError as exc:
                 raise InvalidReading(f"asset {reading.asset_id!r}: {exc}") from None
         return fields

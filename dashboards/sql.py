@@ -33,6 +33,7 @@ CATEGORY = {
     Category.ELECTRICAL: Text("电气", "Electrical"),
     Category.LIGHTING: Text("照明", "Lighting"),
     Category.METERING: Text("计量", "Metering"),
+    Category.SECURITY: Text("安防", "Security"),
     Category.OTHER: Text("其他", "Other"),
 }
 PRIORITY = {

@@ -16,7 +16,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -49,6 +49,7 @@ DEMO_FAULTS = (
     ("fault_code", "B2-L1", "+40m", "30m"),
     ("leak", "B1-0302-W", "+10m", None),  # a vacant unit using water → alarm after an hour of flow
     ("meter_silent", "B2-1001-E", "+15m", None),  # silent for 4 × its 15-min interval → alarm
+    ("sensor_alarm", "LEAK-PUMP-ROOM", "+10m", None),  # water on the pump-room floor → plumbing, emergency
 )
 
 
@@ -75,11 +76,13 @@ class DemoSummary:
     alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
     api: str
     console: str
+    # Each trade's work orders as "code rule asset", e.g. plumbing: ["WO-… water-leak LEAK-PUMP-ROOM"].
+    work_orders_by_category: dict[str, list[str]] = field(default_factory=dict)
 
 
 def demo_faults(site: Site) -> Scenario:
     """The demo's faults, for the assets the site has (a custom site may lack some)."""
-    assets = set(site.meters) | set(site.elevators) | set(site.circuits)
+    assets = set(site.meters) | set(site.elevators) | set(site.circuits) | set(site.sensors)
     faults = [
         Fault(kind=FaultKind(kind), asset=asset, start=start, duration=duration)
         for kind, asset, start, duration in DEMO_FAULTS
@@ -245,7 +248,18 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         alerts=_alert_counts(hub),
         api=api_url,
         console=f"{api_url}/console",
+        work_orders_by_category=_orders_by_category(hub),
     )
+
+
+def _orders_by_category(hub: Hub) -> dict[str, list[str]]:
+    query = "SELECT category, code, rule_id, asset_id FROM work_orders ORDER BY category, code"
+    with hub.database.connect() as conn:
+        rows = conn.execute(sa.text(query)).all()
+    out: dict[str, list[str]] = {}
+    for category, code, rule_id, asset_id in rows:
+        out.setdefault(str(category), []).append(f"{code} {rule_id or ''} {asset_id or ''}".strip())
+    return out
 
 
 def uses_own_database(settings: Settings) -> bool:

@@ -23,9 +23,10 @@ from pydantic import (
 )
 
 from core.config_files import ConfigProblem, Strict
+from core.device_kinds import Trade
 from core.durations import Duration
 from core.ids import AssetId
-from core.measurements import FIELD_TYPES, AssetKind, FieldType
+from core.measurements import AssetKind, FieldType
 from core.site import RuleConfig, RuleSpec, Site
 from rules.evaluation import Context, Evaluator
 from rules.facts import AssetFacts, asset_facts, field_type
@@ -58,6 +59,7 @@ class Targets(Strict):
 
     assets: tuple[Ident, ...] = ()
     kinds: tuple[AssetKind, ...] = ()
+    device_kinds: tuple[Ident, ...] = ()  # sensors of these kinds (water_leak, pump, a site's own, …)
     utilities: tuple[UtilityName, ...] = ()
     buildings: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
@@ -72,6 +74,7 @@ class Targets(Strict):
             (self.assets and asset.asset_id not in self.assets)
             or asset.asset_id in self.exclude
             or (self.kinds and asset.kind not in self.kinds)
+            or (self.device_kinds and asset.device_kind not in self.device_kinds)
             or (self.utilities and tags.get("utility") not in self.utilities)
             or (self.buildings and tags.get("building") not in self.buildings)
             or (self.areas and tags.get("area") not in self.areas)
@@ -121,6 +124,10 @@ class RuleBase(RuleConfig):
     # Per-asset settings that replace the rule's own, e.g. { "B1-L1" = { above = 2.5 } }.
     overrides: dict[Ident, dict[str, Any]] = Field(default_factory=dict)
 
+    # The trade (work-order category, and so the team) of the orders it opens; unset: the sensor kind's trade,
+    # else the asset kind's (elevator → elevator, circuit → lighting, meter → metering).
+    trade: Trade | None = None
+
     applies_to: ClassVar[frozenset[AssetKind]] = frozenset(AssetKind)
     titles: ClassVar[tuple[str, str]] = ("", "")  # the alarm title (zh-CN, en)
     templates: ClassVar[Mapping[str, tuple[str, str]]] = {}  # message key → (zh-CN, en); see rules.messages
@@ -129,6 +136,10 @@ class RuleBase(RuleConfig):
     def evaluator(self, context: Context) -> Evaluator:
         """A fresh evaluator of this rule on `context.asset`."""
         raise NotImplementedError(f"rule kind {self.kind!r} has no evaluator")
+
+    def trade_for(self, tags: Mapping[str, str]) -> str | None:
+        """The trade of an order this rule opens on an asset with `tags`; None: the sensor kind's or asset kind's."""
+        return self.trade
 
     def field_refs(self) -> list[FieldRef]:
         """The reading fields this rule reads, with where they are named and the types that fit."""
@@ -143,7 +154,7 @@ class RuleBase(RuleConfig):
         return (
             asset.kind in self.applies_to
             and self.targets.matches(asset)
-            and all(field_type(asset.kind, name) is not None for _, name, _ in self.field_refs())
+            and all(field_type(asset, name) is not None for _, name, _ in self.field_refs())
         )
 
     def for_asset(self, asset_id: str) -> Self:
@@ -173,7 +184,7 @@ class RuleBase(RuleConfig):
             if value not in known
         ]
         targeted = [f for f in facts if f.kind in self.applies_to and self.targets.matches(f)]
-        unknown += _field_problems(self, at, {f.kind for f in targeted})
+        unknown += _field_problems(self, at, targeted)
         if not targeted and not unknown:
             kinds = ", ".join(sorted(self.applies_to))
             unknown.append(
@@ -226,18 +237,18 @@ def as_rule_bases(rules: Iterable[RuleConfig]) -> tuple[AnyRule, ...]:
     return tuple(out)
 
 
-def _field_problems(rule: RuleBase, at: str, kinds: set[AssetKind]) -> list[ConfigProblem]:
+def _field_problems(rule: RuleBase, at: str, assets: list[AssetFacts]) -> list[ConfigProblem]:
     problems = []
     for where, name, wanted in rule.field_refs():
-        types = {t for kind in kinds if (t := field_type(kind, name)) is not None}
-        if kinds and not types:
-            known = sorted({f for kind in kinds for f in FIELD_TYPES[kind]})
+        types = {t for asset in assets if (t := field_type(asset, name)) is not None}
+        if assets and not types:
+            known = sorted({f for asset in assets for f in asset.fields})
             problems.append(ConfigProblem(f"{at}.{where}", f"unknown field {name!r}; known: {', '.join(known)}"))
         elif wanted is not None and types and not types & wanted:
             need = "a number" if wanted == NUMERIC else " or ".join(sorted(wanted))
             problems.append(ConfigProblem(f"{at}.{where}", f"field {name!r} is {'/'.join(sorted(types))}; need {need}"))
     for path, condition in rule.condition_refs():
-        types = {t for kind in kinds if (t := field_type(kind, condition.field)) is not None}
+        types = {t for asset in assets if (t := field_type(asset, condition.field)) is not None}
         if types and not any(_value_fits(v, t) for v in condition.values() for t in types):
             kind_text = "/".join(sorted(types))
             problems.append(

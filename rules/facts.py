@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from core.measurements import FIELD_TYPES, AssetKind, FieldType
+from core.measurements import AssetKind, FieldType
 from core.registry import AssetRegistry
 from core.site import Site
 
@@ -20,6 +20,10 @@ class AssetFacts:
     expected_interval_s: int
     vacant: bool | None = None  # None: not a unit's meter
     area_kind: str | None = None
+    # The declared type of every field (the kind's, a sensor kind's, a Modbus/DL/T 645 binding's extras).
+    fields: Mapping[str, FieldType] = field(default_factory=dict)
+    device_kind: str | None = None  # a sensor's kind
+    trade: str | None = None  # a sensor kind's trade (the work-order category)
 
 
 _last: tuple[Site, list[AssetFacts]] | None = None
@@ -42,12 +46,15 @@ def asset_facts(site: Site) -> list[AssetFacts]:
                 info.expected_interval_s,
                 vacant=site.units[unit].unit.vacant if unit in site.units else None,
                 area_kind=area.kind.value if area is not None else None,
+                fields=info.field_types(),
+                device_kind=info.device_kind.id if info.device_kind is not None else None,
+                trade=info.device_kind.trade if info.device_kind is not None else None,
             )
         )
     _last = (site, facts)
     return facts
 
 
-def field_type(kind: AssetKind, name: str) -> FieldType | None:
-    """The schema type of a field of an asset kind, or None if the kind has no such field."""
-    return FIELD_TYPES[kind].get(name)
+def field_type(asset: AssetFacts, name: str) -> FieldType | None:
+    """The declared type of a field of an asset, or None if the asset declares no such field."""
+    return asset.fields.get(name)

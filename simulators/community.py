@@ -20,6 +20,7 @@ from simulators.devices import (
     local_hour,
 )
 from simulators.scenarios import Fault, FaultKind, Scenario
+from simulators.sensors import SensorState
 
 Message = tuple[str, dict[str, FieldValue] | bytes]
 Window = tuple[Fault, datetime, datetime | None]
@@ -50,14 +51,16 @@ class CommunitySimulator:
         }
         self.elevators = {e.id: ElevatorState.create(e, rng=rng) for e in site.elevators.values()}
         self.circuits = {c.id: CircuitState.create(c, site.areas[c.area].kind) for c in site.circuits.values()}
+        self.sensors = {s.id: SensorState.create(site.device_kinds[s.kind], rng=rng) for s in site.sensors.values()}
         self.intervals: dict[str, timedelta] = {
             **{m.id: timedelta(seconds=m.expected_interval_s) for m in site.meters.values()},
+            **{s.id: timedelta(seconds=s.expected_interval_s) for s in site.sensors.values()},
             **{e.id: timedelta(seconds=e.expected_interval_s) for e in site.elevators.values()},
             **{c.id: timedelta(seconds=c.expected_interval_s) for c in site.circuits.values()},
         }
         if mqtt_only:
-            modbus = {a.id for group in (site.meters, site.elevators, site.circuits) for a in group.values()
-                      if a.binding.protocol == "modbus"}  # fmt: skip
+            modbus = {a.id for group in (site.meters, site.elevators, site.circuits, site.sensors)
+                      for a in group.values() if a.binding.protocol == "modbus"}  # fmt: skip
             self.intervals = {asset: every for asset, every in self.intervals.items() if asset not in modbus}
         # Stagger first reports so 363 meters do not all speak in the same second.
         self.next_report = {asset: start + interval * rng.random() for asset, interval in self.intervals.items()}
@@ -65,6 +68,10 @@ class CommunitySimulator:
         for fault in scenario.faults if scenario else ():
             if fault.asset not in self.intervals:
                 raise ValueError(f"fault {fault.kind.value}: asset {fault.asset!r} is not in the site file")
+            if fault.kind is FaultKind.SENSOR_ALARM and (
+                fault.asset not in self.sensors or self.sensors[fault.asset].kind.fault is None
+            ):
+                raise ValueError(f"fault sensor_alarm: {fault.asset!r} is not a sensor of a kind with a fault")
             self.faults.setdefault(fault.asset, []).append((fault, *fault.window(start)))
         self._malformed_count = 0
 
@@ -119,6 +126,9 @@ class CommunitySimulator:
         if asset_id in self.meters:
             return asset_id, {"ts": ts, "total": round(self.meters[asset_id].register, 3)}
         hour = local_hour(now, self.zone)
+        if asset_id in self.sensors:
+            hours = self.intervals[asset_id].total_seconds() / 3600
+            return asset_id, {"ts": ts, **self.sensors[asset_id].sample(hour, hours, FaultKind.SENSOR_ALARM in kinds)}
         if asset_id in self.elevators:
             starts = {id(f): b for f, b, _ in self.faults.get(asset_id, ())}
             days = [(now - starts[id(f)]).total_seconds() / 86_400 for f in faults]

@@ -32,6 +32,7 @@ class FaultKind(StrEnum):
     METER_REPLACED = "meter_replaced"  # register restarts from a new meter's reading
     REGISTER_ROLLOVER = "register_rollover"  # register wraps past its maximum
     MALFORMED_PAYLOADS = "malformed_payloads"  # firmware sends garbage
+    SENSOR_ALARM = "sensor_alarm"  # a sensor reports its kind's fault: water on the floor, smoke, a pump trip
 
 
 def parse_offset(text: str) -> timedelta:

@@ -125,12 +125,13 @@ class EmbeddedStore:
             self._series_ids.update(new_ids)
 
     def latest(self, asset: AssetInfo) -> StoredValue | None:
-        """The newest point of the asset, with every field it has at that time."""
+        """The last stored value and time of each field of the asset."""
         rows = self._read(LATEST_SQL, (*_asset_key(asset), asset.measurement))
         if not rows:
             return None
         fields = {field: decode(value, kind) for _, field, value, kind in rows}
-        return StoredValue(ts=from_ns(rows[0][0]), fields=fields)
+        times = {field: from_ns(ts_ns) for ts_ns, field, _, _ in rows}
+        return StoredValue(ts=max(times.values()), fields=fields, times=times)
 
     def history(
         self,

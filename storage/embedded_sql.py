@@ -95,17 +95,20 @@ BUCKETS_SQL: dict[Aggregate, str] = {
     for aggregate, expression in _AGGREGATE_SQL.items()
 }
 
-# The newest timestamp over the asset's fields (one index seek per series and field), then every
-# field at that timestamp. Parameters: measurement, id tag, asset id, measurement.
+# Each field's newest timestamp over the asset's series (one index seek per series and field), then that
+# field's value at it. Parameters: measurement, id tag, asset id, measurement.
 LATEST_SQL = """
     WITH s AS (SELECT series_id FROM series_tags WHERE measurement = ? AND tag = ? AND value = ?),
          f AS (SELECT field, type FROM field_types WHERE measurement = ?),
          newest AS (
-             SELECT max((SELECT ts_ns FROM points p WHERE p.series_id = s.series_id AND p.field = f.field
+             SELECT f.field, f.type,
+                    max((SELECT ts_ns FROM points p WHERE p.series_id = s.series_id AND p.field = f.field
                          ORDER BY ts_ns DESC LIMIT 1)) AS ts_ns
-             FROM s, f
+             FROM f CROSS JOIN s
+             GROUP BY f.field, f.type
          )
-    SELECT p.ts_ns, f.field, p.value, f.type
-    FROM newest CROSS JOIN s CROSS JOIN f CROSS JOIN points p  -- CROSS JOIN fixes this order: p by its key
-    WHERE p.series_id = s.series_id AND p.field = f.field AND p.ts_ns = newest.ts_ns
+    SELECT p.ts_ns, n.field, p.value, n.type
+    FROM newest n CROSS JOIN s CROSS JOIN points p  -- CROSS JOIN fixes this order: p by its key
+    WHERE n.ts_ns IS NOT NULL AND p.series_id = s.series_id AND p.field = n.field AND p.ts_ns = n.ts_ns
+    ORDER BY p.ts_ns
 """

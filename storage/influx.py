@@ -96,19 +96,25 @@ class InfluxV1Store:
         return rows
 
     def latest(self, asset: AssetInfo) -> StoredValue | None:
-        """The newest point of the asset, with every field it has at that time."""
-        # *::field leaves the tag columns out, so no list of tag keys is needed to tell them apart.
-        (rows,) = self._select(self._statement(asset, "*::field", tail="ORDER BY time DESC LIMIT 1"), columns=True)
-        if not rows:
+        """The last stored value and time of each field of the asset."""
+        self._field_types.pop(asset.measurement, None)  # fields added since the last look count too
+        types = self._types(asset.measurement, [])
+        if not types:
             return None
-        columns, values = rows[0]
-        types = self._types(asset.measurement, columns[1:])
-        fields = {
-            name: _decode(value, types.get(name))
-            for name, value in zip(columns[1:], values[1:], strict=True)
-            if value is not None
-        }
-        return StoredValue(ts=from_ns(int(values[0])), fields=fields)
+        names = sorted(types)
+        # One raw select per field in one request: last() over several fields drops their own times in 1.x.
+        statements = "; ".join(
+            self._statement(asset, quote_ident(name), tail="ORDER BY time DESC LIMIT 1") for name in names
+        )
+        fields: dict[str, FieldValue] = {}
+        times: dict[str, datetime] = {}
+        for name, rows in zip(names, self._select(statements), strict=True):
+            if rows and rows[0][1] is not None:
+                sample = _sample(rows[0], types.get(name))
+                fields[name], times[name] = sample.value, sample.ts
+        if not times:
+            return None
+        return StoredValue(ts=max(times.values()), fields=fields, times=times)
 
     def history(
         self,

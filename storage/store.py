@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -56,10 +56,15 @@ def bucket_micros(every: timedelta, max_ns: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class StoredValue:
-    """All fields of an asset at one time."""
+    """The last stored value of each field of an asset; `ts` is the newest of their times.
+
+    A device that reports fields in separate messages (a Shelly's power, then its total) keeps every
+    field here: `times` says when each one was last reported.
+    """
 
     ts: datetime
     fields: Mapping[str, FieldValue]
+    times: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
-from core.measurements import AssetKind
-from core.registry import AssetRegistry
+from core.registry import AssetInfo, AssetRegistry
 from rules.annotations import alarm_point
 from rules.config import AnyRule
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
@@ -20,20 +19,16 @@ from workorders.values import Category
 
 log = logging.getLogger(__name__)
 
-# Water flowing where it should not is the plumber's job, not the meter reader's.
-PLUMBING_RULE_KINDS = {"continuous_flow", "consumption_spike"}
 
-
-def category_for(rule: AnyRule | None, asset_kind: AssetKind, utility: str | None) -> Category:
-    if asset_kind is AssetKind.METER and rule is not None and rule.kind in PLUMBING_RULE_KINDS:
-        return (
-            Category.PLUMBING
-            if utility == "water"
-            else Category.ELECTRICAL
-            if utility == "electricity"
-            else Category.OTHER
-        )
-    return CATEGORY_BY_ASSET_KIND.get(asset_kind, Category.OTHER)
+def category_for(rule: AnyRule | None, info: AssetInfo) -> Category:
+    """The trade of the order: the rule's (its `trade`, or its kind's, e.g. water flow → plumbing), else the
+    sensor kind's (a leak detector → plumbing), else the asset kind's (an elevator → elevator)."""
+    trade = rule.trade_for(info.tags) if rule is not None else None
+    if trade is None and info.device_kind is not None:
+        trade = info.device_kind.trade
+    if trade is not None:
+        return Category(trade)
+    return CATEGORY_BY_ASSET_KIND.get(info.kind, Category.OTHER)
 
 
 class AlarmDispatcher:
@@ -70,7 +65,7 @@ class AlarmDispatcher:
                     site_id=site,
                     building_id=event.tags.get("building"),
                     unit_id=event.tags.get("unit"),
-                    category=category_for(self.rules.get(event.rule_id), info.kind, info.tags.get("utility")),
+                    category=category_for(self.rules.get(event.rule_id), info),
                     title=event.title[0],
                 )
                 ref = open_from_alarm(self.uow_factory(), facts, clock=self.clock, tz=self.zone)

@@ -16,6 +16,7 @@ class Category(StrEnum):
     ELECTRICAL = "electrical"
     LIGHTING = "lighting"
     METERING = "metering"
+    SECURITY = "security"  # smoke, gas, doors: 秩序维护 / the fire-control room (core/device_kinds.toml)
     OTHER = "other"
 
 

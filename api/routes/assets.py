@@ -1,4 +1,4 @@
-"""Assets: meters, elevators and lighting circuits, with the tags their readings are stored under."""
+"""Assets: meters, elevators, lighting circuits and sensors, with the tags their readings are stored under."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from access.roles import Permission
 from api.deps import AssetDep, PaginationDep, RegistryDep, SiteDep, require
 from api.schemas import ERROR_RESPONSES, Page, not_found, page_of
-from core.measurements import FIELD_TYPES, AssetKind
+from core.measurements import AssetKind
 from core.registry import AssetInfo
 from core.site import Site, Utility
 
@@ -22,6 +22,7 @@ router = APIRouter(
 class AssetOut(BaseModel):
     asset_id: str
     kind: AssetKind
+    device_kind: str | None = None  # a sensor's kind (water_leak, smoke, …); None for the others
     measurement: str
     tags: dict[str, str]
     expected_interval_s: int
@@ -38,6 +39,7 @@ def _asset_out(info: AssetInfo) -> AssetOut:
     return AssetOut(
         asset_id=info.asset_id,
         kind=info.kind,
+        device_kind=info.device_kind.id if info.device_kind is not None else None,
         measurement=info.measurement,
         tags=dict(info.tags),
         expected_interval_s=info.expected_interval_s,
@@ -50,6 +52,8 @@ def _protocol_and_uom(site: Site, info: AssetInfo) -> tuple[str, str | None]:
         return meter.binding.protocol, meter.uom
     if info.kind is AssetKind.ELEVATOR:
         return site.elevators[info.asset_id].binding.protocol, None
+    if info.kind is AssetKind.SENSOR:
+        return site.sensors[info.asset_id].binding.protocol, None
     return site.circuits[info.asset_id].binding.protocol, None
 
 
@@ -57,7 +61,7 @@ def _protocol_and_uom(site: Site, info: AssetInfo) -> tuple[str, str | None]:
 def list_assets(
     registry: RegistryDep,
     pagination: PaginationDep,
-    kind: Annotated[AssetKind | None, Query(description="Only meters, elevators or circuits.")] = None,
+    kind: Annotated[AssetKind | None, Query(description="Only meters, elevators, circuits or sensors.")] = None,
     utility: Annotated[Utility | None, Query(description="Only meters of this utility.")] = None,
     building: Annotated[str | None, Query(description="Only assets in this building.")] = None,
     unit: Annotated[str | None, Query(description="Only meters of this unit.")] = None,
@@ -78,5 +82,5 @@ def list_assets(
 )
 def get_asset(asset: AssetDep, site: SiteDep) -> AssetDetailOut:
     protocol, uom = _protocol_and_uom(site, asset)
-    fields = {name: kind.value for name, kind in FIELD_TYPES[asset.kind].items()}
+    fields = {name: kind.value for name, kind in asset.field_types().items()}
     return AssetDetailOut(**_asset_out(asset).model_dump(), protocol=protocol, unit_of_measure=uom, fields=fields)

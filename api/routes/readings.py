@@ -33,8 +33,9 @@ MAX_SAMPLES = 10_000
 
 class LatestOut(BaseModel):
     asset_id: str
-    ts: datetime | None  # None: nothing stored yet
-    fields: dict[str, FieldValue]
+    ts: datetime | None  # the newest of the field times; None: nothing stored yet
+    fields: dict[str, FieldValue]  # the last stored value of each field
+    times: dict[str, datetime] = {}  # when each field was last stored
 
 
 class SampleOut(BaseModel):
@@ -53,12 +54,12 @@ class HistoryOut(BaseModel):
     truncated: bool  # more raw samples than `limit` were stored; narrow the window or add `every`
 
 
-@router.get("/latest", summary="The newest stored values of an asset")
+@router.get("/latest", summary="The last stored value and time of each field of an asset")
 def latest(asset: AssetDep, store: StoreDep) -> LatestOut:
     value = store.latest(asset)
     if value is None:
         return LatestOut(asset_id=asset.asset_id, ts=None, fields={})
-    return LatestOut(asset_id=asset.asset_id, ts=value.ts, fields=dict(value.fields))
+    return LatestOut(asset_id=asset.asset_id, ts=value.ts, fields=dict(value.fields), times=dict(value.times))
 
 
 @router.get("/history", summary="One field of an asset over a time window, raw or aggregated per bucket")

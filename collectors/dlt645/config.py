@@ -137,6 +137,10 @@ class Dlt645Binding(ProtocolBinding):
     def items(self) -> tuple[DataItem, ...]:
         return tuple(DATA_ITEMS[i] for i in self.identifiers)
 
+    def declared_fields(self) -> tuple[str, ...]:
+        """The fields of the data items read (voltage, current, power factor, …): rules may watch any of them."""
+        return tuple(item.field for item in self.items)
+
     def serial_settings(self) -> tuple[int, str, int, int]:
         """baudrate, parity, stopbits, bytesize: meters on one serial port must agree on them."""
         return (self.baudrate, self.parity, self.stopbits, self.bytesize)

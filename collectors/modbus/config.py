@@ -14,8 +14,11 @@ one `ModbusLine`: the poller talks to them in turn, never concurrently.
 from __future__ import annotations
 
 import itertools
+import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -173,6 +176,20 @@ _TCP_KEYS = ("host", "port")
 _SERIAL_KEYS = ("serial_port", "baudrate", "parity", "stopbits", "bytesize")
 
 
+@cache
+def _profile_field_names(profile: str) -> tuple[str, ...]:
+    """The field names of a shipped profile (device_profiles.load_profile validates it; that module imports
+    this one, hence the plain read). An unknown or broken profile has none: its binding is refused anyway."""
+    root = resources.files("collectors.modbus.profiles")
+    if profile not in {entry.name.removesuffix(".toml") for entry in root.iterdir()}:
+        return ()
+    try:
+        fields = tomllib.loads(root.joinpath(profile + ".toml").read_text(encoding="utf-8")).get("fields", [])
+        return tuple(str(f["name"]) for f in fields if isinstance(f, dict) and "name" in f)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return ()
+
+
 class ModbusBinding(ProtocolBinding):
     """An asset read by polling Modbus registers; see the module docstring for an example."""
 
@@ -238,6 +255,12 @@ class ModbusBinding(ProtocolBinding):
             raise ValueError(f'{", ".join(stray)} is for transport = "rtu" (a local serial port); remove it')
         if self.transport is Transport.RTU_OVER_TCP and not 1 <= self.device_id <= 247:
             raise ValueError(f"device_id {self.device_id}: a device behind a gateway answers on 1..247")
+
+    def declared_fields(self) -> tuple[str, ...]:
+        """The register map's field names (the profile's or the inline map's): rules may watch any of them."""
+        if self.registers is not None:
+            return tuple(f.name for f in self.registers)
+        return _profile_field_names(str(self.profile))
 
     @property
     def line(self) -> ModbusLine:

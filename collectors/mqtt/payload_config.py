@@ -143,6 +143,14 @@ class MqttField(Strict):
     path: str = ""
     scale: float | None = None
     optional: bool = False
+    # For a boolean the device sends the other way round (Zigbee2MQTT's contact: true = closed): store `not`.
+    invert: bool = False
+
+    @model_validator(mode="after")
+    def _invert_or_scale(self) -> MqttField:
+        if self.invert and self.scale is not None:
+            raise ValueError("a field is either inverted (a boolean) or scaled (a number), not both")
+        return self
 
     @field_validator("path")
     @classmethod

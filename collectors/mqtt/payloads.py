@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from decimal import Context, Decimal
 from zoneinfo import ZoneInfo
 
 from collectors.mqtt.collector import Decoder, NoRoute
@@ -103,31 +104,41 @@ def _resolve(data: object, steps: tuple[PathStep, ...], path: str) -> object:
     return node
 
 
+_BOOL_WORDS = {"true": True, "on": True, "1": True, "false": False, "off": False, "0": False}
+_SCALE_CONTEXT = Context(prec=60)  # exact for any float × float (17 significant digits each)
+
+
+def scale_exactly(number: int | float, scale: float) -> float:
+    """`number × scale` in decimal, then the nearest float: 8123456.7 × 0.001 is 8123.4567, as the input
+    and the scale imply, not the binary 8123.456700000001. Not finite if the product is out of range."""
+    exact = _SCALE_CONTEXT.multiply(Decimal(repr(number)), Decimal(repr(scale)))
+    return float(exact)
+
+
 @dataclass(frozen=True, slots=True)
 class _FieldPlan:
     name: str
     path: str
     steps: tuple[PathStep, ...]
     scale: float | None
-    # Dividing by 1000 rounds correctly where multiplying by 0.001 may not (123456 * 0.001 vs / 1000).
-    divisor: int | None
     optional: bool
+    invert: bool = False
 
     @classmethod
     def build(cls, name: str, spec: MqttField) -> _FieldPlan:
-        divisor = None
-        if spec.scale is not None and abs(spec.scale) < 1:
-            inverse = 1 / spec.scale
-            if abs(inverse - round(inverse)) < 1e-9 * abs(inverse):
-                divisor = round(inverse)
-        return cls(name, spec.path, spec.steps(), spec.scale, divisor, spec.optional)
+        return cls(name, spec.path, spec.steps(), spec.scale, spec.optional, spec.invert)
 
     def convert(self, raw: object) -> FieldValue:
-        """The stored value for `raw` (already found, not null), scaled if the mapping says so."""
+        """The stored value for `raw` (already found, not null), scaled or inverted if the mapping says so."""
         where = f"path {self.path!r}" if self.path else "payload"
         if isinstance(raw, dict | list):
             hint = "a key inside it" if isinstance(raw, dict) else "an index, like '.0'"
             raise PayloadError(f"{where} holds {_describe(raw)}, not a value; extend the path with {hint}")
+        if self.invert:
+            flag = raw if isinstance(raw, bool) else _BOOL_WORDS.get(str(raw).strip().lower()[:8])
+            if flag is None or (isinstance(raw, float) and raw not in (0, 1)):
+                raise PayloadError(f"{where} holds {_short(raw)}; an inverted field needs true/false, ON/OFF or 1/0")
+            return not flag
         if self.scale is None:
             if isinstance(raw, float) and not math.isfinite(raw):
                 raise PayloadError(f"{where} holds {raw!r}; expected a finite number")
@@ -145,10 +156,7 @@ class _FieldPlan:
             number = None
         if number is None:
             raise PayloadError(f"{where} holds {_short(raw)}, not a number; a scaled field needs a number")
-        try:
-            scaled = number / self.divisor if self.divisor is not None else number * self.scale
-        except OverflowError:  # an int too large for a float
-            scaled = math.inf
+        scaled = scale_exactly(number, self.scale)
         if not math.isfinite(scaled):
             raise PayloadError(f"{where}: {_short(raw)} scaled by {self.scale} is out of range")
         return scaled

@@ -13,7 +13,7 @@ from core.registry import AssetRegistry, UnknownAsset
 from facilities.cli.common import SiteOption, fail, settings_from_env, site_from
 from storage.store import Aggregate
 
-readings_app = typer.Typer(help="Read stored meter, elevator and circuit readings.", no_args_is_help=True)
+readings_app = typer.Typer(help="Read stored meter, elevator, circuit and sensor readings.", no_args_is_help=True)
 
 
 @readings_app.command("latest")
@@ -22,7 +22,7 @@ def readings_latest(
     site: SiteOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print the latest stored values of one asset."""
+    """Print the last stored value and time of each field of one asset."""
     from facilities.bootstrap import SetupError, build_store
 
     settings = settings_from_env()
@@ -36,11 +36,14 @@ def readings_latest(
     if value is None:
         raise fail(f"no readings stored for {asset}")
     if as_json:
-        typer.echo(json.dumps({"asset_id": asset, "ts": value.ts.isoformat(), "tags": info.tags, **value.fields}))
+        times = {name: when.isoformat() for name, when in value.times.items()}
+        document = {"asset_id": asset, "ts": value.ts.isoformat(), "tags": info.tags, **value.fields, "times": times}
+        typer.echo(json.dumps(document, ensure_ascii=False))
         return
     typer.echo(f"{asset} at {value.ts.isoformat()}")
     for name, field in sorted(value.fields.items()):
-        typer.echo(f"  {name} = {field}")
+        when = value.times.get(name)
+        typer.echo(f"  {name} = {field}" + (f"  ({when.isoformat()})" if when is not None and when != value.ts else ""))
 
 
 @readings_app.command("history")

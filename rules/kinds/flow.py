@@ -66,6 +66,10 @@ class ContinuousFlowRule(RuleBase):
 
     applies_to: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.METER})
 
+    def trade_for(self, tags: Mapping[str, str]) -> str | None:
+        """Water flowing where it should not is the plumber's job, power the electrician's (unless `trade` says)."""
+        return self.trade or {"water": "plumbing", "electricity": "electrical"}.get(tags.get("utility", ""))
+
     def field_refs(self) -> list[FieldRef]:
         return [("field", self.field, NUMERIC)]
 

@@ -30,6 +30,8 @@ def test_demo_summary_shows_readings_alarms_and_work_orders(tmp_path: Path) -> N
     assert summary["alarms_raised"] >= 1
     assert summary["work_orders"] >= 1
     assert summary["sla_breaches"] >= 1
+    # The pump-room leak detector scheduled at +10 min (issue 19): an order for the plumbers.
+    assert any("water-leak LEAK-PUMP-ROOM" in order for order in summary["work_orders_by_category"]["plumbing"])
     # The crew was alerted over the demo broker (examples/alerts-demo.toml), and nothing failed to go out.
     assert summary["alerts"]["delivered"] >= 1
     assert summary["alerts"]["failed"] == 0

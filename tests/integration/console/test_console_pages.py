@@ -699,7 +699,7 @@ def test_staff_register_filter_follow_up_and_count(any_hub: Hub) -> None:
     )
     assert rows == [
         ("电梯", "1", "0", "—"), ("给排水", "1", "0", "30 分钟"), ("电气", "1", "0", "—"),
-        ("照明", "0", "0", "—"), ("计量", "0", "0", "—"), ("其他", "0", "0", "—"),
+        ("照明", "0", "0", "—"), ("计量", "0", "0", "—"), ("安防", "0", "0", "—"), ("其他", "0", "0", "—"),
     ]  # fmt: skip
     satisfaction = re.search(r'<div class="card" id="satisfaction">(.*?)</div>', stats.text, re.S)
     assert satisfaction is not None

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.measurements import coerce_field
 from core.reading import Reading
 from core.registry import AssetRegistry
 from core.site import Site
@@ -47,7 +46,7 @@ def load(store: InfluxV1Store, site: Site, end: datetime) -> Loaded:
             if asset_id in SILENT_METERS and when > end - SILENT_FOR:
                 continue
             info = registry.get(asset_id)
-            fields = {name: coerce_field(info.kind, name, value) for name, value in body.items() if name != "ts"}
+            fields = {name: info.coerce_field(name, value) for name, value in body.items() if name != "ts"}
             points.append(to_point(Reading(asset_id, when, fields), info))
         when += STEP
     faults = _faults(registry, end)

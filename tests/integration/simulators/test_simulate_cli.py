@@ -36,6 +36,7 @@ def test_backfill_of_two_hours_lands_completely(tmp_path: Path, mosquitto: Mosqu
         intervals = [m.expected_interval_s for m in site.meters.values()]
         intervals += [e.expected_interval_s for e in site.elevators.values()]
         intervals += [c.expected_interval_s for c in site.circuits.values()]
+        intervals += [s.expected_interval_s for s in site.sensors.values()]
         expected_messages = sum(min(7200 // i, 120) for i in intervals)  # one-minute steps cap 10 s reporters
         assert summary["messages"] == expected_messages
 

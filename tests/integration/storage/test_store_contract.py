@@ -42,6 +42,18 @@ def test_write_then_latest_is_the_newest_point_of_that_asset(store: Store) -> No
     assert (neighbour.ts, typed(neighbour.fields)) == (at(9, 0), {"total": ("float", 99.0)})
 
 
+def test_latest_keeps_each_fields_last_value_and_time(store: Store) -> None:
+    """A Shelly's energy message, then a power message without `total`: `total` stays in latest (issue 19)."""
+    store.write([point(WATER, at(8, 0), {"total": 8123.4567, "rate": 0.5}), point(WATER, at(8, 5), {"rate": 0.25})])
+
+    latest = store.latest(WATER)
+
+    assert latest is not None
+    assert latest.ts == at(8, 5)
+    assert typed(latest.fields) == {"total": ("float", 8123.4567), "rate": ("float", 0.25)}
+    assert latest.times == {"total": at(8, 0), "rate": at(8, 5)}
+
+
 def test_fields_of_one_time_merge_and_a_rewrite_replaces_only_its_fields(store: Store) -> None:
     store.write([point(WATER, at(8, 0), {"total": 1.5})])
     store.write([point(WATER, at(8, 0), {"rate": 0.75})])

@@ -25,6 +25,7 @@ def test_the_meters_of_a_unit(api: Api) -> None:
     assert page["items"][2] == {
         "asset_id": "B1-0101-W",
         "kind": "meter",
+        "device_kind": None,
         "measurement": "meter",
         "tags": {"site": "lakeview", "utility": "water", "meter_id": "B1-0101-W", "building": "B1", "unit": "B1-0101"},
         "expected_interval_s": 900,
@@ -51,6 +52,7 @@ def test_one_elevator_with_its_fields(api: Api) -> None:
     assert body == {
         "asset_id": "B1-L1",
         "kind": "elevator",
+        "device_kind": None,
         "measurement": "elevator",
         "tags": {"site": "lakeview", "building": "B1", "elevator_id": "B1-L1"},
         "expected_interval_s": 10,

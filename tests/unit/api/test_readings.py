@@ -39,12 +39,27 @@ def test_latest_has_every_field_of_the_newest_point(api: Api) -> None:
             "asset_id": "B1-L1",
             "ts": "2026-11-26T07:59:00Z",
             "fields": {"state": "idle", "floor": 5, "alarm": False, "vibration": 0.25},
+            "times": {name: "2026-11-26T07:59:00Z" for name in ("state", "floor", "alarm", "vibration")},
         },
     )
 
 
+def test_latest_keeps_each_fields_own_last_value_and_time(api: Api) -> None:
+    """A Shelly's power message after its energy message: `total` stays in latest, with its own time."""
+    write(api, "B1-L1", 3, state="moving", floor=3, vibration=0.5)
+    write(api, "B1-L1", 2, vibration=0.25)
+    status, body = get(api, "/assets/B1-L1/readings/latest")
+    assert status == 200
+    assert body["fields"] == {"state": "moving", "floor": 3, "vibration": 0.25}
+    assert body["times"] == {"state": "2026-11-26T07:57:00Z", "floor": "2026-11-26T07:57:00Z", "vibration": body["ts"]}
+    assert body["ts"] == "2026-11-26T07:58:00Z"
+
+
 def test_latest_of_an_asset_without_readings_is_empty_not_an_error(api: Api) -> None:
-    assert get(api, "/assets/B2-L2/readings/latest") == (200, {"asset_id": "B2-L2", "ts": None, "fields": {}})
+    assert get(api, "/assets/B2-L2/readings/latest") == (
+        200,
+        {"asset_id": "B2-L2", "ts": None, "fields": {}, "times": {}},
+    )
 
 
 def test_unknown_asset_is_a_404(api: Api) -> None:

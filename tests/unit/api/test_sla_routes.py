@@ -83,6 +83,7 @@ def test_monthly_statistics_with_medians_per_category(api: OrdersApi) -> None:
         {"category": "lighting", "count": 1, "breaches": 3,
          "breaches_by_kind": {"acknowledge": 1, "on_site": 1, "resolve": 1}, **no_medians},
         {"category": "metering", **empty, **no_medians},
+        {"category": "security", **empty, **no_medians},
         {"category": "other", **empty, **no_medians},
     ]  # fmt: skip
 

@@ -32,7 +32,28 @@ def test_the_library_holds_every_patrol_check() -> None:
         "silent-asset",
         "electricity-spike",
         "water-spike",
+        "water-leak",
+        "smoke-alarm",
+        "gas-alarm",
+        "tank-level-low",
+        "level-high",
+        "fire-water-pressure-low",
+        "pump-fault",
+        "pump-running-long",
+        "plant-room-temperature-high",
+        "generator-fault",
+        "plant-room-door-open",
     ]
+
+
+def test_sensor_numbers_and_trades() -> None:
+    pressure, temperature = builtin("fire-water-pressure-low"), builtin("plant-room-temperature-high")
+    assert isinstance(pressure, ThresholdRule) and (pressure.below, pressure.field) == (0.07, "pressure")  # GB 50974
+    assert isinstance(temperature, ThresholdRule) and temperature.above == 40.0  # IEC 61439-1 §7.1.1
+    trades = {rule.id: rule.trade for rule in builtin_rules()}
+    assert trades["water-leak"] == "plumbing"
+    assert trades["smoke-alarm"] == trades["gas-alarm"] == "security"
+    assert {rule.id: rule.severity.value for rule in builtin_rules()}["water-leak"] == "critical"
 
 
 def test_elevator_numbers() -> None:

@@ -1,4 +1,4 @@
-"""The rule examples in rules/README.md are valid rules, one of every kind."""
+"""The rule examples in rules/README.md are valid rules, at least one of every kind."""
 
 from __future__ import annotations
 
@@ -16,4 +16,4 @@ def test_every_kind_has_a_valid_example() -> None:
     blocks = re.findall(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
     examples = parse_rules([rule for block in blocks for rule in tomllib.loads(block)["rules"]])
 
-    assert sorted(rule.kind for rule in examples) == sorted(RULE_KINDS)
+    assert {rule.kind for rule in examples} == set(RULE_KINDS)

@@ -139,7 +139,7 @@ json_scalars = (
 json_values = st.recursive(
     json_scalars, lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(), c), max_leaves=5
 )
-kinds = st.sampled_from(list(AssetKind))
+kinds = st.sampled_from(list(ASSET_OF_KIND))
 
 
 @st.composite
