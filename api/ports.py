@@ -99,5 +99,8 @@ class ApiDependencies:
     # The teams an undispatched order of a category and priority belongs to (the alerts routing), for deciding
     # which orders a crew key may work (`access.orders`); None (no alerts file): an undispatched order is nobody's.
     order_teams: TeamsFor | None = None
+    # Reads the site file again into the running hub (`Hub.reload`): returns what changed, raises `ConfigError` when
+    # the file is refused (nothing changed). None: no hub in this process.
+    site_reloader: Callable[[], object] | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None

@@ -44,6 +44,7 @@ from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
 from facilities.metrics import IngestMetrics
+from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
 from rules.engine import RuleEngine
@@ -248,6 +249,10 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     dispatcher = AlarmDispatcher(rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone)
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
     worker.restore()
+    reloader = SiteReloader(
+        settings.site_file, ingest, decoder_for=build_decoder, rules=worker, dispatcher=dispatcher,
+        on_device_state=device_state, spawn=supervisor.spawn,
+    )  # fmt: skip
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
     billing = _billing_config(settings, site)
@@ -259,6 +264,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         billing=billing,
         billing_reader=billing_reader(ingest.store, billing) if billing is not None else None,
         console=console,
+        reloader=reloader,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
