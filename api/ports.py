@@ -18,6 +18,7 @@ from access.orders import TeamsFor
 from billing.config import BillingConfig
 from core.clock import Clock, SystemClock
 from core.health import ComponentHealth
+from core.inventory import LastSeen
 from core.registry import AssetRegistry
 from core.site import Site
 from storage.spool import DeadLetter
@@ -102,5 +103,8 @@ class ApiDependencies:
     # Reads the site file again into the running hub (`Hub.reload`): returns what changed, raises `ConfigError` when
     # the file is refused (nothing changed). None: no hub in this process.
     site_reloader: Callable[[], object] | None = None
+    # The last-seen times the hub's reading validator keeps (`core.inventory.LastSeen`), for the device inventory;
+    # None: only what the store holds.
+    last_seen: LastSeen | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None

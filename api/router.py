@@ -12,6 +12,7 @@ from api.routes import (
     billing_meters,
     deadletters,
     deliveries,
+    devices,
     health,
     keys,
     metrics,
@@ -26,6 +27,7 @@ api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(sites.router)
 api_router.include_router(assets.router)
+api_router.include_router(devices.router)
 api_router.include_router(readings.router)
 api_router.include_router(deadletters.router)
 api_router.include_router(keys.router)

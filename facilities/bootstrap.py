@@ -33,6 +33,7 @@ from collectors.mqtt.payloads import MappingDecoder, subscription_filters
 from console.access import ConsoleConfig
 from console.secret import console_secret
 from core.clock import Clock, SystemClock
+from core.inventory import LastSeen
 from core.registry import AssetRegistry
 from core.settings import Environment, Settings
 from core.site import Site
@@ -119,11 +120,15 @@ def build_decoder(site: Site) -> Decoder:
 
 
 def open_spool(
-    settings: Settings, registry: AssetRegistry, clock: Clock, consumers: Sequence[str] = ("store",)
+    settings: Settings,
+    registry: AssetRegistry,
+    clock: Clock,
+    consumers: Sequence[str] = ("store",),
+    seen: LastSeen | None = None,
 ) -> Spool:
     return Spool(
         settings.data_dir / "spool.db",
-        ReadingValidator(registry, clock),
+        ReadingValidator(registry, clock, seen=seen),
         clock,
         max_readings=settings.spool_max_readings,
         consumers=consumers,
@@ -149,7 +154,8 @@ def build_ingest(
     devices = devices_from_site(site)  # before anything opens: a bad Modbus binding fails fast
     dlt645_meters = dlt645_meters_from_site(site)
     store = build_store(settings)
-    spool = open_spool(settings, registry, clock, consumers)
+    seen = LastSeen()
+    spool = open_spool(settings, registry, clock, consumers, seen)
     options = MqttOptions(
         host=settings.mqtt_host,
         port=settings.mqtt_port,
@@ -170,7 +176,7 @@ def build_ingest(
     writer = SpoolWriter(spool, store, registry, clock=clock, spawn=spawn, linger_s=linger_s)
     poller = ModbusPoller(devices, spool, clock, on_state=on_device_state, spawn=spawn) if devices else None
     dlt645 = Dlt645Poller(dlt645_meters, spool, clock, on_state=on_device_state, spawn=spawn) if dlt645_meters else None
-    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645)
+    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645, seen)
 
 
 def billing_reader(store: ReadingStore, config: BillingConfig) -> RegisterReader | None:

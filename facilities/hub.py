@@ -177,6 +177,7 @@ class Hub:
             # Whose an undispatched order is, for crew keys: the same routing the console and the alerts use.
             order_teams=self.alerts.outbox.routing.teams_for if self.alerts is not None else None,
             site_reloader=self.reload if self.reloader is not None else None,
+            last_seen=self.ingest.seen,
         )
         self.api_deps = deps
         app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)

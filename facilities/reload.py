@@ -119,6 +119,7 @@ class SiteReloader:
         changed = sorted(a for a in before.keys() & after.keys() if before[a] != after[a] or _binding(
             self.ingest.site, a) != _binding(site, a))  # fmt: skip
         old.replace(new)
+        ingest.seen.forget(after)
         cleared = 0
         if self.rules is not None:
             rules = effective_rules(site.rules, use_builtin=site.use_builtin_rules)

@@ -204,6 +204,17 @@ def test_three_reloads_and_a_refused_file_under_live_traffic(hub: Hub, mosquitto
     assert unknown(hub) == ["L2"]  # the pump's topic is no longer subscribed: its 3 messages never came
     assert hub.reloader is not None and (hub.reloader.reloads, hub.reloader.refused) == (3, 2)
 
+    # the device inventory: online by their last readings, L1 with its open alarm, removed devices gone
+    with TestClient(hub.api()) as client:
+        online = client.get("/devices?state=online", headers={"X-API-Key": staff_key}).json()["items"]
+        offline = client.get("/devices?state=offline", headers={"X-API-Key": staff_key}).json()["items"]
+        elevators = client.get("/devices?kind=elevator", headers={"X-API-Key": staff_key}).json()["items"]
+    assert [d["asset_id"] for d in online] == ["L1"]  # a reading just now
+    assert [d["asset_id"] for d in offline] == ["B1-0101-W"]  # its readings are stamped two hours ago
+    assert [(d["asset_id"], d["open_alarms"], d["protocol"]) for d in elevators] == [
+        ("L1", ["elevator-fault-code"], "mqtt")
+    ]
+
 
 def _key(hub: Hub, role: Role) -> tuple[int, str]:
     with hub.sessions() as session:
