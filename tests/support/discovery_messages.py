@@ -30,8 +30,11 @@ Z2M_LEAK = (
         }
     ),
 )
-Z2M_LEAK_STATE = ("zigbee2mqtt/leak_b1_pump",
-                  '{"battery":97,"battery_low":false,"device_temperature":27,"linkquality":132,"power_outage_count":6,"tamper":false,"voltage":3005,"water_leak":true}')  # fmt: skip
+Z2M_LEAK_STATE = (
+    "zigbee2mqtt/leak_b1_pump",
+    json.dumps({"battery": 97, "battery_low": False, "device_temperature": 27, "linkquality": 132,
+                "power_outage_count": 6, "tamper": False, "voltage": 3005, "water_leak": True}),
+)  # fmt: skip
 
 Z2M_TEMP_IEEE = "0x00158d0004c5d6e7"
 Z2M_TEMP = (
@@ -80,7 +83,11 @@ TASMOTA_ENERGY = (
         }
     ),
 )
-TASMOTA_STATE = ("tele/pump_plug/SENSOR",
-                 '{"Time":"2026-12-05T10:15:00","ENERGY":{"TotalStartTime":"2026-01-10T08:00:00","Total":812.345,"Yesterday":2.104,"Today":0.987,"Period":3,"Power":405,"ApparentPower":420,'
-                 '"ReactivePower":110,"Factor":0.96,"Voltage":229,"Current":1.832}}')  # fmt: skip
+TASMOTA_STATE = (
+    "tele/pump_plug/SENSOR",
+    json.dumps({"Time": "2026-12-05T10:15:00", "ENERGY": {
+        "TotalStartTime": "2026-01-10T08:00:00", "Total": 812.345, "Yesterday": 2.104, "Today": 0.987, "Period": 3,
+        "Power": 405, "ApparentPower": 420, "ReactivePower": 110, "Factor": 0.96, "Voltage": 229, "Current": 1.832,
+    }}),
+)  # fmt: skip
 TASMOTA_LWT = ("tele/pump_plug/LWT", "Online")
