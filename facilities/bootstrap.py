@@ -29,6 +29,8 @@ from collectors.dlt645.collector import Dlt645Poller
 from collectors.dlt645.collector import devices_from_site as dlt645_meters_from_site
 from collectors.modbus.collector import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt.collector import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.mqtt.discovered import DiscoveryBook, DiscoveryDecoder
+from collectors.mqtt.discovery import FILTERS as DISCOVERY_FILTERS
 from collectors.mqtt.payloads import MappingDecoder, subscription_filters
 from console.access import ConsoleConfig
 from console.secret import console_secret
@@ -119,6 +121,11 @@ def build_decoder(site: Site) -> Decoder:
     return MappingDecoder(site.mqtt_mappings, fallback=own) if site.mqtt_mappings else own
 
 
+def subscriptions_for(site: Site, *extra: str) -> tuple[str, ...]:
+    """Our own topics, the site's mappings, Home Assistant discovery, and `extra` (availability topics)."""
+    return (*subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)), *DISCOVERY_FILTERS, *extra)
+
+
 def open_spool(
     settings: Settings,
     registry: AssetRegistry,
@@ -167,16 +174,21 @@ def build_ingest(
         cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
         key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
         keepalive_s=settings.mqtt_keepalive_s,
-        subscriptions=subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)),
+        subscriptions=subscriptions_for(site),
     )
-    collector = MqttCollector(options, build_decoder(site), spool, clock, spawn=spawn)
+    discovery = DiscoveryBook()
+    collector = MqttCollector(options, DiscoveryDecoder(build_decoder(site), discovery), spool, clock, spawn=spawn)
+    # An availability topic a discovery config names is subscribed to when the config comes.
+    discovery.on_availability_topic = lambda topic: collector.reconfigure(
+        collector.decoder, [*collector.options.subscriptions, topic]
+    )
     # The embedded store lingers longer between writes: each SQLite commit costs an fsync, and the spool
     # holds the readings durably meanwhile.
     linger_s = EMBEDDED_LINGER_S if isinstance(store, EmbeddedStore) else INFLUX_LINGER_S
     writer = SpoolWriter(spool, store, registry, clock=clock, spawn=spawn, linger_s=linger_s)
     poller = ModbusPoller(devices, spool, clock, on_state=on_device_state, spawn=spawn) if devices else None
     dlt645 = Dlt645Poller(dlt645_meters, spool, clock, on_state=on_device_state, spawn=spawn) if dlt645_meters else None
-    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645, seen)
+    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645, seen, discovery)
 
 
 def billing_reader(store: ReadingStore, config: BillingConfig) -> RegisterReader | None:
@@ -255,8 +267,11 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     dispatcher = AlarmDispatcher(rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone)
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
     worker.restore()
+    book = ingest.discovery
     reloader = SiteReloader(
-        settings.site_file, ingest, decoder_for=build_decoder, rules=worker, dispatcher=dispatcher,
+        settings.site_file, ingest, rules=worker, dispatcher=dispatcher,
+        decoder_for=lambda new: DiscoveryDecoder(build_decoder(new), book),
+        subscriptions_for=lambda new: subscriptions_for(new, *book.availability_topics()),
         on_device_state=device_state, spawn=supervisor.spawn,
     )  # fmt: skip
     if alerts is not None:

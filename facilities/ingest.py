@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from collectors.dlt645.collector import Dlt645Poller
 from collectors.modbus.collector import ModbusPoller
 from collectors.mqtt.collector import MqttCollector
+from collectors.mqtt.discovered import DiscoveryBook
 from core.inventory import LastSeen
 from core.registry import AssetRegistry
 from core.site import Site
@@ -28,6 +29,7 @@ class Ingest:
     poller: ModbusPoller | None = None
     dlt645_poller: Dlt645Poller | None = None
     seen: LastSeen = field(default_factory=LastSeen)  # the device inventory's last-seen times
+    discovery: DiscoveryBook = field(default_factory=DiscoveryBook)  # Home Assistant discovery configs
 
     @property
     def pollers(self) -> list[ModbusPoller | Dlt645Poller]:

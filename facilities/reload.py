@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from collectors.dlt645.collector import Dlt645Poller
 from collectors.dlt645.collector import devices_from_site as dlt645_meters_from_site
 from collectors.modbus.collector import DeviceStateChanged, ModbusPoller, devices_from_site
-from collectors.mqtt.collector import Decoder, own_topic_filter
-from collectors.mqtt.payloads import subscription_filters
+from collectors.mqtt.collector import Decoder
 from core.config_files import ConfigError, ConfigProblem
 from core.registry import AssetRegistry
 from core.site import Site
@@ -71,6 +70,7 @@ class SiteReloader:
         ingest: Ingest,
         *,
         decoder_for: Callable[[Site], Decoder],
+        subscriptions_for: Callable[[Site], Sequence[str]],
         rules: RulesWorker | None = None,
         dispatcher: AlarmDispatcher | None = None,
         on_device_state: Callable[[DeviceStateChanged], None] | None = None,
@@ -80,6 +80,7 @@ class SiteReloader:
         self.path = path
         self.ingest = ingest
         self.decoder_for = decoder_for  # bootstrap's build_decoder: the one place that picks the decoder
+        self.subscriptions_for = subscriptions_for
         self.rules = rules
         self.dispatcher = dispatcher
         self.on_device_state = on_device_state
@@ -127,7 +128,7 @@ class SiteReloader:
                 self.dispatcher.rules = {rule.id: rule for rule in rules}
             cleared = self.rules.reload(rules, site)
         added_topics, removed_topics = ingest.collector.reconfigure(
-            self.decoder_for(site), subscription_filters(site.mqtt_mappings, own_topic_filter(site.id))
+            self.decoder_for(site), self.subscriptions_for(site)
         )
         restarted = self._pollers(devices, meters)
         ingest.site = site

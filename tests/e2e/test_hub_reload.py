@@ -22,6 +22,7 @@ from sqlalchemy import text
 
 from access.roles import Role
 from api.keys_crud import create_key
+from collectors.mqtt.discovery import FILTERS as DISCOVERY_FILTERS
 from core.config_files import ConfigError
 from core.settings import Settings
 from facilities.bootstrap import bootstrap as build_hub
@@ -173,7 +174,7 @@ def test_three_reloads_and_a_refused_file_under_live_traffic(hub: Hub, mosquitto
     with pytest.raises(ConfigError, match=r"site\.toml: meters\[0\]\.area: .*roof"):
         hub.reload()
     assert "PUMP-E" in hub.ingest.registry and hub.ingest.collector.options.subscriptions == (
-        "facilities/demo/+/telemetry", "plant/+/energy",
+        "facilities/demo/+/telemetry", "plant/+/energy", *DISCOVERY_FILTERS,
     )  # fmt: skip
     # … and through the API, as an admin does it
     _, admin_key = _key(hub, Role.ADMIN)
