@@ -41,6 +41,7 @@ class Permission(StrEnum):
     CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
     RELOAD_SITE = "site:reload"  # read the site file again into the running hub; admins only
+    ADOPT_DEVICES = "devices:adopt"  # add a discovered device to the site file (and reload); admin and staff
 
 
 _CREW: frozenset[Permission] = frozenset(

@@ -156,3 +156,16 @@ def inventory(
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """Staff's answer to "what is this device?": its id, kind and place."""
+
+    asset_id: str
+    kind: str  # electricity | water | gas (a meter), or a sensor kind (water_leak, temperature …)
+    unit: str | None = None
+    area: str | None = None
+    name: str | None = None
+    field: str | None = None  # our field name for the entity's value; default: total (meters), else its class
+    expected_interval_s: int | None = None

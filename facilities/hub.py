@@ -43,8 +43,10 @@ from console.access import ConsoleConfig
 from console.pages import mount_console
 from core.clock import Clock
 from core.config_files import ConfigError
+from core.inventory import Adoption
 from core.settings import Settings
 from core.site import Site
+from facilities.adopt import SiteEditor
 from facilities.alerting import Alerts
 from facilities.health import (
     HealthPolicy,
@@ -96,8 +98,22 @@ class Hub:
     api_deps: ApiDependencies | None = field(default=None, init=False)  # the API's, to give it a reloaded site
 
     def __post_init__(self) -> None:
+        self.editor: SiteEditor | None = None
         if self.reloader is not None:
             self.reloader.on_site = self._site_reloaded
+            self.editor = SiteEditor(self.reloader.path, self.reload)
+
+    def adopt(self, adoption: Adoption, unique_id: str | None = None) -> object:
+        """Add a discovered device to the site file and reload; `unique_id`: its Home Assistant entity.
+        Raises ConfigError (the file is left as it was) or KeyError (no such discovered entity)."""
+        if self.editor is None:
+            raise RuntimeError("this hub was built without a site file to edit")
+        entity = None
+        if unique_id is not None:
+            entity = self.ingest.discovery.get(unique_id)
+            if entity is None:
+                raise KeyError(unique_id)
+        return self.editor.adopt(adoption, entity)
 
     def reload(self) -> ReloadResult:
         """Read the site file again and apply it; raises `ConfigError` (nothing changed) when it is refused."""
@@ -178,6 +194,8 @@ class Hub:
             order_teams=self.alerts.outbox.routing.teams_for if self.alerts is not None else None,
             site_reloader=self.reload if self.reloader is not None else None,
             last_seen=self.ingest.seen,
+            discovery=self.ingest.discovery,
+            device_adopter=self.adopt if self.reloader is not None else None,
         )
         self.api_deps = deps
         app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)

@@ -67,4 +67,5 @@ def test_the_permissions_there_are() -> None:
         "work_orders:close",
         "work_orders:cancel",
         "site:reload",
+        "devices:adopt",
     ]

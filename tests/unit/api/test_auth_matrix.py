@@ -76,6 +76,10 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/assets/{asset_id}/readings/history"): Sample("/assets/B1-0101-W/readings/history?field=total"),
     ("GET", "/dead-letters"): Sample("/dead-letters"),
     ("GET", "/devices"): Sample("/devices?building=B1&state=unknown"),
+    ("GET", "/devices/discovered"): Sample("/devices/discovered"),
+    ("POST", "/devices/adopt"): Sample(
+        "/devices/adopt", 201, {"asset_id": "NEW-E", "kind": "electricity", "area": "garage"}
+    ),
     ("GET", "/metrics"): Sample("/metrics"),
     ("GET", "/keys"): Sample("/keys"),
     ("POST", "/keys"): Sample("/keys", 201, {"name": "made in the matrix", "role": "crew"}),
@@ -127,6 +131,7 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
             running.deps,
             baseline_resetter=lambda rule_id, asset_id: True,
             site_reloader=lambda: ReloadResult(source="site.toml"),
+            device_adopter=lambda adoption, unique_id: None,
         )
         app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)
         with TestClient(app) as client:
@@ -189,6 +194,8 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", "/assets/{asset_id}/readings/history"): readings,
         ("GET", "/dead-letters"): {Permission.READ_DEAD_LETTERS},
         ("GET", "/devices"): site,
+        ("GET", "/devices/discovered"): site,
+        ("POST", "/devices/adopt"): {Permission.ADOPT_DEVICES},
         ("GET", "/metrics"): {Permission.READ_METRICS},
         ("GET", "/keys"): {Permission.MANAGE_KEYS},
         ("POST", "/keys"): {Permission.MANAGE_KEYS},
