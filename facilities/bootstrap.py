@@ -46,7 +46,7 @@ from facilities.alerting import Alerts
 from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
-from facilities.metrics import IngestMetrics
+from facilities.metrics import DeviceMetrics, IngestMetrics
 from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
@@ -288,6 +288,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         reloader=reloader,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
+    hub.metrics.register(DeviceMetrics(ingest, clock))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
     hub.metrics.register(WorkOrderMetrics(sessions, site.id, zone, clock))
     return hub
