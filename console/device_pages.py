@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
 
 from access.roles import Permission
-from collectors.mqtt.discovered import DiscoveryBook
+from collectors.mqtt.discovered import DiscoveryBook, asset_availability
 from console.access import Viewer
 from console.device_words import DEVICE_WORDS
 from console.web import FormText, OptionalText, app_deps, csrf_ok, forbidden, render, site_zone, staff_or_login
@@ -42,7 +42,9 @@ def _page(request: Request, viewer: Viewer, *, filters: dict[str, str], error: s
     for alarm in SqlRuleStateStore(bind if isinstance(bind, Engine) else bind.engine, deps.site.id).open_alarms():
         alarms.setdefault(alarm.asset_id, []).append(alarm.rule_id)
     seen = getattr(deps, "last_seen", None) or LastSeen()
-    rows = inventory(deps.site, deps.registry, seen, deps.clock.now(), alarms=alarms)
+    book = getattr(deps, "discovery", None) or DiscoveryBook()
+    available = asset_availability(book, deps.site.mqtt_mappings)
+    rows = inventory(deps.site, deps.registry, seen, deps.clock.now(), alarms=alarms, available=available)
     zone = site_zone(request)
     shown = [
         (row, row.last_seen.astimezone(zone).strftime("%m-%d %H:%M") if row.last_seen else "")
@@ -51,7 +53,6 @@ def _page(request: Request, viewer: Viewer, *, filters: dict[str, str], error: s
         and (not filters["kind"] or row.kind == filters["kind"])
         and (not filters["state"] or row.state.value == filters["state"])
     ]
-    book = getattr(deps, "discovery", None) or DiscoveryBook()
     return render(
         request, "devices.html", 422 if error else 200, viewer=viewer, d=DEVICE_WORDS[_words(request).lang],
         rows=shown, filters=filters, buildings=sorted(deps.site.buildings), kinds=sorted({r.kind for r in rows}),

@@ -115,8 +115,13 @@ def protocol_of(site: Site, asset_id: str) -> str:
     return "mqtt"
 
 
-def state_of(info: AssetInfo, sighting: Sighting | None, now: datetime) -> DeviceState:
+def state_of(info: AssetInfo, sighting: Sighting | None, now: datetime, available: bool | None = None) -> DeviceState:
+    """From the last reading; a device whose availability topic says offline (its LWT, the bridge) is offline at
+    once, and one that says online counts as online until its readings are overdue."""
+    if available is False:
+        return DeviceState.OFFLINE
     if sighting is None:
+        return DeviceState.ONLINE if available else DeviceState.UNKNOWN
         return DeviceState.UNKNOWN
     late = now - sighting.ts > timedelta(seconds=info.expected_interval_s * ONLINE_FACTOR)
     return DeviceState.OFFLINE if late else DeviceState.ONLINE
@@ -130,9 +135,11 @@ def inventory(
     *,
     alarms: Mapping[str, Sequence[str]] | None = None,
     stored_at: Callable[[AssetInfo], datetime | None] | None = None,
+    available: Mapping[str, bool] | None = None,
 ) -> list[DeviceRow]:
     """Every asset of the site, by id. `stored_at` looks up the newest stored reading of an asset never seen
-    since the start (once per asset); `alarms` maps an asset id to the rule ids firing on it."""
+    since the start (once per asset); `alarms` maps an asset id to the rule ids firing on it; `available` what
+    availability topics say (`collectors.mqtt.discovered.asset_availability`)."""
     rows = []
     for info in sorted(registry.all(), key=lambda i: i.asset_id):
         sighting = seen.get(info.asset_id)
@@ -148,7 +155,7 @@ def inventory(
                 area=info.tags.get("area"),
                 protocol=protocol_of(site, info.asset_id),
                 expected_interval_s=info.expected_interval_s,
-                state=state_of(info, sighting, now),
+                state=state_of(info, sighting, now, (available or {}).get(info.asset_id)),
                 last_seen=sighting.ts if sighting else None,
                 battery=sighting.battery if sighting else None,
                 signal=sighting.signal if sighting else None,

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 
+from collectors.mqtt.discovered import asset_availability
 from core.clock import Clock
 from core.inventory import inventory
 
@@ -62,7 +63,9 @@ class DeviceMetrics(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
-        rows = inventory(self.ingest.site, self.ingest.registry, self.ingest.seen, self.clock.now())
+        ingest = self.ingest
+        available = asset_availability(ingest.discovery, ingest.site.mqtt_mappings)
+        rows = inventory(ingest.site, ingest.registry, ingest.seen, self.clock.now(), available=available)
         counts: collections.Counter[tuple[str, str, str]] = collections.Counter(
             (row.kind, row.building or "", row.state.value) for row in rows
         )

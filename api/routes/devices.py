@@ -13,6 +13,7 @@ from access.roles import Permission
 from api.deps import ClockDep, DepsDep, PaginationDep, require
 from api.routes.alarms import alarm_source
 from api.schemas import ERROR_RESPONSES, Page, page_of
+from collectors.mqtt.discovered import asset_availability
 from core.inventory import DeviceRow, DeviceState, LastSeen, inventory
 from core.registry import AssetInfo
 from storage.store import StoreUnavailable
@@ -51,7 +52,8 @@ def device_rows(deps: DepsDep, now: datetime) -> list[DeviceRow]:
             return None
         return latest.ts if latest is not None else None
 
-    return inventory(deps.site, deps.registry, seen, now, alarms=alarms, stored_at=stored_at)
+    available = asset_availability(deps.discovery, deps.site.mqtt_mappings) if deps.discovery is not None else {}
+    return inventory(deps.site, deps.registry, seen, now, alarms=alarms, stored_at=stored_at, available=available)
 
 
 @router.get("", summary="Every device with its online state, last-seen time, battery, signal and open alarms")

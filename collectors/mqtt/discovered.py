@@ -122,3 +122,19 @@ class DiscoveryDecoder:
             self.book.on_availability(topic, payload, now)
             return []
         return self.inner(topic, payload, now)
+
+
+def asset_availability(book: DiscoveryBook, mappings: Sequence[object]) -> dict[str, bool]:
+    """What adopted devices' availability topics say, by asset id: an `[[mqtt_mappings]]` table with a fixed asset
+    whose topic is a discovered entity's state topic (what adoption writes) takes that entity's availability."""
+    by_topic = {e.state_topic: e for e in book.entities() if e.state_topic}
+    found: dict[str, bool] = {}
+    for mapping in mappings:
+        topic, asset = getattr(mapping, "topic", None), getattr(mapping, "asset", None)
+        entity = by_topic.get(topic) if isinstance(topic, str) else None
+        if entity is None or not isinstance(asset, str) or "{" in asset:
+            continue
+        online = book.online(entity)
+        if online is not None:
+            found[asset] = online and found.get(asset, True)
+    return found

@@ -125,3 +125,14 @@ def test_discovered_devices_are_listed_adopted_and_their_readings_land(hub: Hub,
 
     wait_until(lambda: landed() == 5, "the plug's five readings", 30)
     assert hub.ingest.store.history(info, "total", *window)[-1].value == pytest.approx(816.345)
+
+    # availability feeds online/offline: the plug's last will says Offline, and the inventory says so at once
+    with TestClient(hub.api()) as client:
+
+        def state() -> str:
+            [plug_row] = client.get("/devices?kind=meter&building=B1", headers=staff).json()["items"][-1:]
+            return str(plug_row["state"]) if plug_row["asset_id"] == "PUMP-E" else "missing"
+
+        assert state() == "online"
+        publish(mosquitto.port, [(TASMOTA_LWT[0], "Offline")])
+        wait_until(lambda: state() == "offline", "the plug offline by its last will", 30)
