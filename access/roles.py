@@ -40,6 +40,8 @@ class Permission(StrEnum):
     RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
     CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
+    RELOAD_SITE = "site:reload"  # read the site file again into the running hub; admins only
+    ADOPT_DEVICES = "devices:adopt"  # add a discovered device to the site file (and reload); admin and staff
 
 
 _CREW: frozenset[Permission] = frozenset(
@@ -57,8 +59,8 @@ _CREW: frozenset[Permission] = frozenset(
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    # Staff run the site day to day; only key management is kept for admins.
-    Role.STAFF: frozenset(Permission) - {Permission.MANAGE_KEYS},
+    # Staff run the site day to day; key management and reloading the site file are kept for admins.
+    Role.STAFF: frozenset(Permission) - {Permission.MANAGE_KEYS, Permission.RELOAD_SITE},
     # Crews work jobs in the field: they take, reach and finish orders and write notes; closing, cancelling,
     # dispatch and the follow-up call are the service centre's.
     Role.CREW: _CREW,

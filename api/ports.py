@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from access.orders import TeamsFor
 from billing.config import BillingConfig
+from collectors.mqtt.discovered import DiscoveryBook
 from core.clock import Clock, SystemClock
 from core.health import ComponentHealth
+from core.inventory import Adoption, LastSeen
 from core.registry import AssetRegistry
 from core.site import Site
 from storage.spool import DeadLetter
@@ -99,5 +101,16 @@ class ApiDependencies:
     # The teams an undispatched order of a category and priority belongs to (the alerts routing), for deciding
     # which orders a crew key may work (`access.orders`); None (no alerts file): an undispatched order is nobody's.
     order_teams: TeamsFor | None = None
+    # Reads the site file again into the running hub (`Hub.reload`): returns what changed, raises `ConfigError` when
+    # the file is refused (nothing changed). None: no hub in this process.
+    site_reloader: Callable[[], object] | None = None
+    # The last-seen times the hub's reading validator keeps (`core.inventory.LastSeen`), for the device inventory;
+    # None: only what the store holds.
+    last_seen: LastSeen | None = None
+    # Home Assistant discovery configs the hub's MQTT collector received; None: no collector in this process.
+    discovery: DiscoveryBook | None = None
+    # Adds a device to the site file and reloads (`Hub.adopt`): raises ConfigError (file unchanged) or KeyError
+    # (no such discovered entity). None: no hub in this process.
+    device_adopter: Callable[[Adoption, str | None], object] | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None

@@ -12,6 +12,8 @@ from api.routes import (
     billing_meters,
     deadletters,
     deliveries,
+    devices,
+    discovered,
     health,
     keys,
     metrics,
@@ -26,6 +28,8 @@ api_router = APIRouter()
 api_router.include_router(health.router)
 api_router.include_router(sites.router)
 api_router.include_router(assets.router)
+api_router.include_router(discovered.router)  # before devices: /devices/discovered
+api_router.include_router(devices.router)
 api_router.include_router(readings.router)
 api_router.include_router(deadletters.router)
 api_router.include_router(keys.router)

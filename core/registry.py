@@ -50,6 +50,22 @@ class UnknownAsset(KeyError):
 class AssetRegistry:
     def __init__(self, assets: dict[str, AssetInfo]) -> None:
         self._assets = assets
+        # Assets a live reload removed: readings of theirs already spooled are still stored with their tags.
+        self._retired: dict[str, AssetInfo] = {}
+
+    def replace(self, other: AssetRegistry) -> None:
+        """Take `other`'s assets (a live reload); everyone holding this registry sees them at once."""
+        current = self._assets
+        retired = {**self._retired, **{k: v for k, v in current.items() if k not in other._assets}}
+        self._retired = {k: v for k, v in retired.items() if k not in other._assets}
+        self._assets = dict(other._assets)  # one assignment: readers see the old set or the new one
+
+    def lookup(self, asset_id: str) -> AssetInfo:
+        """Like `get`, but also finds an asset a reload removed (for readings spooled before it)."""
+        info = self._assets.get(asset_id) or self._retired.get(asset_id)
+        if info is None:
+            raise UnknownAsset(asset_id)
+        return info
 
     def get(self, asset_id: str) -> AssetInfo:
         try:

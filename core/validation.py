@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from core.clock import Clock
+from core.inventory import LastSeen
 from core.measurements import MAX_FIELDS, FieldValueError
 from core.reading import FieldValue, Reading
 from core.registry import AssetRegistry, UnknownAsset
@@ -22,8 +23,10 @@ class ReadingValidator:
         *,
         max_future: timedelta = timedelta(minutes=10),
         max_past: timedelta = timedelta(days=400),
+        seen: LastSeen | None = None,
     ) -> None:
         self.registry = registry
+        self.seen = seen  # the device inventory's last-seen times, fed by every reading accepted here
         self.clock = clock
         self.max_future = max_future
         self.max_past = max_past
@@ -60,4 +63,6 @@ class ReadingValidator:
                 fields[name] = info.coerce_field(name, value)
             except FieldValueError as exc:
                 raise InvalidReading(f"asset {reading.asset_id!r}: {exc}") from None
+        if self.seen is not None:
+            self.seen.note(reading.asset_id, reading.ts, fields)
         return fields

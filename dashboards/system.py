@@ -45,6 +45,7 @@ QUERIES = {
     ),
     "outbox_failed": "max(facilities_health_outbox_failed)",
     "devices_offline": "sum(facilities_health_devices_offline)",
+    "devices_by_state": "sum by (state) (facilities_devices)",
     "sla_breaches_today": "sum(facilities_sla_breaches_today)",
     "component_state": "max by (component) (facilities_health_state)",
     "hub_up": 'min(up{job="facilities-hub"})',
@@ -173,6 +174,21 @@ def _parts(lang: Lang, layout: Layout) -> None:
     )
 
 
+def _devices(lang: Lang, layout: Layout) -> None:
+    layout.row(Text("设备在线", "Devices online")(lang))
+    layout.add(
+        timeseries(
+            Text(
+                "设备：在线、离线、未知（按最后上报与预期间隔）",
+                "Devices online, offline, unknown (last report vs. interval)",
+            )(lang),
+            [target("devices_by_state", "{{state}}")],
+            **_panel_defaults(unit="short", steps_after=True),
+        ),
+        24,
+    )
+
+
 def build(lang: Lang) -> Json:
     """The System dashboard in one language."""
     layout = Layout()
@@ -180,6 +196,7 @@ def build(lang: Lang) -> Json:
     _ingest(lang, layout)
     _rules_and_alerts(lang, layout)
     _parts(lang, layout)
+    _devices(lang, layout)
     return dashboard(
         uid=f"{UID}-{lang.value.split('-')[0]}",
         title=Text("系统运行", "System")(lang),

@@ -29,10 +29,13 @@ from collectors.dlt645.collector import Dlt645Poller
 from collectors.dlt645.collector import devices_from_site as dlt645_meters_from_site
 from collectors.modbus.collector import DeviceStateChanged, ModbusPoller, devices_from_site
 from collectors.mqtt.collector import Decoder, MqttCollector, MqttOptions, OwnTopicDecoder, own_topic_filter
+from collectors.mqtt.discovered import DiscoveryBook, DiscoveryDecoder
+from collectors.mqtt.discovery import FILTERS as DISCOVERY_FILTERS
 from collectors.mqtt.payloads import MappingDecoder, subscription_filters
 from console.access import ConsoleConfig
 from console.secret import console_secret
 from core.clock import Clock, SystemClock
+from core.inventory import LastSeen
 from core.registry import AssetRegistry
 from core.settings import Environment, Settings
 from core.site import Site
@@ -43,7 +46,8 @@ from facilities.alerting import Alerts
 from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
-from facilities.metrics import IngestMetrics
+from facilities.metrics import DeviceMetrics, IngestMetrics
+from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
 from rules.engine import RuleEngine
@@ -117,12 +121,21 @@ def build_decoder(site: Site) -> Decoder:
     return MappingDecoder(site.mqtt_mappings, fallback=own) if site.mqtt_mappings else own
 
 
+def subscriptions_for(site: Site, *extra: str) -> tuple[str, ...]:
+    """Our own topics, the site's mappings, Home Assistant discovery, and `extra` (availability topics)."""
+    return (*subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)), *DISCOVERY_FILTERS, *extra)
+
+
 def open_spool(
-    settings: Settings, registry: AssetRegistry, clock: Clock, consumers: Sequence[str] = ("store",)
+    settings: Settings,
+    registry: AssetRegistry,
+    clock: Clock,
+    consumers: Sequence[str] = ("store",),
+    seen: LastSeen | None = None,
 ) -> Spool:
     return Spool(
         settings.data_dir / "spool.db",
-        ReadingValidator(registry, clock),
+        ReadingValidator(registry, clock, seen=seen),
         clock,
         max_readings=settings.spool_max_readings,
         consumers=consumers,
@@ -148,7 +161,8 @@ def build_ingest(
     devices = devices_from_site(site)  # before anything opens: a bad Modbus binding fails fast
     dlt645_meters = dlt645_meters_from_site(site)
     store = build_store(settings)
-    spool = open_spool(settings, registry, clock, consumers)
+    seen = LastSeen()
+    spool = open_spool(settings, registry, clock, consumers, seen)
     options = MqttOptions(
         host=settings.mqtt_host,
         port=settings.mqtt_port,
@@ -160,16 +174,21 @@ def build_ingest(
         cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
         key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
         keepalive_s=settings.mqtt_keepalive_s,
-        subscriptions=subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)),
+        subscriptions=subscriptions_for(site),
     )
-    collector = MqttCollector(options, build_decoder(site), spool, clock, spawn=spawn)
+    discovery = DiscoveryBook()
+    collector = MqttCollector(options, DiscoveryDecoder(build_decoder(site), discovery), spool, clock, spawn=spawn)
+    # An availability topic a discovery config names is subscribed to when the config comes.
+    discovery.on_availability_topic = lambda topic: collector.reconfigure(
+        collector.decoder, [*collector.options.subscriptions, topic]
+    )
     # The embedded store lingers longer between writes: each SQLite commit costs an fsync, and the spool
     # holds the readings durably meanwhile.
     linger_s = EMBEDDED_LINGER_S if isinstance(store, EmbeddedStore) else INFLUX_LINGER_S
     writer = SpoolWriter(spool, store, registry, clock=clock, spawn=spawn, linger_s=linger_s)
     poller = ModbusPoller(devices, spool, clock, on_state=on_device_state, spawn=spawn) if devices else None
     dlt645 = Dlt645Poller(dlt645_meters, spool, clock, on_state=on_device_state, spawn=spawn) if dlt645_meters else None
-    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645)
+    return Ingest(site, registry, spool, collector, writer, store, poller, dlt645, seen, discovery)
 
 
 def billing_reader(store: ReadingStore, config: BillingConfig) -> RegisterReader | None:
@@ -248,6 +267,13 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     dispatcher = AlarmDispatcher(rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone)
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
     worker.restore()
+    book = ingest.discovery
+    reloader = SiteReloader(
+        settings.site_file, ingest, rules=worker, dispatcher=dispatcher,
+        decoder_for=lambda new: DiscoveryDecoder(build_decoder(new), book),
+        subscriptions_for=lambda new: subscriptions_for(new, *book.availability_topics()),
+        on_device_state=device_state, spawn=supervisor.spawn,
+    )  # fmt: skip
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
     billing = _billing_config(settings, site)
@@ -259,8 +285,10 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         billing=billing,
         billing_reader=billing_reader(ingest.store, billing) if billing is not None else None,
         console=console,
+        reloader=reloader,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
+    hub.metrics.register(DeviceMetrics(ingest, clock))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
     hub.metrics.register(WorkOrderMetrics(sessions, site.id, zone, clock))
     return hub

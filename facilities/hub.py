@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,11 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access import audit
 from alerts.escalation import schedule_escalation_checks
+from alerts.facts import PlaceBook
 from alerts.retention import prune_outbox
 from api.app import create_app
 from api.health_checks import database_check
 from api.ports import AlarmSource, ApiDependencies, HealthCheck
-from api.routes import baselines
+from api.routes import admin, baselines
 from api.workorder_deps import WORK_ORDER_CONFLICTS
 from billing.config import BillingConfig
 from billing.periods import BillingPeriod
@@ -40,8 +42,11 @@ from console import forms, session_store
 from console.access import ConsoleConfig
 from console.pages import mount_console
 from core.clock import Clock
+from core.config_files import ConfigError
+from core.inventory import Adoption
 from core.settings import Settings
 from core.site import Site
+from facilities.adopt import SiteEditor
 from facilities.alerting import Alerts
 from facilities.health import (
     HealthPolicy,
@@ -54,6 +59,7 @@ from facilities.health import (
     threads_check,
 )
 from facilities.ingest import Ingest
+from facilities.reload import ReloadResult, SiteReloader
 from facilities.supervisor import Supervisor
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
@@ -62,7 +68,7 @@ from workorders.sla_job import schedule_sla_checks
 from workorders.unit_of_work import UnitOfWork
 
 # Routers the hub mounts beyond create_app's own (the authorization matrix test covers these too).
-HUB_ROUTERS = (baselines.router,)
+HUB_ROUTERS = (baselines.router, admin.router)
 log = logging.getLogger(__name__)
 FORMS_KEPT = timedelta(days=30)  # how long a handled console form's nonce still catches a repeat
 SESSIONS_KEPT = timedelta(days=30)  # an expired or ended console session's row, for looking into an incident
@@ -88,6 +94,49 @@ class Hub:
     console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
+    reloader: SiteReloader | None = None  # live reload of the site file (SIGHUP, POST /admin/reload)
+    api_deps: ApiDependencies | None = field(default=None, init=False)  # the API's, to give it a reloaded site
+
+    def __post_init__(self) -> None:
+        self.editor: SiteEditor | None = None
+        if self.reloader is not None:
+            self.reloader.on_site = self._site_reloaded
+            self.editor = SiteEditor(self.reloader.path, self.reload)
+
+    def adopt(self, adoption: Adoption, unique_id: str | None = None) -> object:
+        """Add a discovered device to the site file and reload; `unique_id`: its Home Assistant entity.
+        Raises ConfigError (the file is left as it was) or KeyError (no such discovered entity)."""
+        if self.editor is None:
+            raise RuntimeError("this hub was built without a site file to edit")
+        entity = None
+        if unique_id is not None:
+            entity = self.ingest.discovery.get(unique_id)
+            if entity is None:
+                raise KeyError(unique_id)
+        return self.editor.adopt(adoption, entity)
+
+    def reload(self) -> ReloadResult:
+        """Read the site file again and apply it; raises `ConfigError` (nothing changed) when it is refused."""
+        if self.reloader is None:
+            raise RuntimeError("this hub was built without a site file to reload")
+        return self.reloader.reload()
+
+    def _site_reloaded(self, site: Site) -> None:
+        self.site = site
+        if self.api_deps is not None:
+            # The API's dependencies are frozen against the routes; the hub that built them swaps the site.
+            object.__setattr__(self.api_deps, "site", site)
+        if self.alerts is not None:
+            self.alerts.outbox.places = PlaceBook.from_site(site)
+
+    def reload_logged(self) -> None:
+        """SIGHUP: reload, logging a refusal instead of raising (the running configuration stays)."""
+        try:
+            self.reload()
+        except ConfigError:
+            pass  # the reloader logged every problem
+        except Exception:
+            log.exception("site reload failed")
 
     def start(self) -> None:
         """Start the background work; restored alarms are delivered before the first new reading."""
@@ -143,7 +192,12 @@ class Hub:
             baseline_resetter=self.engine.reset_baseline,
             # Whose an undispatched order is, for crew keys: the same routing the console and the alerts use.
             order_teams=self.alerts.outbox.routing.teams_for if self.alerts is not None else None,
+            site_reloader=self.reload if self.reloader is not None else None,
+            last_seen=self.ingest.seen,
+            discovery=self.ingest.discovery,
+            device_adopter=self.adopt if self.reloader is not None else None,
         )
+        self.api_deps = deps
         app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)
         return mount_console(app, self.console) if self.console is not None else app
 
@@ -222,8 +276,20 @@ def _publish_breach(event: WorkOrderEvent) -> None:
     log.warning("SLA breached: %s", details or event)
 
 
+def reload_on_sighup(hub: Hub) -> bool:
+    """SIGHUP reloads the site file (in a worker thread: a reload may wait for pollers to stop). False where
+    signals cannot be handled (not the main thread, or Windows)."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, hub.reload_logged))
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError):
+        return False
+    return True
+
+
 async def run_until_stopped(hub: Hub, *, host: str, port: int) -> None:
     hub.start()
+    reload_on_sighup(hub)
     try:
         await hub.serve(host=host, port=port)
     finally:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from collectors.dlt645.collector import Dlt645Poller
 from collectors.modbus.collector import ModbusPoller
 from collectors.mqtt.collector import MqttCollector
+from collectors.mqtt.discovered import DiscoveryBook
+from core.inventory import LastSeen
 from core.registry import AssetRegistry
 from core.site import Site
 from storage.spool import Spool
@@ -26,6 +28,8 @@ class Ingest:
     store: ReadingStore
     poller: ModbusPoller | None = None
     dlt645_poller: Dlt645Poller | None = None
+    seen: LastSeen = field(default_factory=LastSeen)  # the device inventory's last-seen times
+    discovery: DiscoveryBook = field(default_factory=DiscoveryBook)  # Home Assistant discovery configs
 
     @property
     def pollers(self) -> list[ModbusPoller | Dlt645Poller]:

@@ -5,12 +5,17 @@ The hot path only increments plain integers; this collector turns them into metr
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
+
+from collectors.mqtt.discovered import asset_availability
+from core.clock import Clock
+from core.inventory import inventory
 
 if TYPE_CHECKING:
     from facilities.ingest import Ingest
@@ -47,6 +52,38 @@ class IngestMetrics(Collector):
         latency = SummaryMetricFamily("facilities_store_write_seconds", "Latency of confirmed batch writes")
         latency.add_metric([], count_value=w.batches, sum_value=w.write_seconds)
         yield latency
+
+
+class DeviceMetrics(Collector):
+    """The device inventory as metrics: devices by kind, building and state, and each device's last reading time
+    (for the System dashboard's devices panel and issue 20's board)."""
+
+    def __init__(self, ingest: Ingest, clock: Clock) -> None:
+        self.ingest = ingest
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        ingest = self.ingest
+        available = asset_availability(ingest.discovery, ingest.site.mqtt_mappings)
+        rows = inventory(ingest.site, ingest.registry, ingest.seen, self.clock.now(), available=available)
+        counts: collections.Counter[tuple[str, str, str]] = collections.Counter(
+            (row.kind, row.building or "", row.state.value) for row in rows
+        )
+        devices = GaugeMetricFamily(
+            "facilities_devices", "Devices by kind, building and state (online, offline, unknown)",
+            labels=["kind", "building", "state"],
+        )  # fmt: skip
+        for (kind, building, state), count in sorted(counts.items()):
+            devices.add_metric([kind, building, state], count)
+        yield devices
+        seen = GaugeMetricFamily(
+            "facilities_device_last_seen_timestamp_seconds", "Time of each device's newest reading",
+            labels=["asset_id", "kind", "building"],
+        )  # fmt: skip
+        for row in rows:
+            if row.last_seen is not None:
+                seen.add_metric([row.asset_id, row.kind, row.building or ""], row.last_seen.timestamp())
+        yield seen
 
 
 def _counter(name: str, documentation: str, value: int) -> CounterMetricFamily:

@@ -50,16 +50,10 @@ class RuleEngine:
         self.autosave = autosave
         self.zone = ZoneInfo(site.info.timezone)
         self.ignored_late = 0
-        started = clock.now()
         self._monitors: dict[tuple[str, str], Monitor] = {}
         self._by_asset: dict[str, list[Monitor]] = {}
-        facts = asset_facts(site)
-        self._tags = {fact.asset_id: fact.tags for fact in facts}
-        for rule, asset in watch_list(rules, facts):
-            evaluator = make_evaluator(rule, Context(asset, self.zone, started))
-            monitor = Monitor(rule, asset, evaluator)
-            self._monitors[monitor.key] = monitor
-            self._by_asset.setdefault(asset.asset_id, []).append(monitor)
+        self._tags: dict[str, dict[str, str]] = {}
+        self._index(rules, site)
         self._last_ts: dict[str, datetime] = {}
         self._latest: dict[str, dict[str, FieldValue]] = {}
         self._heap: list[tuple[datetime, int, tuple[str, str]]] = []
@@ -69,6 +63,57 @@ class RuleEngine:
         self._lock = threading.Lock()
         for monitor in self._monitors.values():
             self._schedule(monitor)
+
+    def _index(self, rules: Sequence[AnyRule], site: Site) -> None:
+        """Build every (rule, asset) monitor afresh (no state yet)."""
+        started = self.clock.now()
+        facts = asset_facts(site)
+        self._tags = {fact.asset_id: dict(fact.tags) for fact in facts}
+        self._monitors, self._by_asset = {}, {}
+        for rule, asset in watch_list(rules, facts):
+            evaluator = make_evaluator(rule, Context(asset, self.zone, started))
+            monitor = Monitor(rule, asset, evaluator)
+            self._monitors[monitor.key] = monitor
+            self._by_asset.setdefault(asset.asset_id, []).append(monitor)
+
+    def reload(self, rules: Sequence[AnyRule], site: Site) -> list[AlarmEvent]:
+        """Watch a changed site (live reload): an unchanged (rule, asset) pair keeps its monitor as it is, so
+        a firing alarm is neither raised again nor forgotten; a changed one comes back from its saved state;
+        a removed one that was firing is cleared (reason `rule_removed`). Returns those clear events."""
+        with self._lock:
+            old, old_tags = self._monitors, self._tags
+            now = self.clock.now()
+            saved = {m.key: to_stored(m, self._last_ts.get(m.asset.asset_id), now) for m in old.values()}
+            self.zone = ZoneInfo(site.info.timezone)
+            self._index(rules, site)
+            for key, monitor in list(self._monitors.items()):
+                previous = old.get(key)
+                if previous is not None and previous.rule == monitor.rule and previous.asset == monitor.asset:
+                    self._monitors[key] = previous
+                elif key in saved:
+                    apply_stored(monitor, saved[key])
+            self._by_asset = {}
+            for monitor in self._monitors.values():
+                self._by_asset.setdefault(monitor.asset.asset_id, []).append(monitor)
+            events: list[AlarmEvent] = []
+            gone = sorted(key for key in old if key not in self._monitors)
+            for key in gone:
+                if old[key].firing:
+                    events.append(removed_alarm(saved[key], now, old_tags.get(key[1], {})))
+            for asset in {asset for _, asset in gone} - self._by_asset.keys():
+                self._last_ts.pop(asset, None)
+                self._latest.pop(asset, None)
+            if self.store is not None:
+                self.store.delete(gone)
+            self._changed = {k for k in self._changed if k in self._monitors} | {
+                k for k in self._monitors if old.get(k) is not self._monitors[k]
+            }
+            self._touched = {k for k in self._touched if k in self._monitors}
+            self._heap.clear()
+            for monitor in self._monitors.values():
+                monitor.scheduled = None
+                self._schedule(monitor)
+            return events
 
     def restore(self) -> list[AlarmEvent]:
         """Load stored state; call once before the first reading. Alarms of rules that no longer watch

@@ -24,7 +24,9 @@ import orjson
 
 from core.clock import Clock, SystemClock
 from core.reading import Reading, from_ns
+from core.site import Site
 from core.threads import Spawn, ThreadHandle, start_thread
+from rules.config import AnyRule
 from rules.engine import RuleEngine
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from storage.points import Point
@@ -100,6 +102,15 @@ class RulesWorker:
     def restore(self) -> None:
         """Load the engine's stored state; alarms of rules that were removed since are cleared."""
         self._accept(self.engine.restore(), through=None)
+
+    def reload(self, rules: Sequence[AnyRule], site: Site) -> int:
+        """Judge with a changed site from the next batch on (between two steps, never inside one); the alarms
+        of removed (rule, asset) pairs are cleared and delivered. Returns how many were cleared."""
+        with self._lock:
+            events = self.engine.reload(rules, site)
+            self._accept(events, through=None)
+            self._deliver()
+            return len(events)
 
     def step(self) -> int:
         """Judge one batch (after delivering anything left over); returns how many readings were judged."""

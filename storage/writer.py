@@ -107,7 +107,7 @@ class SpoolWriter:
         # Points are built straight from the rows: the hot path skips Reading and datetime objects.
         points = []
         for _id, asset_id, ts_ns, fields in rows:
-            info = self.registry.get(asset_id)
+            info = self.registry.lookup(asset_id)  # a reload may have removed it since
             points.append(Point(info.measurement, info.tags, orjson.loads(fields), ts_ns))
         self._write(rows, points)
         return len(rows)

@@ -54,7 +54,7 @@ class AlarmDispatcher:
         for event in events:
             site = event.tags.get("site")
             if isinstance(event, AlarmRaised):
-                info = self.registry.get(event.asset_id)
+                info = self.registry.lookup(event.asset_id)  # a reload may have removed it since
                 facts = AlarmFacts(
                     rule_id=event.rule_id,
                     asset_id=event.asset_id,

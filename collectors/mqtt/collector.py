@@ -14,7 +14,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
@@ -184,6 +184,22 @@ class MqttCollector:
         self._client.disconnect()
         for thread in self._threads:
             thread.join(10)
+
+    def reconfigure(self, decoder: Decoder, subscriptions: Sequence[str]) -> tuple[list[str], list[str]]:
+        """A live reload: decode with `decoder` from the next message on, subscribe to the new filters and
+        drop the old ones (on this connection and every later one). Returns (added, removed) filters."""
+        old = list(self.options.subscriptions)
+        added = [topic for topic in subscriptions if topic not in old]
+        removed = [topic for topic in old if topic not in subscriptions]
+        self.decoder = decoder
+        self.options = replace(self.options, subscriptions=tuple(subscriptions))
+        if self.health.connected:  # otherwise _on_connect subscribes to the new list
+            for topic in added:
+                self._client.subscribe(topic, qos=1)
+            if removed:
+                self._client.unsubscribe(removed)
+        log.info("MQTT subscriptions reloaded: +%s -%s", added, removed)
+        return added, removed
 
     def _network_loop(self) -> None:
         """paho's loop in our own (supervised) thread; after a crash, a reconnect makes the broker resend."""

@@ -8,14 +8,16 @@ from typing import Annotated
 
 import typer
 
+from facilities.cli.adopt import adopt
 from facilities.cli.common import fail, settings_from_env, site_from
 from facilities.mqtt_credentials import CredentialStore, CredentialStoreError, write_private
 from facilities.mqtt_identities import HUB_USER, IdentityError, render_acl, site_identities
 
 devices_app = typer.Typer(
-    help="MQTT accounts of devices and gateways: one each, allowed to publish only its own topics.",
+    help="MQTT accounts of devices and gateways (one each, allowed to publish only its own topics); adopting one.",
     no_args_is_help=True,
 )
+devices_app.command("adopt")(adopt)
 
 StoreOption = Annotated[
     Path | None,

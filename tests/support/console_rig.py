@@ -194,6 +194,7 @@ def console_rig(
         work_order_events=events.append,
         order_teams=routing.teams_for,
         uow_factory=lambda: holder["rig"].uow(),
+        device_adopter=lambda adoption, unique_id: None,  # the matrix checks access; tests/e2e adopt for real
     )
     app = mount_console(create_app(deps, conflicts=WORK_ORDER_CONFLICTS), config)
     with sessions() as session:

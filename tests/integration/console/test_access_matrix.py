@@ -41,6 +41,7 @@ REQUEST = {
     "contact_name": "王女士", "contact_phone": "139 0000 1111", "preferred_time": "",
 }  # fmt: skip
 SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
+ADOPT = {"asset_id": "NEW-E", "kind": "electricity", "place": "garage"}
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
 
 
@@ -89,6 +90,8 @@ ROWS: dict[str, Row] = {
     "meters page": Row(None, "GET", "/console/meters", DESK),
     "record a meter swap": Row(None, "POST", "/console/meters/replacements", DESK, lambda: dict(SWAP)),
     "enter a manual reading": Row(None, "POST", "/console/meters/readings", DESK, lambda: dict(READING)),
+    "devices page": Row(None, "GET", "/console/devices", SIGNED_IN),
+    "adopt a device": Row(None, "POST", "/console/devices/adopt", DESK, lambda: dict(ADOPT)),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),

@@ -12,8 +12,8 @@ def test_admin_has_every_permission() -> None:
     assert ROLE_PERMISSIONS[Role.ADMIN] == set(Permission)
 
 
-def test_staff_has_everything_but_key_management() -> None:
-    assert set(Permission) - ROLE_PERMISSIONS[Role.STAFF] == {P.MANAGE_KEYS}
+def test_staff_has_everything_but_key_management_and_reloading_the_site() -> None:
+    assert set(Permission) - ROLE_PERMISSIONS[Role.STAFF] == {P.MANAGE_KEYS, P.RELOAD_SITE}
 
 
 def test_crew_transitions_and_comments_but_does_not_delete_or_create() -> None:
@@ -66,4 +66,6 @@ def test_the_permissions_there_are() -> None:
         "rules:reset_baseline",
         "work_orders:close",
         "work_orders:cancel",
+        "site:reload",
+        "devices:adopt",
     ]

@@ -23,6 +23,7 @@ from api.workorder_deps import WORK_ORDER_CONFLICTS
 from billing.repository import StatementRepository
 from billing.statements import Statement
 from facilities.hub import HUB_ROUTERS
+from facilities.reload import ReloadResult
 from tests.unit.api.harness import Api, running_api
 from tests.unit.api.test_order_access_matrix import ORDER_SAMPLES
 from tests.unit.billing.sample import OCTOBER, cst
@@ -74,6 +75,11 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/assets/{asset_id}/readings/latest"): Sample("/assets/B1-0101-W/readings/latest"),
     ("GET", "/assets/{asset_id}/readings/history"): Sample("/assets/B1-0101-W/readings/history?field=total"),
     ("GET", "/dead-letters"): Sample("/dead-letters"),
+    ("GET", "/devices"): Sample("/devices?building=B1&state=unknown"),
+    ("GET", "/devices/discovered"): Sample("/devices/discovered"),
+    ("POST", "/devices/adopt"): Sample(
+        "/devices/adopt", 201, {"asset_id": "NEW-E", "kind": "electricity", "area": "garage"}
+    ),
     ("GET", "/metrics"): Sample("/metrics"),
     ("GET", "/keys"): Sample("/keys"),
     ("POST", "/keys"): Sample("/keys", 201, {"name": "made in the matrix", "role": "crew"}),
@@ -105,6 +111,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/sites/{site_id}/rules/{rule_id}/assets/{asset_id}/baseline/reset"): Sample(
         "/sites/lakeview/rules/elevator-vibration/assets/B1-L1/baseline/reset"
     ),
+    ("POST", "/admin/reload"): Sample("/admin/reload"),
 }
 
 # Every route the hub serves with the permission it requires; create_app only stores deps, so a
@@ -120,7 +127,12 @@ CALLERS = [*(role.value for role in Role), "no key", "revoked key", "unknown key
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     """The app as the hub builds it (its extra routers, conflicts as 409); a rules engine that resets anything."""
     with running_api(tmp_path_factory.mktemp("matrix")) as running:
-        deps = replace(running.deps, baseline_resetter=lambda rule_id, asset_id: True)
+        deps = replace(
+            running.deps,
+            baseline_resetter=lambda rule_id, asset_id: True,
+            site_reloader=lambda: ReloadResult(source="site.toml"),
+            device_adopter=lambda adoption, unique_id: None,
+        )
         app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)
         with TestClient(app) as client:
             yield replace(running, app=app, client=client, deps=deps)
@@ -181,6 +193,9 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("GET", "/assets/{asset_id}/readings/latest"): readings,
         ("GET", "/assets/{asset_id}/readings/history"): readings,
         ("GET", "/dead-letters"): {Permission.READ_DEAD_LETTERS},
+        ("GET", "/devices"): site,
+        ("GET", "/devices/discovered"): site,
+        ("POST", "/devices/adopt"): {Permission.ADOPT_DEVICES},
         ("GET", "/metrics"): {Permission.READ_METRICS},
         ("GET", "/keys"): {Permission.MANAGE_KEYS},
         ("POST", "/keys"): {Permission.MANAGE_KEYS},
@@ -209,6 +224,7 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("POST", f"{BILLING}/replacements"): {Permission.RUN_BILLING},
         ("POST", f"{BILLING}/readings"): {Permission.RUN_BILLING},
         ("POST", "/sites/{site_id}/rules/{rule_id}/assets/{asset_id}/baseline/reset"): {Permission.RESET_BASELINES},
+        ("POST", "/admin/reload"): {Permission.RELOAD_SITE},
     }
 
 
