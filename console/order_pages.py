@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -14,9 +15,11 @@ from access.roles import Permission
 from console import forms
 from console.access import Viewer
 from console.chart import evidence_field, evidence_series, render_evidence_chart
-from console.dispatch import choices
+from console.dispatch import choices, default_choice, team_label
 from console.i18n import Words
+from console.order_facts import actor_label, calls, car_now, history, reporter_label, rule_title
 from console.orm import ResidentRequestRow
+from console.timeline import render_timeline, timeline_series
 from console.views import (
     ACTIONS,
     NEEDS_NOTE,
@@ -72,6 +75,9 @@ def _order_response(
     moves = [ACTIONS[to] for to in sorted(TRANSITIONS[order.status]) if viewer.may_move(to, order, teams)]
     with deps.session_factory() as session:
         intake = session.get(ResidentRequestRow, order.id)
+    routing = console_config(request).routing
+    resident = (intake.contact_name, intake.contact_phone) if intake is not None else None
+    alarm = order.alarms[-1] if order.alarms else None
     return render(
         request,
         "order.html",
@@ -80,7 +86,17 @@ def _order_response(
         order=order,
         due=due,
         countdown=countdown(due, words),
-        moves=moves,
+        moves=[move for move in moves if move != "cancel"],
+        may_cancel="cancel" in moves,
+        car=car_now(deps.store, deps.registry, order.asset_id),
+        calls=calls(routing, order, resident, now),
+        reporter=reporter_label(order.reporter, words.lang),
+        history=history(order),
+        actor_label=lambda actor: actor_label(actor, words.lang),
+        evidence_title=rule_title(alarm.rule_id, words.lang) if alarm is not None else "",
+        team_name=team_label(routing, order.team),
+        cross_trade=request.query_params.get("warn") == "cross",
+        cross_to=request.query_params.get("to", ""),
         needs_note=NEEDS_NOTE,
         chart=_chart(request, order, words),
         local=lambda when: local(when, zone),
@@ -97,7 +113,8 @@ def _order_response(
         may_dispatch=viewer.staff is not None
         and viewer.may_on(Permission.ASSIGN_WORK_ORDERS, order, teams)
         and order.status in ACTIVE_STATES,
-        dispatch_choices=choices(console_config(request).routing),
+        dispatch_choices=choices(routing),
+        dispatch_default=default_choice(routing, order),
         dispatch_nonce=forms.new_nonce(),
     )
 
@@ -111,14 +128,27 @@ def _places(request: Request, order: WorkOrder) -> str:
 
 
 def _chart(request: Request, order: WorkOrder, words: Words) -> str:
-    """The triggering field around the alarm time, with its threshold; "" when the order has no such field."""
+    """The alarm the order is for now (its latest): the triggering field around the alarm time with its
+    threshold, or for a state alarm the car's state and door as a timeline; "" without an asset."""
     if not order.alarms or order.asset_id is None:
         return ""
-    alarm = order.alarms[0]
+    alarm = order.alarms[-1]
     field, threshold = evidence_field(alarm.evidence)
-    if field is None:
-        return ""
     deps = app_deps(request)
+    if field is None:
+        series = timeline_series(
+            deps.store, registry=deps.registry, asset_id=order.asset_id, alarm_at=alarm.raised_at, now=deps.clock.now()
+        )
+        end = min(alarm.raised_at + timedelta(minutes=10), deps.clock.now())
+        return render_timeline(
+            series,
+            alarm_at=alarm.raised_at,
+            end=end,
+            tz=site_zone(request),
+            labels={"state": words.t("car_state"), "door": words.t("car_door")},
+            alarm_label=words.t("alarm"),
+            empty_text=words.t("no_readings"),
+        )
     series = evidence_series(
         deps.store,
         registry=deps.registry,

@@ -89,6 +89,10 @@ ROWS: dict[str, Row] = {
     "meters page": Row(None, "GET", "/console/meters", DESK),
     "record a meter swap": Row(None, "POST", "/console/meters/replacements", DESK, lambda: dict(SWAP)),
     "enter a manual reading": Row(None, "POST", "/console/meters/readings", DESK, lambda: dict(READING)),
+    "API docs (Swagger UI)": Row(None, "GET", "/console/docs", SIGNED_IN),
+    "API docs (ReDoc)": Row(None, "GET", "/console/redoc", SIGNED_IN),
+    "API schema for the docs": Row(None, "GET", "/console/openapi.json", SIGNED_IN),
+    "API docs' scripts": Row(None, "GET", "/console/docs/static/{name}", ALL_OK),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -109,7 +113,7 @@ ROWS: dict[str, Row] = {
         "POST",
         f"{ORDER}/assign",
         ("login", "ok", "ok", "403", "403", "login", "login"),
-        lambda: {"to": "plumbing-crew:", "nonce": _nonce()},
+        lambda: {"to": "plumbing-crew:", "nonce": _nonce(), "cross_trade": "yes"},
         lambda order: order.team == "plumbing-crew",
     ),
     "follow-up": Row(
@@ -202,7 +206,7 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     """The visitor's request for `row`: signed-in visitors send their session's CSRF token, link holders their
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
-    path = row.path.format(code=code, name="console.css")
+    path = row.path.format(code=code, name="swagger-init.js" if "/docs/" in row.path else "console.css")
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(
