@@ -112,8 +112,8 @@ WORDS: dict[Lang, dict[str, str]] = {
         "audit_commented": "note", "audit_followed_up": "follow-up call", "audit_sla_breached": "deadline missed",
     },
 }  # fmt: skip
-for _lang, _words in DUTY_WORDS.items():
-    WORDS[_lang if _lang == "en" else "zh-CN"].update(_words)
+WORDS["zh-CN"].update(DUTY_WORDS["zh-CN"])
+WORDS["en"].update(DUTY_WORDS["en"])
 
 
 @dataclass(frozen=True)

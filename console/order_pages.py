@@ -136,12 +136,12 @@ def _chart(request: Request, order: WorkOrder, words: Words) -> str:
     field, threshold = evidence_field(alarm.evidence)
     deps = app_deps(request)
     if field is None:
-        series = timeline_series(
+        timeline = timeline_series(
             deps.store, registry=deps.registry, asset_id=order.asset_id, alarm_at=alarm.raised_at, now=deps.clock.now()
         )
         end = min(alarm.raised_at + timedelta(minutes=10), deps.clock.now())
         return render_timeline(
-            series,
+            timeline,
             alarm_at=alarm.raised_at,
             end=end,
             tz=site_zone(request),
