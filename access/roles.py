@@ -40,6 +40,7 @@ class Permission(StrEnum):
     RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
     CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
+    SHELVE_ALARMS = "alarms:shelve"  # put a firing alarm aside for a while, plan an asset's maintenance window
 
 
 _CREW: frozenset[Permission] = frozenset(

@@ -23,7 +23,7 @@ DUTY_WORDS: dict[str, dict[str, str]] = {
         "done_mw": "维保时段已登记", "alarm_bad_input": "输入有误：{problem}", "export_csv": "导出 CSV",
         "export_xlsx": "导出 Excel", "online": "在线", "offline": "离线", "no_cars": "没有电梯",
         "live_updated": "已更新", "api_docs": "接口文档", "handling": "处理记录", "expires": "到期",
-        "unshelved": "取消搁置",
+        "unshelved": "取消搁置", "hours_n": "{n} 小时后",
     },
     "en": {
         "car_now": "Car now", "floor_n": "floor {n}", "door": "door", "last_seen": "last seen", "car_state": "State",
@@ -47,6 +47,6 @@ DUTY_WORDS: dict[str, dict[str, str]] = {
         "done_mw": "Maintenance window recorded", "alarm_bad_input": "Please correct: {problem}",
         "export_csv": "Export CSV", "export_xlsx": "Export Excel", "online": "online", "offline": "offline",
         "no_cars": "No elevators", "live_updated": "updated", "api_docs": "API docs", "handling": "Handling",
-        "expires": "until", "unshelved": "unshelved",
+        "expires": "until", "unshelved": "unshelved", "hours_n": "{n} h from now",
     },
 }  # fmt: skip

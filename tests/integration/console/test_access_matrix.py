@@ -41,6 +41,7 @@ REQUEST = {
     "contact_name": "王女士", "contact_phone": "139 0000 1111", "preferred_time": "",
 }  # fmt: skip
 SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
+WINDOW = {"asset": "B1-L1", "starts": "2026-12-06T09:00", "ends": "2026-12-06T12:00", "reason": "季度保养"}
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
 
 
@@ -93,6 +94,16 @@ ROWS: dict[str, Row] = {
     "API docs (ReDoc)": Row(None, "GET", "/console/redoc", SIGNED_IN),
     "API schema for the docs": Row(None, "GET", "/console/openapi.json", SIGNED_IN),
     "API docs' scripts": Row(None, "GET", "/console/docs/static/{name}", ALL_OK),
+    "alarms page": Row(None, "GET", "/console/alarms", SIGNED_IN),
+    "acknowledge an alarm": Row(None, "POST", "/console/alarms/acknowledge", SIGNED_IN, lambda: {"alarm": "none"}),
+    "shelve an alarm": Row(
+        None, "POST", "/console/alarms/shelve", DESK, lambda: {"alarm": "none", "hours": "2", "reason": "年检"}
+    ),
+    "record a maintenance window": Row(None, "POST", "/console/maintenance", DESK, lambda: dict(WINDOW)),
+    "export alarms (CSV, Excel)": Row(None, "GET", "/console/export/alarms.{fmt}", SIGNED_IN),
+    "export work orders (CSV, Excel)": Row(None, "GET", "/console/export/orders.{fmt}", SIGNED_IN),
+    "live elevator board": Row(None, "GET", "/console/live", SIGNED_IN),
+    "live elevator board's data": Row(None, "GET", "/console/live.json", SIGNED_IN),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -206,7 +217,8 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     """The visitor's request for `row`: signed-in visitors send their session's CSRF token, link holders their
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
-    path = row.path.format(code=code, name="swagger-init.js" if "/docs/" in row.path else "console.css")
+    name = "swagger-init.js" if "/docs/" in row.path else "console.css"
+    path = row.path.format(code=code, name=name, fmt="xlsx" if visitor == "staff" else "csv")
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(

@@ -804,8 +804,13 @@ def test_pages_are_in_chinese_unless_english_is_asked_for(hub: Hub) -> None:
 
     chinese, english = browser.get(path_of(link)), browser.get(path_of(link) + "&lang=en")
 
-    assert '<html lang="zh-CN">' in chinese.text and 'id="act-acknowledge" class="primary">接单</button>' in chinese.text
-    assert '<html lang="en">' in english.text and 'id="act-acknowledge" class="primary">Acknowledge</button>' in english.text
+    assert (
+        '<html lang="zh-CN">' in chinese.text and 'id="act-acknowledge" class="primary">接单</button>' in chinese.text
+    )
+    assert (
+        '<html lang="en">' in english.text
+        and 'id="act-acknowledge" class="primary">Acknowledge</button>' in english.text
+    )
     assert "Opened from an alert: 王师傅" in english.text
 
 

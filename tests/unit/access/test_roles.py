@@ -66,4 +66,5 @@ def test_the_permissions_there_are() -> None:
         "rules:reset_baseline",
         "work_orders:close",
         "work_orders:cancel",
+        "alarms:shelve",
     ]
