@@ -47,7 +47,9 @@ def _direction(request: Request, asset_id: str, state: str | None, now: datetime
     deps = app_deps(request)
     try:
         samples = deps.store.history(deps.registry.get(asset_id), "floor", now - timedelta(minutes=2), now)
-    except Exception:  # an asset gone from the site file or a store failure: a store failure shows no arrow, not a broken page
+    except (
+        Exception
+    ):  # an asset gone from the site file or a store failure: a store failure shows no arrow, not a broken page
         return "none"
     floors = [s.value for s in samples if isinstance(s.value, int | float)]
     changes = [b - a for a, b in itertools.pairwise(floors) if b != a]

@@ -75,13 +75,17 @@ def car_now(store: ReadingStore, registry: AssetRegistry, asset_id: str | None) 
 
 
 def calls(routing: Routing | None, order: WorkOrder, resident: tuple[str, str] | None, at: datetime) -> list[Call]:
-    """The duty manager (on call in the order's escalation teams, else its routing's breach teams) and the
-    resident who asked for the job; only people with a phone number."""
+    """The duty manager (on call in the order's first escalation step's teams, else its breach teams, else the
+    catch-all rule's teams: the service centre) and the resident who asked for the job; only people with a
+    phone number."""
     found: list[Call] = []
     if routing is not None:
         rule = routing.rule(order.category, order.priority)
         chain = routing.chain(rule.escalation)
         teams = list(chain.steps[0].teams) if chain is not None else list(rule.breach_teams)
+        if not teams:  # no escalation named: the desk that takes every other order (the service centre)
+            desk = [r for r in routing.file.rules if not r.categories and not r.priorities]
+            teams = list(desk[-1].teams) if desk else []
         for team_id in teams:
             if team_id in routing.file.teams:
                 found += [Call("duty_manager", m.name, m.phone) for m in routing.on_call(team_id, at) if m.phone]

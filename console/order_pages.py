@@ -51,7 +51,7 @@ from workorders import commands as cmd
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
 from workorders.service import Guard
-from workorders.values import Satisfaction
+from workorders.values import AlarmOccurrence, Satisfaction
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -77,7 +77,7 @@ def _order_response(
         intake = session.get(ResidentRequestRow, order.id)
     routing = console_config(request).routing
     resident = (intake.contact_name, intake.contact_phone) if intake is not None else None
-    alarm = order.alarms[-1] if order.alarms else None
+    alarm = order_alarm(order)
     return render(
         request,
         "order.html",
@@ -94,6 +94,7 @@ def _order_response(
         history=history(order),
         actor_label=lambda actor: actor_label(actor, words.lang),
         evidence_title=rule_title(alarm.rule_id, words.lang) if alarm is not None else "",
+        evidence_message=alarm.message if alarm is not None else "",
         team_name=team_label(routing, order.team),
         cross_trade=request.query_params.get("warn") == "cross",
         cross_to=request.query_params.get("to", ""),
@@ -119,6 +120,13 @@ def _order_response(
     )
 
 
+def order_alarm(order: WorkOrder) -> AlarmOccurrence | None:
+    """The alarm the order is for: the latest of its own rule (alarms of orders it superseded come along)."""
+    own = [alarm for alarm in order.alarms if alarm.rule_id == order.rule_id]
+    found = own or order.alarms
+    return found[-1] if found else None
+
+
 def _places(request: Request, order: WorkOrder) -> str:
     site = app_deps(request).site
     building = site.buildings.get(order.building_id or "")
@@ -130,9 +138,9 @@ def _places(request: Request, order: WorkOrder) -> str:
 def _chart(request: Request, order: WorkOrder, words: Words) -> str:
     """The alarm the order is for now (its latest): the triggering field around the alarm time with its
     threshold, or for a state alarm the car's state and door as a timeline; "" without an asset."""
-    if not order.alarms or order.asset_id is None:
+    alarm = order_alarm(order)
+    if alarm is None or order.asset_id is None:
         return ""
-    alarm = order.alarms[-1]
     field, threshold = evidence_field(alarm.evidence)
     deps = app_deps(request)
     if field is None:
@@ -146,6 +154,7 @@ def _chart(request: Request, order: WorkOrder, words: Words) -> str:
             end=end,
             tz=site_zone(request),
             labels={"state": words.t("car_state"), "door": words.t("car_door")},
+            value_label=lambda field, value: words.t(f"{field}_{value}") if words.has(f"{field}_{value}") else value,
             alarm_label=words.t("alarm"),
             empty_text=words.t("no_readings"),
         )

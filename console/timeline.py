@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 
 from core.registry import AssetRegistry, UnknownAsset
@@ -76,6 +76,7 @@ def render_timeline(
     alarm_label: str,
     empty_text: str,
     width: int = 480,
+    value_label: Callable[[str, str], str] = lambda _field, value: value,
 ) -> str:
     """SVG of each field's values as coloured bands, the value written in bands wide enough, and the alarm."""
     rows = [(name, segments(points, end)) for name, points in series.items() if points]
@@ -97,14 +98,14 @@ def render_timeline(
     for i, (name, runs) in enumerate(rows):
         y = top + i * (row_h + 8)
         parts.append(f'<text x="4" y="{y + row_h / 2 + 4:.1f}">{_esc(labels.get(name, name))}</text>')
-        for begin, until, value in runs:
+        for begin, until, raw in runs:
             x0, x1 = x(begin), max(x(until), x(begin) + 1)
-            colour = _COLOURS.get(value, _OTHER)
+            colour, value = _COLOURS.get(raw, _OTHER), value_label(name, raw)
             parts.append(
                 f'<rect class="band band-{_esc(name)}" x="{x0:.1f}" y="{y}" width="{x1 - x0:.1f}" height="{row_h}" '
                 f'fill="{colour}"><title>{_esc(value)} {_clock(begin, tz)}–{_clock(until, tz)}</title></rect>'
             )
-            if x1 - x0 > 7 * len(value) + 6:
+            if x1 - x0 > 13 * len(value) + 6:
                 parts.append(
                     f'<text x="{(x0 + x1) / 2:.1f}" y="{y + row_h / 2 + 4:.1f}" fill="#fff" '
                     f'text-anchor="middle">{_esc(value)}</text>'
