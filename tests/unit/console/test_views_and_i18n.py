@@ -178,7 +178,7 @@ _CODE_LITERAL = re.compile(r"""\b(?:words|w)\.t\(\s*["']([A-Za-z0-9_]+)["']\s*[,
 BUILT: dict[str, set[str]] = {
     "act_": set(ACTIONS.values()),
     "note_": set(NEEDS_NOTE),
-    "done_": {*TARGETS, "comment", "follow_up", "register", "alarm_ack", "alarm_shelve", "mw"},  # what `done=` may say after a POST
+    "done_": {*TARGETS, "comment", "follow_up", "register", "alarm_ack", "alarm_shelve", "mw"},  # after a POST
     "due_": {kind.value for kind in SlaKind},
     "audit_": {action.value for action in AuditAction},
     "alarm_": {"acknowledged"},  # the alarms page's handling steps
