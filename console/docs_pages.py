@@ -10,6 +10,7 @@ intranets have no internet, so nothing is fetched from a CDN."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -84,13 +85,25 @@ def redoc(request: Request) -> Response:
     return _page(request, REDOC_PAGE)
 
 
+# ReDoc's sidebar shows its maker's logo from their CDN: an intranet without internet must not try to reach it.
+REDOC_CDN_LOGO = b'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"'
+
+
+@cache
+def _redoc_offline(path: Path) -> bytes:
+    return path.read_bytes().replace(REDOC_CDN_LOGO, b'src:"data:,"')
+
+
 @router.get("/console/docs/static/{name}")
 def docs_static(name: str) -> Response:
     """The docs pages' scripts and stylesheet; open like the console's stylesheet (they hold no data)."""
     found = DOCS_FILES.get(name)
     if found is None or not found[0].is_file():
         return Response(status_code=404)
-    return FileResponse(found[0], media_type=found[1], headers={"Cache-Control": "public, max-age=86400"})
+    headers = {"Cache-Control": "public, max-age=86400"}
+    if name == "redoc.standalone.js":
+        return Response(_redoc_offline(found[0]), media_type=found[1], headers=headers)
+    return FileResponse(found[0], media_type=found[1], headers=headers)
 
 
 @router.get("/console/openapi.json")
