@@ -155,6 +155,23 @@ def _month(year: int, number: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime(year, number, 1, tzinfo=zone), datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
 
 
+def _recent_months(year: int, month: int, lang: str, shown: str) -> list[tuple[str, str]]:
+    """The last 24 months (and the one shown), newest first, labelled in the page's language: a month picker
+    that follows the page, not the browser's locale."""
+    values = [
+        f"{(year * 12 + month - 1 - back) // 12:04d}-{(year * 12 + month - 1 - back) % 12 + 1:02d}"
+        for back in range(24)
+    ]
+    if shown not in values:
+        values = sorted({*values, shown}, reverse=True)
+
+    def label(value: str) -> str:
+        y, m = value.split("-")
+        return f"{y}年{int(m)}月" if lang == "zh-CN" else datetime(int(y), int(m), 1).strftime("%B %Y")
+
+    return [(value, label(value)) for value in values]
+
+
 @router.get("/stats")
 def statistics(request: Request, month: str = "") -> Response:
     viewer = staff_or_login(request, Permission.READ_SLA)
@@ -179,6 +196,7 @@ def statistics(request: Request, month: str = "") -> Response:
         "stats.html",
         viewer=viewer,
         month=f"{year:04d}-{number:02d}",
+        months=_recent_months(today.year, today.month, words.lang, f"{year:04d}-{number:02d}"),
         stats=stats,
         verdicts=verdicts,
         satisfied_share=_satisfied_share(verdicts),

@@ -84,7 +84,7 @@ def render_timeline(
     height = top + max(1, len(rows)) * (row_h + 8) + 30
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
-        f'style="width:100%;height:auto;font-family:sans-serif;font-size:13px">'
+        f'style="width:100%;height:auto;font-family:sans-serif;font-size:15px">'
     ]
     if not rows:
         parts.append(f'<text x="{width / 2:.0f}" y="{height / 2:.0f}" text-anchor="middle">{_esc(empty_text)}</text>')

@@ -210,3 +210,27 @@ def _both_sizes_docs(browser: webdriver.Chrome, name: str) -> None:
     for width, height in ((360, 740), (1280, 900)):
         set_viewport(browser, width, height)
         save_screenshot(browser, f"{name}-{width}")
+
+
+def test_the_service_centre_s_pages_fit_a_phone_and_speak_chinese(
+    served: tuple[ConsoleRig, LiveServer], browser: webdriver.Chrome
+) -> None:
+    rig, server = served
+    service.create_resident_request(
+        rig.uow(), site_id=rig.site.id, category=Category.PLUMBING, priority=Priority.NORMAL, title="厨房漏水",
+        description="", reporter="王女士", actor="desk", clock=rig.clock,
+    )  # fmt: skip
+    set_viewport(browser, 360, 740)
+    _sign_in(browser, server, "lina")
+    browser.get(server.url + "/console/stats")
+    table = browser.find_element(By.ID, "stats")
+    wrap = browser.execute_script("return [arguments[0].scrollWidth, arguments[0].parentElement.clientWidth]", table)
+    assert wrap[0] <= wrap[1], f"the statistics table is {wrap[0]} px in a {wrap[1]} px card: it would scroll"
+    _fits(browser)
+    month = Select(browser.find_element(By.ID, "month")).first_selected_option.text
+    assert month.startswith("2026年11月")  # the page's language, not the browser's locale
+    _both_sizes(browser, "stats-stacked")
+    browser.get(server.url + "/console/requests/new")
+    labels = [o.text for o in Select(browser.find_element(By.ID, "priority")).options]
+    assert labels == ["紧急", "重要", "一般", "低"]
+    assert Select(browser.find_element(By.ID, "priority")).first_selected_option.text == "一般"
