@@ -54,8 +54,7 @@ class AlarmView:
 
 
 def episode_key(alarm: StoredState) -> str:
-    since = alarm.since or alarm.raised_at
-    return alarm.alarm_id or f"{alarm.rule_id}:{alarm.asset_id}:{since.isoformat() if since else ''}"
+    return handling.episode_key(alarm.alarm_id, alarm.rule_id, alarm.asset_id, alarm.since or alarm.raised_at)
 
 
 def _engine(session: Session) -> Engine:

@@ -111,6 +111,11 @@ class MaintenanceWindow:
         return self.starts_at <= when < self.ends_at
 
 
+def episode_key(alarm_id: str | None, rule_id: str, asset_id: str, since: datetime | None) -> str:
+    """The id an alarm episode's handling is recorded under: the engine's alarm id, else rule, asset and start."""
+    return alarm_id or f"{rule_id}:{asset_id}:{since.isoformat() if since else ''}"
+
+
 def _reason(text: str, *, required: bool) -> str:
     cleaned = " ".join(text.split())
     if required and not cleaned:

@@ -145,3 +145,29 @@ def test_the_crew_page_of_an_entrapment(hub: Hub) -> None:
     lina = hub.signed_in("lina")
     desk = lina.get(f"/console/orders/{order.code}").text
     assert 'id="cancel-confirm"' in desk and "<details" in desk.split('id="cancel-box"')[0][-40:]
+
+
+def test_a_browser_reads_the_schema_once_signed_in(hub: Hub) -> None:
+    page = {"Accept": "text/html,application/xhtml+xml"}
+    lina = hub.signed_in("lina")
+    answer = lina.get("/openapi.json", headers=page, follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (307, "/console/openapi.json")
+    schema = lina.get("/openapi.json", headers=page)  # followed: the console's copy, with the session
+    assert schema.status_code == 200 and schema.json()["info"]["title"] == "Facilities monitoring API"
+    assert hub.browser().get("/openapi.json").status_code == 401  # an API client without a key, as before
+    stranger = hub.browser().get("/openapi.json", headers=page, follow_redirects=True)
+    assert "/console/login" in str(stranger.url)  # a browser without a session: sign in first
+    assert hub.browser().get("/openapi.json", headers={"X-API-Key": hub.api_key}).status_code == 200
+
+
+def test_the_api_lists_an_alarm_s_handling(hub: Hub) -> None:
+    alarm = fire(hub.rig, "elevator-entrapment", "B1-L1", "critical")
+    lina = hub.signed_in("lina")
+    page = lina.get("/console/alarms").text
+    lina.post("/console/alarms/acknowledge", data={"alarm": alarm, "csrf": hidden(page, "csrf")})
+    shelf = {"alarm": alarm, "csrf": hidden(page, "csrf"), "hours": "2", "reason": "年检"}
+    lina.post("/console/alarms/shelve", data=shelf)
+    answer = hub.browser().get(f"/sites/{hub.rig.site.id}/alarms", headers={"X-API-Key": hub.api_key})
+    [item] = answer.json()["items"]
+    assert (item["acknowledged_by"], item["shelved_reason"], item["in_maintenance"]) == ("李娜 (lina)", "年检", False)
+    assert item["shelved_until"] is not None
