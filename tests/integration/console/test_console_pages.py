@@ -695,8 +695,10 @@ def test_staff_register_filter_follow_up_and_count(any_hub: Hub) -> None:
     stats = lina.get("/console/stats")
     assert stats.status_code == 200 and "统计 · 2026-11" in stats.text
     rows = re.findall(
-        r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", stats.text
-    )
+        r"<tr><td[^>]*>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td>"
+        r"<td[^>]*>([^<]*)</td>",
+        stats.text,
+    )  # each cell carries its column's name (data-label) for the stacked layout on a phone
     assert rows == [
         ("电梯", "1", "0", "—"), ("给排水", "1", "0", "30 分钟"), ("电气", "1", "0", "—"),
         ("照明", "0", "0", "—"), ("计量", "0", "0", "—"), ("其他", "0", "0", "—"),
