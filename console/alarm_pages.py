@@ -7,7 +7,7 @@ step is kept (`rules.handling`). Each form is a plain POST answered 303 (post/re
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -167,7 +167,7 @@ def plan_maintenance(
     if asset not in deps.registry:
         return _back(request, problem=f"no asset {asset[:64]!r} in this site")
     try:
-        start_at, end_at = (datetime.fromisoformat(v).replace(tzinfo=zone) for v in (starts, ends))
+        start_at, end_at = (_site_time(datetime.fromisoformat(v[:40]), zone) for v in (starts, ends))
     except ValueError:
         return _back(request, problem="give the window's start and end as date and time (2026-12-05T09:00)")
     with deps.session_factory() as session:
@@ -179,6 +179,11 @@ def plan_maintenance(
             return _back(request, problem=str(exc))
         session.commit()
     return _back(request, done="mw")
+
+
+def _site_time(when: datetime, zone: tzinfo) -> datetime:
+    """A datetime-local field's value is the site's wall time; one with an offset keeps it."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=zone)
 
 
 @router.get("/export/alarms.{fmt}")
