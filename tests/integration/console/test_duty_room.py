@@ -171,3 +171,11 @@ def test_the_api_lists_an_alarm_s_handling(hub: Hub) -> None:
     [item] = answer.json()["items"]
     assert (item["acknowledged_by"], item["shelved_reason"], item["in_maintenance"]) == ("李娜 (lina)", "年检", False)
     assert item["shelved_until"] is not None
+
+
+def test_the_crew_can_call_the_resident_who_asked(hub: Hub) -> None:
+    lina = hub.signed_in("lina")
+    code = hub.register(lina, contact_name="王女士", contact_phone="+86 139-0000-1111")
+    page = hub.signed_in("zhao").get(f"/console/orders/{code}").text
+    assert 'href="tel:+8613900001111"' in page and "业主 · 王女士" in page
+    assert 'href="tel:13800000003"' in page  # and the service centre's duty manager
