@@ -87,7 +87,7 @@ def _page(request: Request, viewer: Viewer, *, done: str = "", problem: str = ""
         may_ack=viewer.may(Permission.ACKNOWLEDGE_ALARMS),
         may_shelve=viewer.may(Permission.SHELVE_ALARMS),
         export_query=query,
-        now_local=deps.clock.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        now_local=deps.clock.now().astimezone(zone).strftime("%Y-%m-%d %H:%M"),  # typed, not the browser's picker
     )
 
 
@@ -169,7 +169,7 @@ def plan_maintenance(
     try:
         start_at, end_at = (_site_time(datetime.fromisoformat(v[:40]), zone) for v in (starts, ends))
     except ValueError:
-        return _back(request, problem="give the window's start and end as date and time (2026-12-05T09:00)")
+        return _back(request, problem="give the window's start and end as date and time (2026-12-05 09:00)")
     with deps.session_factory() as session:
         try:
             handling.plan_maintenance(session, site_id=deps.site.id, asset_id=asset, starts_at=start_at,

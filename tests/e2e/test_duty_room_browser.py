@@ -234,3 +234,24 @@ def test_the_service_centre_s_pages_fit_a_phone_and_speak_chinese(
     labels = [o.text for o in Select(browser.find_element(By.ID, "priority")).options]
     assert labels == ["紧急", "重要", "一般", "低"]
     assert Select(browser.find_element(By.ID, "priority")).first_selected_option.text == "一般"
+
+
+def test_the_desk_records_a_maintenance_window_and_the_car_s_alarm_is_suppressed(
+    served: tuple[ConsoleRig, LiveServer], browser: webdriver.Chrome
+) -> None:
+    rig, server = served
+    fire(rig, "elevator-vibration-limit", "B1-L1", "major", field="vibration", value=0.42, limit=0.3)
+    set_viewport(browser, 360, 740)
+    _sign_in(browser, server, "lina")
+    browser.get(server.url + "/console/alarms")
+    browser.find_element(By.ID, "mw-open").click()
+    Select(browser.find_element(By.ID, "mw-asset")).select_by_value("B1-L1")
+    assert browser.find_element(By.ID, "mw-from").get_attribute("value") == "2026-11-26 16:00"  # site time, typed
+    browser.find_element(By.ID, "mw-to").send_keys("2026-11-26 18:00")
+    browser.find_element(By.ID, "mw-reason").send_keys("季度保养")
+    _submit(browser, "mw-add")
+    assert browser.find_element(By.ID, "done").text == "维保时段已登记"
+    card = browser.find_element(By.ID, "alarm-1")
+    assert "维保中" in card.text and "季度保养" in card.text  # suppressed, still shown
+    assert "季度保养" in browser.find_element(By.ID, "maintenance").text
+    _both_sizes(browser, "alarms-maintenance")
