@@ -179,3 +179,18 @@ def test_the_crew_can_call_the_resident_who_asked(hub: Hub) -> None:
     page = hub.signed_in("zhao").get(f"/console/orders/{code}").text
     assert 'href="tel:+8613900001111"' in page and "业主 · 王女士" in page
     assert 'href="tel:13800000003"' in page  # and the service centre's duty manager
+
+
+def test_the_docs_pages_are_behind_the_sign_in_and_load_only_our_files(hub: Hub) -> None:
+    stranger = hub.browser()
+    assert stranger.get("/docs", follow_redirects=False).headers["location"] == "/console/docs"
+    assert stranger.get("/redoc", follow_redirects=False).headers["location"] == "/console/redoc"
+    assert stranger.get("/console/docs", follow_redirects=False).headers["location"].startswith("/console/login")
+    lina = hub.signed_in("lina")
+    page = lina.get("/console/docs")
+    assert page.status_code == 200 and "script-src 'self'" in page.headers["content-security-policy"]
+    assert "http" not in page.text.replace("http-equiv", "")  # no CDN address in the page
+    redoc = lina.get("/console/docs/static/redoc.standalone.js")
+    assert redoc.status_code == 200 and b"cdn.redoc.ly" not in redoc.content
+    for name in ("../pages.py", "console.css", "%2e%2e%2fweb.py"):
+        assert stranger.get(f"/console/docs/static/{name}").status_code == 404
