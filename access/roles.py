@@ -42,6 +42,7 @@ class Permission(StrEnum):
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
     RELOAD_SITE = "site:reload"  # read the site file again into the running hub; admins only
     ADOPT_DEVICES = "devices:adopt"  # add a discovered device to the site file (and reload); admin and staff
+    SHELVE_ALARMS = "alarms:shelve"  # put a firing alarm aside for a while, plan an asset's maintenance window
 
 
 _CREW: frozenset[Permission] = frozenset(

@@ -27,7 +27,9 @@ from console.web import (
     run,
 )
 from workorders.commands import Assign
+from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES
+from workorders.values import Category
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -73,6 +75,7 @@ def assign(
     team: Annotated[str, Form()] = "",
     assignee: Annotated[str, Form()] = "",
     csrf: OptionalText = None,
+    cross_trade: Annotated[str, Form()] = "",
 ) -> Response:
     found = order_for(request, code, None)
     if isinstance(found, Response):
@@ -84,6 +87,9 @@ def assign(
     target = resolve(config.routing, to, team, assignee)
     if target is None or order.status not in ACTIVE_STATES or target == (None, None):
         return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)
+    trades = trade_teams(config.routing, order.category)
+    if trades and target[0] not in trades and cross_trade != "yes":  # a leak to the elevator crew: ask first
+        return RedirectResponse(order_url(code, viewer, warn="cross", to=to), status_code=303)
     if (order.team, order.assignee) == target:  # dispatched there already: no second alert
         return RedirectResponse(order_url(code, viewer, done="already"), status_code=303)
     identity = viewer.identity
@@ -95,3 +101,32 @@ def assign(
         return RedirectResponse(order_url(code, viewer, error="dispatch"), status_code=303)
 
     return once(request, nonce, "assign", lambda: run(request, command), order_url(code, viewer, done="assign"), failed)
+
+
+def trade_teams(routing: Routing | None, category: Category) -> frozenset[str]:
+    """The teams the alerts routing names for this category by name (rules for any category do not count)."""
+    if routing is None:
+        return frozenset()
+    return frozenset(t for rule in routing.file.rules if category in rule.categories for t in rule.teams)
+
+
+def default_choice(routing: Routing | None, order: WorkOrder) -> str:
+    """What the dispatch list shows selected: where the order is now, else the first team its category and
+    priority are routed to."""
+    if routing is None:
+        return ""
+    if order.team:
+        member = next(
+            (m.id for m in routing.file.teams[order.team].members if order.assignee and m.id in order.assignee), ""
+        ) if order.team in routing.file.teams else ""  # fmt: skip
+        return f"{order.team}:{member}"
+    teams = routing.teams_for(order.category, order.priority)
+    return f"{teams[0]}:" if teams else ""
+
+
+def team_label(routing: Routing | None, team_id: str | None) -> str:
+    """A team's name from the alerts file (电梯运维), else its id."""
+    if not team_id:
+        return ""
+    team = routing.file.teams.get(team_id) if routing is not None else None
+    return (team.name or team_id) if team is not None else team_id

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from console.words_duty import DUTY_WORDS
+
 Lang = Literal["zh-CN", "en"]
 LANGS: tuple[Lang, ...] = ("zh-CN", "en")
 DEFAULT_LANG: Lang = "zh-CN"
@@ -110,6 +112,8 @@ WORDS: dict[Lang, dict[str, str]] = {
         "audit_commented": "note", "audit_followed_up": "follow-up call", "audit_sla_breached": "deadline missed",
     },
 }  # fmt: skip
+WORDS["zh-CN"].update(DUTY_WORDS["zh-CN"])
+WORDS["en"].update(DUTY_WORDS["en"])
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,9 @@ class Words:
     @property
     def other(self) -> Lang:
         return "en" if self.lang == "zh-CN" else "zh-CN"
+
+    def has(self, key: str) -> bool:
+        return key in WORDS[self.lang]
 
     def t(self, key: str, **values: object) -> str:
         text = WORDS[self.lang].get(key, key)

@@ -51,7 +51,7 @@ def _request_page(request: Request, viewer: Viewer, *, values: Mapping[str, str]
         nonce=nonce if forms.valid_nonce(nonce := values.get("nonce")) and nonce else forms.new_nonce(),
         units=sorted(site.units),
         categories=list(Category),
-        priorities=[p for p in Priority if p is not Priority.EMERGENCY] + [Priority.EMERGENCY],
+        priorities=list(Priority),  # 紧急 / 重要 / 一般 / 低: most urgent first, 一般 preselected
     )
 
 

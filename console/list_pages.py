@@ -14,6 +14,8 @@ from fastapi.responses import Response
 from access.orders import order_teams
 from access.roles import Permission
 from console.access import ConsoleConfig
+from console.exports import MAX_ROWS, table_file
+from console.order_facts import reporter_label
 from console.views import (
     by_deadline,
     countdown,
@@ -90,6 +92,17 @@ def _team_name(config: ConsoleConfig, team: str) -> str:
     return config.routing.team_name(team) if config.routing is not None else team
 
 
+def order_filters(status: str, category: str, source: str, unit: str) -> WorkOrderFilters:
+    """The all-orders list's filters from its query (unknown values mean any), shared with its export."""
+    statuses = ACTIVE_STATES if status == "active" else frozenset({Status(status)}) if status in set(Status) else None
+    return WorkOrderFilters(
+        statuses=statuses or frozenset(),
+        category=Category(category) if category in set(Category) else None,
+        source=Source(source) if source in set(Source) else None,
+        unit_id=unit.strip()[:64] or None,
+    )
+
+
 @router.get("/orders")
 def all_orders(
     request: Request,
@@ -103,19 +116,14 @@ def all_orders(
     if isinstance(viewer, Response):
         return viewer
     deps, words = app_deps(request), words_for(request)
-    statuses = ACTIVE_STATES if status == "active" else frozenset({Status(status)}) if status in set(Status) else None
-    filters = WorkOrderFilters(
-        statuses=statuses or frozenset(),
-        category=Category(category) if category in set(Category) else None,
-        source=Source(source) if source in set(Source) else None,
-        unit_id=unit.strip() or None,
-    )
+    filters = order_filters(status, category, source, unit)
     with deps.session_factory() as session:
         found = list_work_orders(
             session, site_id=deps.site.id, filters=filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
         )
     now = deps.clock.now()
     query = {"status": status, "category": category, "source": source, "unit": unit}
+    export = urlencode(query)
     return render(
         request,
         "list.html",
@@ -127,6 +135,7 @@ def all_orders(
         total=found.total,
         place=_list_place(request),
         filters={"values": query, "statuses": list(Status), "categories": list(Category), "sources": list(Source)},
+        export_query=export,
         page=page,
         prev_url=f"/console/orders?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
         next_url=f"/console/orders?{urlencode({**query, 'page': page + 1})}"
@@ -144,6 +153,23 @@ def _satisfied_share(verdicts: Mapping[Satisfaction, int]) -> int | None:
 
 def _month(year: int, number: int, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime(year, number, 1, tzinfo=zone), datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+
+
+def _recent_months(year: int, month: int, lang: str, shown: str) -> list[tuple[str, str]]:
+    """The last 24 months (and the one shown), newest first, labelled in the page's language: a month picker
+    that follows the page, not the browser's locale."""
+    values = [
+        f"{(year * 12 + month - 1 - back) // 12:04d}-{(year * 12 + month - 1 - back) % 12 + 1:02d}"
+        for back in range(24)
+    ]
+    if shown not in values:
+        values = sorted({*values, shown}, reverse=True)
+
+    def label(value: str) -> str:
+        y, m = value.split("-")
+        return f"{y}年{int(m)}月" if lang == "zh-CN" else datetime(int(y), int(m), 1).strftime("%B %Y")
+
+    return [(value, label(value)) for value in values]
 
 
 @router.get("/stats")
@@ -170,6 +196,7 @@ def statistics(request: Request, month: str = "") -> Response:
         "stats.html",
         viewer=viewer,
         month=f"{year:04d}-{number:02d}",
+        months=_recent_months(today.year, today.month, words.lang, f"{year:04d}-{number:02d}"),
         stats=stats,
         verdicts=verdicts,
         satisfied_share=_satisfied_share(verdicts),
@@ -177,3 +204,30 @@ def statistics(request: Request, month: str = "") -> Response:
         minutes=lambda value: minutes_text(value, words),
         local=lambda when: local(when, zone),
     )
+
+
+@router.get("/export/orders.{fmt}")
+def export_orders(
+    request: Request, fmt: str, status: str = "active", category: str = "", source: str = "", unit: str = ""
+) -> Response:
+    """The all-orders list as filtered, every page of it, as CSV or Excel."""
+    viewer = staff_or_login(request, Permission.READ_WORK_ORDERS)
+    if isinstance(viewer, Response):
+        return viewer
+    deps, words, zone = app_deps(request), words_for(request), site_zone(request)
+    with deps.session_factory() as session:
+        found = list_work_orders(
+            session, site_id=deps.site.id, filters=order_filters(status, category, source, unit), limit=MAX_ROWS,
+            offset=0,
+        )  # fmt: skip
+    config, place = console_config(request), _list_place(request)
+    header = [words.t(k) for k in ("code", "status", "priority", "category", "source", "title", "where", "team",
+                                   "assignee", "reporter", "reported", "resolved")]  # fmt: skip
+    rows = [
+        [o.code, words.t(o.status.value), words.t(o.priority.value), words.t(o.category.value),
+         words.t(o.source.value), o.title, place(o), _team_name(config, o.team) if o.team else "", o.assignee or "",
+         reporter_label(o.reporter, words.lang), local(o.reported_at, zone), local(o.resolved_at, zone)]
+        for o in found.items
+    ]  # fmt: skip
+    stamp = deps.clock.now().astimezone(zone).strftime("%Y%m%d-%H%M")
+    return table_file(header, rows, fmt, f"work-orders-{stamp}")

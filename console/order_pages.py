@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Annotated
 from uuid import UUID
 
@@ -14,9 +15,11 @@ from access.roles import Permission
 from console import forms
 from console.access import Viewer
 from console.chart import evidence_field, evidence_series, render_evidence_chart
-from console.dispatch import choices
+from console.dispatch import choices, default_choice, team_label
 from console.i18n import Words
+from console.order_facts import actor_label, calls, car_now, history, reporter_label, rule_title
 from console.orm import ResidentRequestRow
+from console.timeline import render_timeline, timeline_series
 from console.views import (
     ACTIONS,
     NEEDS_NOTE,
@@ -48,7 +51,7 @@ from workorders import commands as cmd
 from workorders.domain import WorkOrder
 from workorders.lifecycle import ACTIVE_STATES, TRANSITIONS, Status
 from workorders.service import Guard
-from workorders.values import Satisfaction
+from workorders.values import AlarmOccurrence, Satisfaction
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -72,6 +75,9 @@ def _order_response(
     moves = [ACTIONS[to] for to in sorted(TRANSITIONS[order.status]) if viewer.may_move(to, order, teams)]
     with deps.session_factory() as session:
         intake = session.get(ResidentRequestRow, order.id)
+    routing = console_config(request).routing
+    resident = (intake.contact_name, intake.contact_phone) if intake is not None else None
+    alarm = order_alarm(order)
     return render(
         request,
         "order.html",
@@ -80,7 +86,18 @@ def _order_response(
         order=order,
         due=due,
         countdown=countdown(due, words),
-        moves=moves,
+        moves=[move for move in moves if move != "cancel"],
+        may_cancel="cancel" in moves,
+        car=car_now(deps.store, deps.registry, order.asset_id),
+        calls=calls(routing, order, resident, now),
+        reporter=reporter_label(order.reporter, words.lang),
+        history=history(order),
+        actor_label=lambda actor: actor_label(actor, words.lang),
+        evidence_title=rule_title(alarm.rule_id, words.lang) if alarm is not None else "",
+        evidence_message=alarm.message if alarm is not None else "",
+        team_name=team_label(routing, order.team),
+        cross_trade=request.query_params.get("warn") == "cross",
+        cross_to=request.query_params.get("to", ""),
         needs_note=NEEDS_NOTE,
         chart=_chart(request, order, words),
         local=lambda when: local(when, zone),
@@ -97,9 +114,17 @@ def _order_response(
         may_dispatch=viewer.staff is not None
         and viewer.may_on(Permission.ASSIGN_WORK_ORDERS, order, teams)
         and order.status in ACTIVE_STATES,
-        dispatch_choices=choices(console_config(request).routing),
+        dispatch_choices=choices(routing),
+        dispatch_default=default_choice(routing, order),
         dispatch_nonce=forms.new_nonce(),
     )
+
+
+def order_alarm(order: WorkOrder) -> AlarmOccurrence | None:
+    """The alarm the order is for: the latest of its own rule (alarms of orders it superseded come along)."""
+    own = [alarm for alarm in order.alarms if alarm.rule_id == order.rule_id]
+    found = own or order.alarms
+    return found[-1] if found else None
 
 
 def _places(request: Request, order: WorkOrder) -> str:
@@ -111,14 +136,28 @@ def _places(request: Request, order: WorkOrder) -> str:
 
 
 def _chart(request: Request, order: WorkOrder, words: Words) -> str:
-    """The triggering field around the alarm time, with its threshold; "" when the order has no such field."""
-    if not order.alarms or order.asset_id is None:
+    """The alarm the order is for now (its latest): the triggering field around the alarm time with its
+    threshold, or for a state alarm the car's state and door as a timeline; "" without an asset."""
+    alarm = order_alarm(order)
+    if alarm is None or order.asset_id is None:
         return ""
-    alarm = order.alarms[0]
     field, threshold = evidence_field(alarm.evidence)
-    if field is None:
-        return ""
     deps = app_deps(request)
+    if field is None:
+        timeline = timeline_series(
+            deps.store, registry=deps.registry, asset_id=order.asset_id, alarm_at=alarm.raised_at, now=deps.clock.now()
+        )
+        end = min(alarm.raised_at + timedelta(minutes=10), deps.clock.now())
+        return render_timeline(
+            timeline,
+            alarm_at=alarm.raised_at,
+            end=end,
+            tz=site_zone(request),
+            labels={"state": words.t("car_state"), "door": words.t("car_door")},
+            value_label=lambda field, value: words.t(f"{field}_{value}") if words.has(f"{field}_{value}") else value,
+            alarm_label=words.t("alarm"),
+            empty_text=words.t("no_readings"),
+        )
     series = evidence_series(
         deps.store,
         registry=deps.registry,

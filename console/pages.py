@@ -10,11 +10,33 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from console import device_pages, dispatch, intake_pages, list_pages, meter_pages, order_pages, signin_pages
+from console import (
+    alarm_pages,
+    device_pages,
+    dispatch,
+    docs_pages,
+    intake_pages,
+    list_pages,
+    live_pages,
+    meter_pages,
+    order_pages,
+    signin_pages,
+)
 from console.access import ConsoleConfig
 
 router = APIRouter(include_in_schema=False)
-for pages in (signin_pages, order_pages, dispatch, list_pages, intake_pages, meter_pages, device_pages):
+for pages in (
+    signin_pages,
+    order_pages,
+    dispatch,
+    list_pages,
+    intake_pages,
+    meter_pages,
+    docs_pages,
+    alarm_pages,
+    live_pages,
+    device_pages,
+):
     router.include_router(pages.router)
 
 

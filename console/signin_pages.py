@@ -34,7 +34,7 @@ from console.web import (
     to_login,
 )
 
-STATIC_FILES = {"console.css": "text/css", "countdown.js": "text/javascript"}
+STATIC_FILES = {"console.css": "text/css", "countdown.js": "text/javascript", "live.js": "text/javascript"}
 LOGIN_FORM_TTL = timedelta(hours=2)  # a sign-in page left open longer is sent again with a fresh token
 router = APIRouter(prefix="/console", include_in_schema=False)
 

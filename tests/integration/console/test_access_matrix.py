@@ -42,6 +42,7 @@ REQUEST = {
 }  # fmt: skip
 SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
 ADOPT = {"asset_id": "NEW-E", "kind": "electricity", "place": "garage"}
+WINDOW = {"asset": "B1-L1", "starts": "2026-12-06T09:00", "ends": "2026-12-06T12:00", "reason": "季度保养"}
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
 
 
@@ -92,6 +93,20 @@ ROWS: dict[str, Row] = {
     "enter a manual reading": Row(None, "POST", "/console/meters/readings", DESK, lambda: dict(READING)),
     "devices page": Row(None, "GET", "/console/devices", SIGNED_IN),
     "adopt a device": Row(None, "POST", "/console/devices/adopt", DESK, lambda: dict(ADOPT)),
+    "API docs (Swagger UI)": Row(None, "GET", "/console/docs", SIGNED_IN),
+    "API docs (ReDoc)": Row(None, "GET", "/console/redoc", SIGNED_IN),
+    "API schema for the docs": Row(None, "GET", "/console/openapi.json", SIGNED_IN),
+    "API docs' scripts": Row(None, "GET", "/console/docs/static/{name}", ALL_OK),
+    "alarms page": Row(None, "GET", "/console/alarms", SIGNED_IN),
+    "acknowledge an alarm": Row(None, "POST", "/console/alarms/acknowledge", SIGNED_IN, lambda: {"alarm": "none"}),
+    "shelve an alarm": Row(
+        None, "POST", "/console/alarms/shelve", DESK, lambda: {"alarm": "none", "hours": "2", "reason": "年检"}
+    ),
+    "record a maintenance window": Row(None, "POST", "/console/maintenance", DESK, lambda: dict(WINDOW)),
+    "export alarms (CSV, Excel)": Row(None, "GET", "/console/export/alarms.{fmt}", SIGNED_IN),
+    "export work orders (CSV, Excel)": Row(None, "GET", "/console/export/orders.{fmt}", SIGNED_IN),
+    "live elevator board": Row(None, "GET", "/console/live", SIGNED_IN),
+    "live elevator board's data": Row(None, "GET", "/console/live.json", SIGNED_IN),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -112,7 +127,7 @@ ROWS: dict[str, Row] = {
         "POST",
         f"{ORDER}/assign",
         ("login", "ok", "ok", "403", "403", "login", "login"),
-        lambda: {"to": "plumbing-crew:", "nonce": _nonce()},
+        lambda: {"to": "plumbing-crew:", "nonce": _nonce(), "cross_trade": "yes"},
         lambda order: order.team == "plumbing-crew",
     ),
     "follow-up": Row(
@@ -205,7 +220,8 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     """The visitor's request for `row`: signed-in visitors send their session's CSRF token, link holders their
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
-    path = row.path.format(code=code, name="console.css")
+    name = "swagger-init.js" if "/docs/" in row.path else "console.css"
+    path = row.path.format(code=code, name=name, fmt="xlsx" if visitor == "staff" else "csv")
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(

@@ -695,8 +695,10 @@ def test_staff_register_filter_follow_up_and_count(any_hub: Hub) -> None:
     stats = lina.get("/console/stats")
     assert stats.status_code == 200 and "统计 · 2026-11" in stats.text
     rows = re.findall(
-        r"<tr><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td>", stats.text
-    )
+        r"<tr><td[^>]*>([^<]+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>[^<]*</td><td[^>]*>[^<]*</td>"
+        r"<td[^>]*>([^<]*)</td>",
+        stats.text,
+    )  # each cell carries its column's name (data-label) for the stacked layout on a phone
     assert rows == [
         ("电梯", "1", "0", "—"), ("给排水", "1", "0", "30 分钟"), ("电气", "1", "0", "—"),
         ("照明", "0", "0", "—"), ("计量", "0", "0", "—"), ("安防", "0", "0", "—"), ("其他", "0", "0", "—"),
@@ -804,8 +806,13 @@ def test_pages_are_in_chinese_unless_english_is_asked_for(hub: Hub) -> None:
 
     chinese, english = browser.get(path_of(link)), browser.get(path_of(link) + "&lang=en")
 
-    assert '<html lang="zh-CN">' in chinese.text and 'id="act-acknowledge" class="">接单</button>' in chinese.text
-    assert '<html lang="en">' in english.text and 'id="act-acknowledge" class="">Acknowledge</button>' in english.text
+    assert (
+        '<html lang="zh-CN">' in chinese.text and 'id="act-acknowledge" class="primary">接单</button>' in chinese.text
+    )
+    assert (
+        '<html lang="en">' in english.text
+        and 'id="act-acknowledge" class="primary">Acknowledge</button>' in english.text
+    )
     assert "Opened from an alert: 王师傅" in english.text
 
 

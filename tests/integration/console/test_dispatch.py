@@ -25,13 +25,15 @@ def hub(tmp_path: Path) -> Iterator[Hub]:
         yield running
 
 
-def dispatch(hub: Hub, client: TestClient, code: str, to: str) -> str:
+def dispatch(hub: Hub, client: TestClient, code: str, to: str, *, cross_trade: bool = False) -> str:
     page = client.get(f"/console/orders/{code}")
     nonce = re.search(
         r'action="/console/orders/[^"]+/assign">\s*<input type="hidden" name="nonce" value="([^"]+)"', page.text
     )
     assert nonce is not None, "the staff's order page has a dispatch form"
-    form = {"to": to, "nonce": nonce[1], "csrf": hidden(page.text, "csrf")}
+    form = {"to": to, "nonce": nonce[1], "csrf": hidden(page.text, "csrf")} | (
+        {"cross_trade": "yes"} if cross_trade else {}
+    )
     answer = client.post(f"/console/orders/{code}/assign", data=form, follow_redirects=False)
     assert answer.status_code == 303
     location: str = answer.headers["location"]
@@ -43,7 +45,13 @@ def test_dispatching_to_a_member_alerts_that_member_with_their_own_link(hub: Hub
     code = hub.register(lina)  # a plumbing leak: the plumbing crew's alert went out on registering
     assert [r["id"] for row in hub.rig.alerts(work_order_code=code) for r in row.recipients] == ["zhao"]
 
-    location = dispatch(hub, lina, code, "elevator-crew:wang")  # the plumber is off sick: wang goes
+    warned = dispatch(hub, lina, code, "elevator-crew:wang")  # the plumber is off sick: wang goes
+    assert warned.startswith(f"/console/orders/{code}?warn=cross")  # a plumbing order to the elevator crew
+    page = lina.get(warned).text
+    assert 'id="cross-trade"' in page and "给排水" in page and "仍然派单" in page
+    assert '<option value="elevator-crew:wang" selected>' in page  # the choice kept for the confirmation
+    assert hub.order(code)["team"] is None  # nothing dispatched before the confirmation
+    location = dispatch(hub, lina, code, "elevator-crew:wang", cross_trade=True)
 
     assert location == f"/console/orders/{code}?done=assign"
     order = hub.order(code)
@@ -78,7 +86,7 @@ def test_dispatching_again_to_the_same_person_sends_nothing_twice(hub: Hub) -> N
 def test_a_whole_team_is_alerted_when_no_member_is_named(hub: Hub) -> None:
     lina = hub.signed_in("lina")
     code = hub.register(lina)
-    dispatch(hub, lina, code, "elevator-crew:")
+    dispatch(hub, lina, code, "elevator-crew:", cross_trade=True)
     order = hub.order(code)
     assert (order["team"], order["assignee"]) == ("elevator-crew", None)
     assert [r["id"] for r in hub.rig.alerts(work_order_code=code)[-1].recipients] == ["wang"]
@@ -138,3 +146,15 @@ def test_dispatch_targets_prefer_the_members_own_channels() -> None:
     assert {(t.channel, t.personal) for t in team} == {("group", False), ("sms", True)}
     assert routing.dispatch_targets("nosuch", "someone", NOW) == []
     assert routing.rule(Category.OTHER, Priority.LOW).teams == ("crew",)
+
+
+def test_the_dispatch_list_defaults_to_the_category_s_team_and_keeps_the_dispatch(hub: Hub) -> None:
+    lina = hub.signed_in("lina")
+    code = hub.register(lina)  # a plumbing leak
+    page = lina.get(f"/console/orders/{code}").text
+    assert '<option value="plumbing-crew:" selected>' in page  # not the elevator crew first in the file
+    dispatch(hub, lina, code, "plumbing-crew:zhao")  # within the trade: no warning
+    page = lina.get(f"/console/orders/{code}").text
+    assert '<option value="plumbing-crew:zhao" selected>' in page  # after dispatching: where it went
+    team = re.search(r'<dd id="team">([^<]*)</dd>', page)
+    assert team is not None and team[1] != "plumbing-crew"  # the team's name, never its id

@@ -68,4 +68,5 @@ def test_the_permissions_there_are() -> None:
         "work_orders:cancel",
         "site:reload",
         "devices:adopt",
+        "alarms:shelve",
     ]

@@ -22,6 +22,11 @@ MINUTE = timedelta(minutes=1)
 ALARMS = "/sites/lakeview/alarms"
 
 
+# Nobody acknowledged or shelved these, and no maintenance window runs (console /console/alarms records those).
+UNHANDLED = {"acknowledged_by": None, "acknowledged_at": None, "shelved_until": None, "shelved_reason": None,
+             "in_maintenance": False}  # fmt: skip
+
+
 def state(rule_id: str, asset_id: str, severity: str, raised_min: int, status: str = "firing") -> StoredState:
     raised = NOW + raised_min * MINUTE
     return StoredState(
@@ -72,14 +77,14 @@ def test_without_a_port_the_rule_state_of_the_same_database_is_read(tmp_path: Pa
             "asset_id": "B2-0101-W", "severity": "warning", "started_at": "2026-11-26T07:59:00Z",
             "raised_at": "2026-11-26T08:01:00Z", "message_key": "water-running",
             "evidence": {"minutes": 2, "floor": 3.5}, "building": "B2", "unit": "B2-0101", "area": None,
-            "work_order": None,
+            "work_order": None, **UNHANDLED,
         },
         {
             "alarm_id": "elevator-entrapment:B1-L1:20261126T080500Z", "rule_id": "elevator-entrapment",
             "asset_id": "B1-L1", "severity": "critical", "started_at": "2026-11-26T08:03:00Z",
             "raised_at": "2026-11-26T08:05:00Z", "message_key": "elevator-entrapment",
             "evidence": {"minutes": 2, "floor": 3.5}, "building": "B1", "unit": None, "area": None,
-            "work_order": ref.code,
+            "work_order": ref.code, **UNHANDLED,
         },
     ]  # fmt: skip
 

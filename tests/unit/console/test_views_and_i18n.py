@@ -178,9 +178,13 @@ _CODE_LITERAL = re.compile(r"""\b(?:words|w)\.t\(\s*["']([A-Za-z0-9_]+)["']\s*[,
 BUILT: dict[str, set[str]] = {
     "act_": set(ACTIONS.values()),
     "note_": set(NEEDS_NOTE),
-    "done_": {*TARGETS, "comment", "follow_up", "register"},  # what `done=` may say after a POST
+    "done_": {*TARGETS, "comment", "follow_up", "register", "alarm_ack", "alarm_shelve", "mw"},  # after a POST
     "due_": {kind.value for kind in SlaKind},
     "audit_": {action.value for action in AuditAction},
+    "alarm_": {"acknowledged"},  # the alarms page's handling steps
+    "state_": {"moving", "stopped", "idle", "fault", "maintenance"},  # a car's state, shown raw when unknown
+    "door_": {"open", "closed", "opening", "closing"},  # a car's door, shown raw when unknown
+    "call_": {"duty_manager", "resident"},  # console/order_facts.py Call.role
 }
 
 

@@ -1,0 +1,52 @@
+"""The duty room's words (alarms page, live board, crew-page additions, exports) in zh-CN and en; merged into
+`console.i18n.WORDS`."""
+
+from __future__ import annotations
+
+DUTY_WORDS: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "car_now": "轿厢当前", "floor_n": "{n} 层", "door": "门", "last_seen": "最后上报", "car_state": "运行状态",
+        "car_door": "门状态", "state_moving": "运行", "state_stopped": "停梯", "state_idle": "待机",
+        "state_fault": "故障", "state_maintenance": "检修", "door_open": "开", "door_closed": "关",
+        "door_opening": "开门中", "door_closing": "关门中", "direction": "方向", "dir_up": "上行", "dir_down": "下行",
+        "dir_none": "停", "calls": "电话联系", "call_duty_manager": "值班主管", "call_resident": "业主",
+        "cancel_open": "取消工单…", "cancel_confirm": "我确认取消工单 {code}",
+        "cross_trade": "所选班组不负责“{category}”类工单，确定要跨工种派单吗？", "dispatch_anyway": "仍然派单",
+        "alarms": "报警", "live": "电梯实况", "severity": "级别", "building": "楼栋", "asset": "设备",
+        "started": "开始", "raised": "报警时间", "order": "工单", "critical": "严重", "major": "重要",
+        "minor": "一般", "warning": "提示", "info": "信息", "alarm_state": "处理状态", "firing": "报警中",
+        "alarm_acknowledged": "已确认", "shelved": "已搁置", "in_maintenance": "维保中",
+        "act_ack_alarm": "确认", "act_shelve": "搁置", "shelve_reason": "搁置原因（必填）", "shelve_until": "搁置至",
+        "maintenance": "计划维保", "maintenance_windows": "维保时段", "mw_from": "开始", "mw_to": "结束",
+        "mw_reason": "原因（必填）", "mw_add": "登记维保时段", "by": "操作人", "at": "时间",
+        "no_alarms": "当前没有报警", "done_alarm_ack": "报警已确认", "done_alarm_shelve": "报警已搁置",
+        "done_mw": "维保时段已登记", "alarm_bad_input": "输入有误：{problem}", "export_csv": "导出 CSV",
+        "export_xlsx": "导出 Excel", "online": "在线", "offline": "离线", "no_cars": "没有电梯",
+        "live_updated": "已更新", "api_docs": "接口文档", "handling": "处理记录", "expires": "到期",
+        "unshelved": "取消搁置", "hours_n": "{n} 小时后",
+    },
+    "en": {
+        "car_now": "Car now", "floor_n": "floor {n}", "door": "door", "last_seen": "last seen", "car_state": "State",
+        "car_door": "Door", "state_moving": "moving", "state_stopped": "stopped", "state_idle": "idle",
+        "state_fault": "fault", "state_maintenance": "maintenance", "door_open": "open", "door_closed": "closed",
+        "door_opening": "opening", "door_closing": "closing", "direction": "Direction", "dir_up": "up",
+        "dir_down": "down", "dir_none": "stopped", "calls": "Call", "call_duty_manager": "Duty manager",
+        "call_resident": "Resident", "cancel_open": "Cancel this order…",
+        "cancel_confirm": "I confirm cancelling {code}",
+        "cross_trade": "That team does not handle {category} orders. Dispatch across trades anyway?",
+        "dispatch_anyway": "Dispatch anyway",
+        "alarms": "Alarms", "live": "Elevators now", "severity": "Severity", "building": "Building",
+        "asset": "Asset", "started": "Started", "raised": "Raised", "order": "Order", "critical": "Critical",
+        "major": "Major", "minor": "Minor", "warning": "Warning", "info": "Info", "alarm_state": "Handling",
+        "firing": "Firing", "alarm_acknowledged": "Acknowledged", "shelved": "Shelved",
+        "in_maintenance": "In maintenance", "act_ack_alarm": "Acknowledge", "act_shelve": "Shelve",
+        "shelve_reason": "Reason (required)", "shelve_until": "Shelve until", "maintenance": "Planned maintenance",
+        "maintenance_windows": "Maintenance windows", "mw_from": "From", "mw_to": "To",
+        "mw_reason": "Reason (required)", "mw_add": "Record a maintenance window", "by": "By", "at": "At",
+        "no_alarms": "Nothing is firing", "done_alarm_ack": "Alarm acknowledged", "done_alarm_shelve": "Alarm shelved",
+        "done_mw": "Maintenance window recorded", "alarm_bad_input": "Please correct: {problem}",
+        "export_csv": "Export CSV", "export_xlsx": "Export Excel", "online": "online", "offline": "offline",
+        "no_cars": "No elevators", "live_updated": "updated", "api_docs": "API docs", "handling": "Handling",
+        "expires": "until", "unshelved": "unshelved", "hours_n": "{n} h from now",
+    },
+}  # fmt: skip
