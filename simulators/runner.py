@@ -54,11 +54,14 @@ def backfill(
     *,
     step: timedelta = timedelta(minutes=1),
     batch: int = 1000,
+    flush: Callable[[], None] | None = None,
+    progress: Callable[[datetime, int], None] | None = None,
 ) -> RunSummary:
     """Everything the devices would have sent from where the simulator is until `end`, as fast as possible.
 
     Messages are handed to `publish` in batches (in order), so waiting for the broker's acknowledgements
-    is paid once a batch rather than once a simulated minute.
+    is paid once a batch rather than once a simulated minute; with `flush`, `publish` need not wait at all
+    and `flush` is called once at the end. `progress(simulated time reached, messages sent)` after each batch.
     """
     begun = simulator.now
     if end <= begun:
@@ -72,4 +75,8 @@ def backfill(
         if len(pending) >= batch or now >= end:
             sent += publish(pending)
             pending = []
+            if progress is not None:
+                progress(now, sent)
+    if flush is not None:
+        flush()
     return RunSummary(begun, now, sent)
