@@ -75,7 +75,9 @@ def simulate(
     try:
         if finish is not None:
             with BackfillProgress(begin, finish, enabled=progress) as bar:
-                summary = backfill(simulator, publisher.send, finish, flush=publisher.flush, progress=bar.update)
+                summary = backfill(
+                    simulator, publisher.send, finish, flush=publisher.flush, progress=bar.update, stop=stop
+                )
         else:
             summary = run_live(simulator, publisher.publish, speed=speed, duration_s=duration, stop=stop)
     finally:

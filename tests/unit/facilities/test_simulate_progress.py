@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
@@ -58,3 +59,18 @@ def test_backfill_reports_progress_each_batch_and_flushes_once() -> None:
     assert [at for at, _ in reached] == sorted(at for at, _ in reached)
     assert reached[-1] == (BEGIN + timedelta(hours=6), summary.messages)
     assert flushed == [1]
+
+
+def test_a_stopped_backfill_publishes_what_it_simulated_and_ends_there() -> None:
+    stop = threading.Event()
+    published: list[int] = []
+
+    def publish(messages: list[object]) -> int:
+        published.append(len(messages))
+        stop.set()  # Ctrl-C during the first batch
+        return len(messages)
+
+    simulator = CommunitySimulator(SITE, seed=1, start=BEGIN)
+    summary = backfill(simulator, publish, BEGIN + timedelta(days=1), batch=20, stop=stop)  # type: ignore[arg-type]
+    assert summary.simulated_to < BEGIN + timedelta(hours=1)
+    assert summary.simulated_to == simulator.now and summary.messages == sum(published)
