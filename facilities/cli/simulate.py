@@ -83,7 +83,11 @@ def simulate(
     finally:
         publisher.close()
     # Only after every message was confirmed: the next window continues from what the broker has.
-    save_registers(state, SavedRegisters(site=loaded.id, seed=seed, at=simulator.now, registers=simulator.registers()))
+    try:
+        saved_now = SavedRegisters(site=loaded.id, seed=seed, at=simulator.now, registers=simulator.registers())
+        save_registers(state, saved_now)
+    except OSError as exc:  # a read-only data folder: the window was published; only the next one starts afresh
+        typer.echo(f"the meters' registers were not saved, a next window starts from the seed: {exc}", err=True)
     typer.echo(
         json.dumps(
             {

@@ -96,3 +96,19 @@ def test_back_to_back_windows_continue_the_registers(
     assert result.returncode != 0 and "--fresh" in result.stderr and "Traceback" not in result.stderr
     fresh = simulate(env, "--fresh", "--from", "2026-09-01T08:00+08:00", "--to", "2026-09-01T09:00+08:00")
     assert fresh["registers_from"] == "seed"
+
+
+def test_registers_that_cannot_be_saved_are_a_warning_not_a_crash(
+    tmp_path: Path, mosquitto: Mosquitto, example_site_path: Path
+) -> None:
+    # Where the registers would be written (its temporary name) is taken by a folder: the write fails.
+    (tmp_path / "simulate" / ".lakeview-seed1.json.tmp").mkdir(parents=True)
+    env = {**os.environ, "FACILITIES_MQTT_URL": mosquitto.url, "FACILITIES_SITE_FILE": str(example_site_path),
+           "FACILITIES_DATA_DIR": str(tmp_path)}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-m", "facilities", "simulate", "--from", "2026-09-01T00:00Z", "--to", "2026-09-01T00:30Z"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "registers were not saved" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["messages"] > 0
