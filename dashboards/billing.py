@@ -131,4 +131,5 @@ def build(lang: Lang) -> Json:
         panels=layout.panels,
         variables=variables(lang),
         time_from="now-1y",
+        refresh="1h",  # statements change once a month
     )

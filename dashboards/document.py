@@ -8,6 +8,12 @@ from dashboards.grafana import INFLUX, INFLUX_UID, SCHEMA_VERSION, Json
 from dashboards.i18n import Lang, Text
 
 TAG = "facilities"  # every generated dashboard carries it; links and `push` find them by it
+# Times are shown in the site's zone, not the browser's (a duty room abroad or a laptop on UTC would otherwise
+# read 02:00 for a 10:00 entrapment). The committed JSON uses the example site's and the hub's default zone;
+# `facilities dashboards generate|push --timezone` renders them for another site.
+SITE_TIMEZONE = "Asia/Shanghai"
+# Auto-refresh choices offered in the picker: a wall screen needs seconds, a monthly report none.
+REFRESH_INTERVALS = ("10s", "30s", "1m", "5m", "15m", "1h")
 
 
 def datasource_variable(name: str, label: str, plugin: str, default_uid: str) -> Json:
@@ -133,8 +139,15 @@ def dashboard(
     variables: list[Json],
     annotations: Sequence[Json] = (),
     time_from: str = "now-24h",
+    refresh: str,
+    extra_links: Sequence[Json] = (),
 ) -> Json:
-    """A whole dashboard; it links to the other generated dashboards of its language."""
+    """A whole dashboard; it links to the other generated dashboards of its language.
+
+    `refresh`: how often a wall screen reloads it ("" for never), one of REFRESH_INTERVALS.
+    """
+    if refresh and refresh not in REFRESH_INTERVALS:
+        raise ValueError(f"refresh {refresh!r} is not one of {REFRESH_INTERVALS}")
     links = [
         {
             "asDropdown": True,
@@ -143,7 +156,8 @@ def dashboard(
             "tags": [TAG, lang.value],
             "title": Text("其他看板", "Other dashboards")(lang),
             "type": "dashboards",
-        }
+        },
+        *extra_links,
     ]
     return {
         "annotations": {"list": [builtin_annotation(), *annotations]},
@@ -152,14 +166,44 @@ def dashboard(
         "graphTooltip": 1,  # a shared crosshair across panels
         "links": links,
         "panels": panels,
-        "refresh": "5m",
+        "refresh": refresh,
         "schemaVersion": SCHEMA_VERSION,
         "tags": [TAG, lang.value],
         "templating": {"list": variables},
         "time": {"from": time_from, "to": "now"},
-        "timepicker": {},
-        "timezone": "browser",
+        "timepicker": {"refresh_intervals": list(REFRESH_INTERVALS)},
+        "timezone": SITE_TIMEZONE,
         "title": title,
         "uid": uid,
         "version": 1,
     }
+
+
+CONSOLE_VARIABLE = "console"
+
+
+def console_variable(lang: Lang) -> Json:
+    """Where the web console is, for links from tables (hidden; Grafana is served at /grafana/ on the same host).
+
+    Another host: open the dashboard with `?var-console=https://hub.example.com/console`.
+    """
+    return {
+        "hide": 2,
+        "label": Text("控制台", "Console")(lang),
+        "name": CONSOLE_VARIABLE,
+        "query": "/console",
+        "current": {"text": "/console", "value": "/console"},
+        "options": [{"selected": True, "text": "/console", "value": "/console"}],
+        "type": "constant",
+    }
+
+
+def order_link(lang: Lang) -> list[Json]:
+    """A data link from a work-order code cell to that order's console page."""
+    return [
+        {
+            "targetBlank": True,
+            "title": Text("在控制台打开工单", "Open the order in the console")(lang),
+            "url": f"${{{CONSOLE_VARIABLE}}}/orders/${{__value.raw}}",
+        }
+    ]

@@ -193,4 +193,5 @@ def build(lang: Lang) -> Json:
         variables=variables(lang),
         annotations=alarm_annotations(lang),
         time_from="now-6h",
+        refresh="30s",  # the live tiles are on the elevator board (10 s)
     )

@@ -11,14 +11,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboards import billing, elevators, system, utilities, workorders
+from dashboards import alert_rules, billing, elevator_board, elevators, system, utilities, workorders
 from dashboards.grafana import Json
 from dashboards.i18n import Lang
 
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
+ALERTING_FILE = Path(__file__).resolve().parent / "provisioning" / "alerting" / "facilities.json"
 
 BUILDERS: dict[str, Callable[[Lang], Json]] = {
     "billing": billing.build,
+    "elevator-board": elevator_board.build,
     "elevators": elevators.build,
     "system": system.build,
     "utilities": utilities.build,
@@ -38,12 +40,20 @@ def generate() -> dict[str, str]:
     }
 
 
-def write_all(out_dir: Path = GENERATED_DIR) -> list[Path]:
-    """Write every dashboard under `out_dir`, removing generated files no builder makes any more."""
+def alerting_text() -> str:
+    """The alert rules' provisioning file (dashboards/alert_rules.py), as stable text."""
+    return render(alert_rules.provisioning())
+
+
+def write_all(out_dir: Path = GENERATED_DIR, alerting_file: Path = ALERTING_FILE) -> list[Path]:
+    """Write every dashboard under `out_dir`, removing generated files no builder makes any more, and the
+    alert rules' provisioning file."""
+    alerting_file.parent.mkdir(parents=True, exist_ok=True)
+    alerting_file.write_text(alerting_text(), encoding="utf-8")
     files = generate()
     for stale in set(_existing(out_dir)) - set(files):
         (out_dir / stale).unlink()
-    written = []
+    written = [alerting_file]
     for name, text in files.items():
         path = out_dir / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,11 +62,14 @@ def write_all(out_dir: Path = GENERATED_DIR) -> list[Path]:
     return written
 
 
-def differences(out_dir: Path = GENERATED_DIR) -> list[str]:
-    """Files under `out_dir` that are missing, stale or different from what the code generates."""
+def differences(out_dir: Path = GENERATED_DIR, alerting_file: Path = ALERTING_FILE) -> list[str]:
+    """Files under `out_dir` that are missing, stale or different from what the code generates (and the alert
+    rules' file, named as it is)."""
     files = generate()
     existing = _existing(out_dir)
     changed = [name for name, text in files.items() if existing.get(name) != text]
+    if not alerting_file.is_file() or alerting_file.read_text(encoding="utf-8") != alerting_text():
+        changed.append(alerting_file.name)
     return sorted(changed + [name for name in existing if name not in files])
 
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
@@ -44,12 +45,14 @@ def push_dashboards(
     *,
     source: Path | None = None,
     timeout_s: float = 10.0,
+    timezone: str | None = None,
 ) -> list[Pushed]:
     """Upload every dashboard into `folder` (created if missing), overwriting by uid.
 
     The dashboards are generated from the code (identical to the committed JSON, which a test
     enforces, and present in an installed package too), or read from `source/<lang>/*.json`.
-    `token` is a Grafana service-account token with the Editor role (or `user:password`).
+    `token` is a Grafana service-account token with the Editor role (or `user:password`). `timezone` (an IANA
+    name, e.g. the site file's) replaces the zone the dashboards show times in.
     Raises PushError saying what went wrong; each dashboard is written whole or not at all.
     """
     if source is None:
@@ -58,12 +61,20 @@ def push_dashboards(
         texts = [path.read_text(encoding="utf-8") for path in sorted(source.glob("*/*.json"))]
     if not texts:
         raise PushError(f"no dashboards under {source}; run: python -m dashboards.generate")
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PushError(f"time zone {timezone!r} is unknown; write it like Asia/Shanghai") from None
     user, colon, password = token.partition(":")
     credential: str | tuple[str, str] = (user, password) if colon else token
     api: Any = GrafanaApi.from_url(url, credential=credential, timeout=timeout_s)
     try:
         uid = _ensure_folder(api, folder)
-        return [_push_one(api, json.loads(text), uid) for text in texts]
+        boards = [json.loads(text) for text in texts]
+        for board in boards:
+            board["timezone"] = timezone or board.get("timezone", "browser")
+        return [_push_one(api, board, uid) for board in boards]
     except GrafanaClientError as exc:
         raise PushError(f"Grafana at {url} refused the request ({exc.status_code}): {exc.message}") from exc
     except GrafanaException as exc:

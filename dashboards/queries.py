@@ -85,15 +85,16 @@ def night_flow(n: int = TOP_N) -> str:
 _METER_TAGS = ("meter_id", "unit", "area", "building", "utility")
 
 
-def _silence_balance() -> str:
+def _silence_balance(*filters: str, silence: str = "$silence") -> str:
     """Per meter: +1 if it reported in the time range, -1 more if it reported within `$silence`.
 
     InfluxQL has no outer join, so the two counts are unioned (FROM a, b) and summed: a meter
     left at 1 was heard in the range but not lately. (A time condition on an outer query would
     also narrow the inner one, so "last reading older than" cannot be written directly.)
     """
-    seen = _where(SITE, BUILDING)
-    recent = " AND ".join(("time > now() - $silence", SITE, BUILDING))
+    filters = filters or (SITE, BUILDING)
+    seen = _where(*filters)
+    recent = " AND ".join((f"time > now() - {silence}", *filters))
     group = f"GROUP BY {_tags(*_METER_TAGS)}"
     heard = f'SELECT count("total") / count("total") AS "n" FROM "meter" WHERE {seen} {group}'
     lately = f'SELECT -1 * count("total") / count("total") AS "n" FROM "meter" WHERE {recent} {group}'
@@ -105,8 +106,11 @@ def silent_meters() -> str:
     return f'SELECT "silent", {_tags(*_METER_TAGS)} FROM ({_silence_balance()}) WHERE "silent" > 0'
 
 
-def silent_meter_count() -> str:
-    return f'SELECT count("silent") AS "silent" FROM ({_silence_balance()}) WHERE "silent" > 0'
+def silent_meter_count(*filters: str, silence: str = "$silence") -> str:
+    """How many meters are silent; `filters` (default: the dashboard's site and buildings) and `silence` fixed for
+    an alert rule, which has no template variables."""
+    inner = _silence_balance(*filters, silence=silence)
+    return f'SELECT count("silent") AS "silent" FROM ({inner}) WHERE "silent" > 0'
 
 
 # -- elevators --------------------------------------------------------------------------------------

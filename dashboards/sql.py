@@ -166,3 +166,13 @@ def sites() -> str:
 
 def buildings() -> str:
     return "SELECT DISTINCT building_id FROM work_orders WHERE site_id = '$site' AND building_id IS NOT NULL ORDER BY 1"
+
+
+def open_elevator_orders(lang: Lang, limit: int = 50) -> str:
+    """Open elevator orders per car for the live board (columns car, code, title, priority, status, time)."""
+    where = " AND ".join((SITE, ACTIVE, f"o.category = '{Category.ELEVATOR.value}'"))
+    return (
+        f'SELECT o.asset_id AS "car", o.code AS "code", o.title AS "title", '
+        f'{label("o.priority", PRIORITY, lang)} AS "priority", {label("o.status", STATUS, lang)} AS "status", '
+        f'o.reported_at AS "time" FROM {ORDERS} WHERE {where} ORDER BY o.reported_at DESC LIMIT {limit}'
+    )

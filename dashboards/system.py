@@ -207,4 +207,5 @@ def build(lang: Lang) -> Json:
             datasource_variable("prom", Text("指标数据源", "Metrics source")(lang), "prometheus", PROMETHEUS_UID)
         ],
         time_from="now-24h",
+        refresh="30s",  # the hub is scraped every 15 s
     )

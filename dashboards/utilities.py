@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.site import Utility
-from dashboards import queries
+from dashboards import drilldown, queries
 from dashboards.document import custom_variable, dashboard, generated_note, influx_datasource_variable, query_variable
 from dashboards.grafana import Json, Layout, influx_target, override
 from dashboards.i18n import Lang, Text
@@ -38,6 +38,7 @@ def variables(lang: Lang) -> list[Json]:
             multi=True,
         ),
         custom_variable("silence", Text("静默判定", "Silent after")(lang), SILENCE_CHOICES, "1h"),
+        *drilldown.variables(lang),
     ]
 
 
@@ -154,7 +155,9 @@ def build(lang: Lang) -> Json:
     """The Utilities dashboard in one language."""
     layout = Layout()
     _per_utility_panels(lang, layout)
+    drilldown.rate_panels(lang, layout)
     _watch_panels(lang, layout)
+    drilldown.drilldown_panels(lang, layout)
     return dashboard(
         uid=f"{UID}-{lang.value.split('-')[0]}",
         title=Text("能耗：水电气", "Utilities: water, electricity, gas")(lang),
@@ -162,4 +165,5 @@ def build(lang: Lang) -> Json:
         lang=lang,
         panels=layout.panels,
         variables=variables(lang),
+        refresh="5m",  # meters report every 15 min
     )

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from dashboards import sql
-from dashboards.document import dashboard, datasource_variable, generated_note, query_variable
-from dashboards.grafana import POSTGRES, POSTGRES_UID, Json, Layout, sql_target
+from dashboards.document import (
+    console_variable,
+    dashboard,
+    datasource_variable,
+    generated_note,
+    order_link,
+    query_variable,
+)
+from dashboards.grafana import POSTGRES, POSTGRES_UID, Json, Layout, override, sql_target
 from dashboards.i18n import Lang, Text
 from dashboards.panels import barchart, stat, table, timeseries
 from workorders.values import Priority
@@ -31,6 +38,7 @@ def variables(lang: Lang) -> list[Json]:
             all_value=sql.ALL_BUILDINGS,
             datasource=POSTGRES,
         ),
+        console_variable(lang),
     ]
 
 
@@ -75,7 +83,11 @@ def _open(lang: Lang, layout: Layout) -> None:
     }
     layout.add(
         table(
-            Text("工单列表", "Orders")(lang), [sql_target(sql.open_orders(lang))], columns=columns, datasource=POSTGRES
+            Text("工单列表", "Orders")(lang),
+            [sql_target(sql.open_orders(lang))],
+            columns=columns,
+            datasource=POSTGRES,
+            overrides=[override(CODE(lang), links=order_link(lang))],
         ),
         14,
         9,
@@ -110,6 +122,7 @@ def _sla(lang: Lang, layout: Layout) -> None:
             Text("超时记录", "Breaches")(lang),
             [sql_target(sql.recent_breaches(lang))],
             columns=columns,
+            overrides=[override(CODE(lang), links=order_link(lang))],
             datasource=POSTGRES,
         ),
         14,
@@ -158,4 +171,5 @@ def build(lang: Lang) -> Json:
         panels=layout.panels,
         variables=variables(lang),
         time_from="now-7d",
+        refresh="1m",  # the duty room's wall screen: new orders within a minute
     )

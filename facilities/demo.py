@@ -31,6 +31,7 @@ from core.clock import ScaledClock
 from core.settings import Settings
 from core.site import Site
 from facilities.bootstrap import bootstrap
+from facilities.demo_support import ENTRAPMENT_RULE, alerted_for_rule, key_hint, start_or_report
 from facilities.hub import Hub
 from simulators.community import CommunitySimulator
 from simulators.dlt645_server import Dlt645Simulator
@@ -48,8 +49,12 @@ DEMO_FAULTS = (
     ("lights_stuck_on", "B2-CORRIDOR-LIGHT", "+0s", None),  # 長明燈: on in daylight → alarm after 30 min
     ("fault_code", "B2-L1", "+40m", "30m"),
     ("leak", "B1-0302-W", "+10m", None),  # a vacant unit using water → alarm after an hour of flow
+<<<<<<< HEAD
     ("meter_silent", "B2-1001-E", "+15m", None),  # silent for 4 × its 15-min interval → alarm
     ("sensor_alarm", "LEAK-PUMP-ROOM", "+10m", None),  # water on the pump-room floor → plumbing, emergency
+=======
+    ("meter_silent", "GARAGE-E", "+0s", None),  # silent for 4 × its 5-min interval → alarm at +20 min
+>>>>>>> i20-boards-demo
 )
 
 
@@ -74,6 +79,7 @@ class DemoSummary:
     work_orders: int
     sla_breaches: int
     alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
+    entrapment_alerted: list[str]  # who received the entrapment's first alert, e.g. "王师傅 (wang)"
     api: str
     console: str
     # Each trade's work orders as "code rule asset", e.g. plumbing: ["WO-… water-leak LEAK-PUMP-ROOM"].
@@ -107,10 +113,17 @@ def scaled_for_speed(site: Site, speed: float) -> Site:
 
 
 def demo_start(site: Site, now: datetime) -> datetime:
-    """The latest 10:00 local time before now: daylight, so a light left on is a 長明燈."""
+    """The latest weekday 10:00 local time before now.
+
+    Daylight, so a light left on is a 長明燈; a weekday (Monday to Friday), so the day shift of
+    examples/alerts-demo.toml (王师傅 and 李师傅) is on call whatever day the demo runs.
+    """
     local = now.astimezone(ZoneInfo(site.info.timezone))
     ten = local.replace(hour=10, minute=0, second=0, microsecond=0)
-    return (ten if ten <= local else ten - timedelta(days=1)).astimezone(UTC)
+    ten = ten if ten <= local else ten - timedelta(days=1)
+    while ten.weekday() >= 5:  # Saturday, Sunday: the Friday before
+        ten -= timedelta(days=1)
+    return ten.astimezone(UTC)
 
 
 def run_demo(
@@ -122,11 +135,12 @@ def run_demo(
     seed: int,
     stop: threading.Event,
     echo: Callable[[str], None],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> DemoSummary:
     data_dir = settings.data_dir / "demo"
     own_database = uses_own_database(settings)
     start_afresh(data_dir, database=own_database)
-    clock = ScaledClock(demo_start(site, datetime.now(UTC)), speed)
+    clock = ScaledClock(demo_start(site, now()), speed)
     broker: Mosquitto | EmbeddedBroker = (
         Mosquitto(data_dir / "mosquitto") if shutil.which("mosquitto") else EmbeddedBroker()
     )
@@ -145,15 +159,16 @@ def run_demo(
     )
     site = scaled_for_speed(site, speed)
     hub = bootstrap(settings, site=site, clock=clock)
-    modbus = _start_modbus(site, clock)
-    dlt645 = _start_dlt645(site, clock)
+    modbus = _start_modbus(site, clock, echo)
+    dlt645 = _start_dlt645(site, clock, echo)
     hub.start()
     # SLA and escalation checks every real second: at 60× that is once a simulated minute.
     serve = hub.serve(host="127.0.0.1", port=api_port, checks_every=timedelta(seconds=1))
     api = threading.Thread(target=lambda: asyncio.run(serve), daemon=True)
     api.start()
     api_url = f"http://127.0.0.1:{api_port}"
-    echo(f"broker {broker.url}; API {api_url} (create a key: facilities keys create --role admin); data in {data_dir}")
+    echo(f"broker {broker.url}; API {api_url}; data in {data_dir}")
+    echo(f"create an API key: {key_hint(data_dir / 'facilities.db' if own_database else None)}")
     password = demo_accounts(hub)
     names = ", ".join(username for username, *_ in DEMO_ACCOUNTS)
     echo(f"web console {api_url}/console: sign in as {names} with password {password}")
@@ -187,28 +202,16 @@ def run_demo(
     return summary
 
 
-def _start_modbus(site: Site, clock: ScaledClock) -> ModbusSimulator | None:
+def _start_modbus(site: Site, clock: ScaledClock, echo: Callable[[str], None]) -> ModbusSimulator | None:
     if not any(m.binding.protocol == "modbus" for m in site.meters.values()):
         return None
-    simulator = ModbusSimulator(site, clock)
-    try:
-        simulator.start()
-    except OSError as exc:  # the site file's Modbus ports are taken: the demo goes on without them
-        log.warning("Modbus meters are not simulated: %s", exc)
-        return None
-    return simulator
+    return start_or_report("Modbus meters", lambda: ModbusSimulator(site, clock), echo)
 
 
-def _start_dlt645(site: Site, clock: ScaledClock) -> Dlt645Simulator | None:
+def _start_dlt645(site: Site, clock: ScaledClock, echo: Callable[[str], None]) -> Dlt645Simulator | None:
     if not any(m.binding.protocol == "dlt645" for m in site.meters.values()):
         return None
-    simulator = Dlt645Simulator.from_site(site, clock)
-    try:
-        simulator.start()
-    except OSError as exc:  # the gateway port is taken: the demo goes on without these meters
-        log.warning("DL/T 645 meters are not simulated: %s", exc)
-        return None
-    return simulator
+    return start_or_report("DL/T 645 meters", lambda: Dlt645Simulator.from_site(site, clock), echo)
 
 
 def _stop_api(hub: Hub) -> None:
@@ -246,6 +249,7 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         work_orders=orders,
         sla_breaches=breaches,
         alerts=_alert_counts(hub),
+        entrapment_alerted=_entrapment_alerted(hub),
         api=api_url,
         console=f"{api_url}/console",
         work_orders_by_category=_orders_by_category(hub),
@@ -301,6 +305,13 @@ def _alert_counts(hub: Hub) -> dict[str, int]:
         return {}
     with hub.sessions() as session:
         return delivery_counts(session, site_id=hub.site.id)
+
+
+def _entrapment_alerted(hub: Hub) -> list[str]:
+    if hub.alerts is None:
+        return []
+    with hub.sessions() as session:
+        return alerted_for_rule(session, site_id=hub.site.id, rule_id=ENTRAPMENT_RULE)
 
 
 def summary_json(summary: DemoSummary) -> str:

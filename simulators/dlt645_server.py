@@ -288,6 +288,10 @@ class Dlt645Simulator:
                             writer.write(reply)
             except ConnectionError:
                 pass
+            except asyncio.CancelledError:
+                # The simulator stops with a poller connected. Ending normally: on Python 3.11 asyncio's stream
+                # callback asks a cancelled handler task for its exception and logs a traceback for it.
+                return
             finally:
                 writer.close()
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+from collections import deque
 from collections.abc import Iterable
 
+import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
@@ -24,23 +25,50 @@ class DevicePublisher:
     ) -> None:
         self.site_id = site_id
         self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311)
-        self._client.max_inflight_messages_set(1000)  # a backfill publishes fast; 20 in flight would crawl
+        # No limit in paho (its queue past the limit is rescanned on every acknowledgement, which made a backfill
+        # crawl); `send` bounds what is unconfirmed instead.
+        self._client.max_inflight_messages_set(0)
         if username:
             self._client.username_pw_set(username, password)
         self._client.connect(host, port)
         self._client.loop_start()
+        self._unconfirmed: deque[mqtt.MQTTMessageInfo] = deque()
 
     def publish(self, messages: Iterable[tuple[str, dict[str, FieldValue] | bytes]], timeout_s: float = 60) -> int:
         """Publish and wait until the broker confirmed every message (QoS 1); returns how many."""
-        infos = []
+        sent = self.send(messages, timeout_s=timeout_s)
+        self.flush(timeout_s)
+        return sent
+
+    def send(
+        self,
+        messages: Iterable[tuple[str, dict[str, FieldValue] | bytes]],
+        *,
+        window: int = 5000,
+        timeout_s: float = 60,
+    ) -> int:
+        """Publish without waiting for each batch: at most `window` messages stay unconfirmed (a backfill
+        simulates the next batch while the broker confirms this one). `flush` waits for the rest."""
+        sent = 0
         for asset_id, body in messages:
-            payload = body if isinstance(body, bytes) else json.dumps(body)
-            infos.append(self._client.publish(f"facilities/{self.site_id}/{asset_id}/telemetry", payload, qos=1))
-        for info in infos:
-            info.wait_for_publish(timeout=timeout_s)
-            if not info.is_published():
-                raise TimeoutError(f"the broker did not confirm message {info.mid} within {timeout_s} s")
-        return len(infos)
+            payload = body if isinstance(body, bytes) else orjson.dumps(body)
+            topic = f"facilities/{self.site_id}/{asset_id}/telemetry"
+            self._unconfirmed.append(self._client.publish(topic, payload, qos=1))
+            sent += 1
+            while len(self._unconfirmed) > window:
+                self._confirmed(self._unconfirmed.popleft(), timeout_s)
+        return sent
+
+    def flush(self, timeout_s: float = 60) -> None:
+        """Wait until the broker confirmed every message sent so far."""
+        while self._unconfirmed:
+            self._confirmed(self._unconfirmed.popleft(), timeout_s)
+
+    @staticmethod
+    def _confirmed(info: mqtt.MQTTMessageInfo, timeout_s: float) -> None:
+        info.wait_for_publish(timeout=timeout_s)
+        if not info.is_published():
+            raise TimeoutError(f"the broker did not confirm message {info.mid} within {timeout_s} s")
 
     def close(self) -> None:
         self._client.disconnect()

@@ -54,11 +54,17 @@ def backfill(
     *,
     step: timedelta = timedelta(minutes=1),
     batch: int = 1000,
+    flush: Callable[[], None] | None = None,
+    progress: Callable[[datetime, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> RunSummary:
     """Everything the devices would have sent from where the simulator is until `end`, as fast as possible.
 
     Messages are handed to `publish` in batches (in order), so waiting for the broker's acknowledgements
-    is paid once a batch rather than once a simulated minute.
+    is paid once a batch rather than once a simulated minute; with `flush`, `publish` need not wait at all
+    and `flush` is called once at the end. `progress(simulated time reached, messages sent)` after each batch.
+    `stop` (Ctrl-C) ends the backfill after the messages simulated so far are published, so the summary and the
+    saved registers stand where the broker's messages end.
     """
     begun = simulator.now
     if end <= begun:
@@ -69,7 +75,14 @@ def backfill(
     while now < end:
         now = min(end, now + step)
         pending += simulator.due(now)
-        if len(pending) >= batch or now >= end:
+        stopping = stop is not None and stop.is_set()
+        if len(pending) >= batch or now >= end or stopping:
             sent += publish(pending)
             pending = []
+            if progress is not None:
+                progress(now, sent)
+        if stopping:
+            break
+    if flush is not None:
+        flush()
     return RunSummary(begun, now, sent)

@@ -34,6 +34,9 @@ def dashboards_push(
     url: Annotated[str, typer.Option(envvar="FACILITIES_GRAFANA_URL", help="Grafana base URL.")],
     token: Annotated[str, typer.Option(envvar="FACILITIES_GRAFANA_TOKEN", help="Service-account token.")],
     folder: Annotated[str, typer.Option(help="Grafana folder.")] = "Facilities",
+    timezone: Annotated[
+        str | None, typer.Option(help="Show times in this zone (the site's, e.g. Asia/Shanghai), not the default.")
+    ] = None,
 ) -> None:
     """Upload the dashboards to a running Grafana (token from FACILITIES_GRAFANA_TOKEN)."""
     from core.secret_policy import WeakSecret, require_strong
@@ -46,7 +49,7 @@ def dashboards_push(
             raise fail(str(exc)) from None
 
     try:
-        pushed = push_dashboards(url, token, folder)
+        pushed = push_dashboards(url, token, folder, timezone=timezone)
     except PushError as exc:
         raise fail(str(exc)) from None
     for board in pushed:

@@ -25,22 +25,46 @@ def simulate(
         list[str] | None, typer.Option(help="KIND:ASSET or KIND:ASSET@START, repeatable, e.g. leak:B1-0502-W@+1h.")
     ] = None,
     duration: Annotated[float | None, typer.Option(help="Stop after this many real seconds.")] = None,
+    fresh: Annotated[
+        bool, typer.Option(help="Start the meters' registers from the seed, not where the last window ended.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar on stderr while backfilling.")] = True,
 ) -> None:
-    """Publish a simulated community over MQTT: live, accelerated, or a fast backfill of a past period."""
+    """Publish a simulated community over MQTT: live, accelerated, or a fast backfill of a past period.
+
+    The meters' registers continue where the last window of this site and seed ended (saved under
+    FACILITIES_DATA_DIR/simulate/), so back-to-back windows never make a register go back.
+    """
+    from facilities.cli.progress import BackfillProgress
     from simulators.community import CommunitySimulator
     from simulators.publisher import DevicePublisher
+    from simulators.registers import (
+        SavedRegisters,
+        check_continues,
+        load_registers,
+        save_registers,
+        state_path,
+    )
     from simulators.runner import backfill, run_live
     from simulators.scenarios import Scenario, ScenarioError, load_scenario, parse_fault_option
 
     settings = settings_from_env()
     loaded = site_from(settings, site)
+    state = state_path(settings.data_dir, loaded.id, seed)
     try:
         faults = [*(load_scenario(scenario).faults if scenario else ()), *(parse_fault_option(f) for f in fault or ())]
         begin = _aware(start) if start else datetime.now(UTC)
         finish = _aware(end) if end else None
+        if finish is not None and finish <= begin:
+            raise ValueError(f"--to {finish.isoformat()} is not after --from {begin.isoformat()}")
         simulator = CommunitySimulator(loaded, seed=seed, start=begin, scenario=Scenario(faults=tuple(faults)))
-    except (ScenarioError, ValueError) as exc:
+        saved = None if fresh else load_registers(state, site_id=loaded.id, seed=seed)
+        if saved is not None:
+            check_continues(saved, begin, state)
+            simulator.resume(saved.registers, saved.at)
+    except (ScenarioError, ValueError) as exc:  # RegisterStateError is a ValueError
         raise fail(str(exc)) from None
+    registers_from = saved.at.isoformat() if saved is not None else "seed"
     password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
     publisher = DevicePublisher(
         settings.mqtt_host, settings.mqtt_port, loaded.id, username=settings.mqtt_username, password=password
@@ -50,11 +74,20 @@ def simulate(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         if finish is not None:
-            summary = backfill(simulator, publisher.publish, finish)
+            with BackfillProgress(begin, finish, enabled=progress) as bar:
+                summary = backfill(
+                    simulator, publisher.send, finish, flush=publisher.flush, progress=bar.update, stop=stop
+                )
         else:
             summary = run_live(simulator, publisher.publish, speed=speed, duration_s=duration, stop=stop)
     finally:
         publisher.close()
+    # Only after every message was confirmed: the next window continues from what the broker has.
+    try:
+        saved_now = SavedRegisters(site=loaded.id, seed=seed, at=simulator.now, registers=simulator.registers())
+        save_registers(state, saved_now)
+    except OSError as exc:  # a read-only data folder: the window was published; only the next one starts afresh
+        typer.echo(f"the meters' registers were not saved, a next window starts from the seed: {exc}", err=True)
     typer.echo(
         json.dumps(
             {
@@ -62,6 +95,8 @@ def simulate(
                 "simulated_to": summary.simulated_to.isoformat(),
                 "messages": summary.messages,
                 "faults": len(faults),
+                "registers_from": registers_from,  # "seed", or the end of the last window they continue
+                "registers_saved": str(state),
             }
         )
     )

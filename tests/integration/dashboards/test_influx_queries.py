@@ -16,7 +16,7 @@ import pytest
 
 from core.site import Utility
 from core.site_loader import load_site
-from dashboards import queries
+from dashboards import alert_rules, queries
 from dashboards.generate import GENERATED_DIR
 from dashboards.inspect import Query, all_values, expand, influx_queries, regex_variables
 from storage.influx import InfluxV1Store
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 DATABASE = "facilities"
 # Grafana's two ways of filling a variable: "All" (its allValue, or every value its query lists),
 # and one value picked. Custom variables keep their default.
-PICKED = {"site": "lakeview", "building": ["B1"], "elevator": ["B1-L1"]}
+PICKED = {"site": "lakeview", "building": ["B1"], "elevator": ["B1-L1"], "unit": "B1-0102", "meter": "B1-0102-E"}
 SCENARIOS = ("all", "picked")
 
 Board = dict[str, Any]
@@ -158,3 +158,16 @@ def test_faults_and_alarms_reach_the_elevator_panels(store: Loaded) -> None:
         (sample_data.FAULTY_CAR, "cleared"),
         (sample_data.FAULTY_CAR, "raised"),
     ]
+
+
+def test_the_silent_meter_alert_rule_counts_the_silent_meters(store: Loaded) -> None:
+    """The provisioned alert's InfluxQL, over its own window (no dashboard variables in an alert rule)."""
+    (group,) = alert_rules.provisioning()["groups"]
+    rule = next(r for r in group["rules"] if r["uid"] == "facilities-silent-meters")
+    query = rule["data"][0]
+    window = timedelta(seconds=query["relativeTimeRange"]["from"])
+    influx, _ = store
+    now = datetime.now(UTC)
+    text = expand(Query("alert", query["model"]["query"]), start=now - window, end=now, variables={})
+    (row,) = influx.query(text)
+    assert row["silent"] == len(sample_data.SILENT_METERS) > 0  # the threshold is > 0: it fires

@@ -97,3 +97,11 @@ def test_step_durations_are_medians_in_seconds(database: Database) -> None:
     # Elevator: acknowledged after 2 min (open order) and 1 min (closed one): median 90 s; arrival 8 min.
     median_ack, _, median_arrive, _, median_resolve, _ = rows["Elevator"]
     assert (median_ack, median_arrive, median_resolve) == (90, 480, 7200)
+
+
+def test_the_elevator_board_lists_only_open_elevator_orders(database: Database) -> None:
+    """The live board's SQL panel, as committed, with the site the board's (InfluxDB) site variable gives."""
+    board = json.loads((GENERATED_DIR / "zh-CN" / "elevator-board.json").read_text(encoding="utf-8"))
+    (query,) = sql_queries(board)
+    rows = _run(database, board, query, {"site": workorder_data.SITE})
+    assert [(row[1], row[3], row[4]) for row in rows] == [("WO-0001", "紧急", "已接单")]  # not the closed WO-0004

@@ -34,19 +34,19 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_check_mode_reports_a_hand_edit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_all(tmp_path)
+    write_all(tmp_path, tmp_path / "alerting.json")
     edited = tmp_path / "en" / "utilities.json"
     edited.write_text(edited.read_text().replace("Water", "Wasser"))
     (tmp_path / "en" / "retired.json").write_text("{}")
-    assert differences(tmp_path) == ["en/retired.json", "en/utilities.json"]
-    write_all(tmp_path)
-    assert differences(tmp_path) == []
+    assert differences(tmp_path, tmp_path / "alerting.json") == ["en/retired.json", "en/utilities.json"]
+    write_all(tmp_path, tmp_path / "alerting.json")
+    assert differences(tmp_path, tmp_path / "alerting.json") == []
     assert not (tmp_path / "en" / "retired.json").exists()
     assert main(["--check"]) == 0
 
 
 def test_every_dashboard_exists_in_both_languages() -> None:
-    names = ("billing", "elevators", "system", "utilities", "workorders")
+    names = ("billing", "elevator-board", "elevators", "system", "utilities", "workorders")
     expected = [f"{lang.value}/{name}.json" for lang in Lang for name in names]
     assert sorted(BOARDS) == sorted(expected)
 
@@ -90,7 +90,7 @@ def test_panels_read_through_a_datasource_variable(name: str) -> None:
         assert panel["targets"] and all(t["datasource"] == source for t in panel["targets"])
 
 
-@pytest.mark.parametrize("dashboard", ["billing", "elevators", "system", "utilities", "workorders"])
+@pytest.mark.parametrize("dashboard", ["billing", "elevator-board", "elevators", "system", "utilities", "workorders"])
 def test_languages_differ_only_in_text(dashboard: str) -> None:
     zh, en = BOARDS[f"zh-CN/{dashboard}.json"], BOARDS[f"en/{dashboard}.json"]
     assert [q.text for q in influx_queries(zh)] == [q.text for q in influx_queries(en)]

@@ -133,3 +133,13 @@ def test_dashboards_can_be_pushed_from_a_folder_of_json(grafana: tuple[str, Fake
 def test_nothing_to_push_says_how_to_generate(tmp_path: Path) -> None:
     with pytest.raises(PushError, match=r"python -m dashboards\.generate"):
         push_dashboards("http://127.0.0.1:9", "t", source=tmp_path)
+
+
+def test_a_push_can_show_times_in_another_site_s_zone(grafana: tuple[str, FakeGrafana]) -> None:
+    url, state = grafana
+    push_dashboards(url, "glsa_token", timezone="Europe/Berlin")
+    assert {body["dashboard"]["timezone"] for body in state.saved} == {"Europe/Berlin"}
+    with pytest.raises(PushError, match="Mars/Olympus"):
+        push_dashboards(url, "glsa_token", timezone="Mars/Olympus")
+    with pytest.raises(PushError, match="unknown"):
+        push_dashboards(url, "glsa_token", timezone="../../etc/passwd")

@@ -201,3 +201,19 @@ def test_a_corrupt_frame_on_the_bus_is_skipped(
         sim.set_value("E2", "total", 5.5)
         wait_until(lambda: readings(spool, "E2")[-1].fields["total"] == 5.5, "E2 read again", 10)
         assert poller.status("E2").online is True
+
+
+def test_stopping_with_a_poller_connected_logs_no_traceback(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The demo's summary must not end in asyncio's 'Exception in callback … CancelledError' (Python 3.11): the
+    simulator stops while the hub's poller holds its connection open, its handler task waiting for a request."""
+    devices = meters(tcp(), interval_s=3600, timeout_s=1)
+    site, events = electricity_site(), list[DeviceStateChanged]()
+    simulator = Dlt645Simulator(devices, FakeClock(SIM_START))
+    simulator.start()
+    try:
+        with spooling(tmp_path, site) as spool, polling(devices, spool, events):
+            wait_until(lambda: bool(readings(spool, "E1") and readings(spool, "E2")), "a reading from each meter", 10)
+            simulator.stop()  # the poller still connected
+    finally:
+        simulator.stop()
+    assert not [r for r in caplog.records if r.exc_info or "Exception in callback" in r.getMessage()]
