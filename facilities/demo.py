@@ -49,12 +49,8 @@ DEMO_FAULTS = (
     ("lights_stuck_on", "B2-CORRIDOR-LIGHT", "+0s", None),  # 長明燈: on in daylight → alarm after 30 min
     ("fault_code", "B2-L1", "+40m", "30m"),
     ("leak", "B1-0302-W", "+10m", None),  # a vacant unit using water → alarm after an hour of flow
-<<<<<<< HEAD
-    ("meter_silent", "B2-1001-E", "+15m", None),  # silent for 4 × its 15-min interval → alarm
-    ("sensor_alarm", "LEAK-PUMP-ROOM", "+10m", None),  # water on the pump-room floor → plumbing, emergency
-=======
     ("meter_silent", "GARAGE-E", "+0s", None),  # silent for 4 × its 5-min interval → alarm at +20 min
->>>>>>> i20-boards-demo
+    ("sensor_alarm", "LEAK-PUMP-ROOM", "+10m", None),  # water on the pump-room floor → plumbing, emergency
 )
 
 

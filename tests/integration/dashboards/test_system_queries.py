@@ -97,10 +97,8 @@ def test_every_system_panel_query_answers_from_a_scraped_hub(
         states = {r["metric"]["component"]: float(r["value"][1]) for r in vm.query(QUERIES["component_state"])}  # type: ignore[index]
         assert {"mqtt", "spool", "store", "rules", "outbox", "devices", "threads"} <= set(states)
         assert states["devices"] == 1 and states["spool"] == 0  # degraded: one device offline
-<<<<<<< HEAD
         by_state = {r["metric"]["state"]: float(r["value"][1]) for r in vm.query(QUERIES["devices_by_state"])}  # type: ignore[index]
         assert by_state["online"] >= 1  # L1's fault, stamped now; the meters' readings are 50 minutes old
-=======
         # The provisioned alert rules' PromQL on the same scraped hub: data flows, so none of them fires.
         alerts = {rule["uid"]: rule for rule in alert_rules.provisioning()["groups"][0]["rules"]}
         answers = {
@@ -113,7 +111,6 @@ def test_every_system_panel_query_answers_from_a_scraped_hub(
         assert figure["facilities-store-write-errors"] == 0
         assert figure["facilities-spool-depth"] < alert_rules.SPOOL_DEPTH_LIMIT
         assert figure["facilities-ingest-stopped"] > 0.001  # above the rule's "below" threshold
->>>>>>> i20-boards-demo
     finally:
         vm.stop()
 
