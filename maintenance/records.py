@@ -22,7 +22,7 @@ from maintenance.config import ChecklistItem, ItemKind
 from maintenance.loading import Maintenance, PlannedTask
 from maintenance.orders import category_of, session_of
 from maintenance.orm import OccurrenceRow, OccurrenceStatus
-from storage.photos import check_key
+from storage.photos import PhotoError, check_key
 from workorders.lifecycle import Status
 from workorders.messagebus import MessageBus
 from workorders.service import ResidentRequest, open_request
@@ -71,7 +71,10 @@ def check_results(task_items: Sequence[ChecklistItem], results: Mapping[str, Ite
             raise RecordRefused(f"item {item.id}: the note is longer than {MAX_NOTE} characters")
         if len(got.photos) > MAX_PHOTOS_PER_ITEM:
             raise RecordRefused(f"item {item.id}: at most {MAX_PHOTOS_PER_ITEM} photos")
-        photos = [check_key(key) for key in got.photos]
+        try:
+            photos = [check_key(key) for key in got.photos]
+        except PhotoError as exc:
+            raise RecordRefused(f"item {item.id}: {exc}") from None
         row: dict[str, Any] = {"item": item.id, "text": item.text, "kind": item.kind.value, "note": note,
                                "photos": photos}  # fmt: skip
         if item.kind is ItemKind.MEASURE:
