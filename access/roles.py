@@ -40,6 +40,9 @@ class Permission(StrEnum):
     RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
     CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
+    READ_MAINTENANCE = "maintenance:read"  # planned maintenance: due tasks, records, photos, the CSV export
+    RECORD_MAINTENANCE = "maintenance:record"  # fill in a maintenance checklist (保养记录) with photos
+    SIGN_OFF_MAINTENANCE = "maintenance:sign_off"  # sign a contractor's (委外) visit record off; admin and staff
 
 
 _CREW: frozenset[Permission] = frozenset(
@@ -52,6 +55,8 @@ _CREW: frozenset[Permission] = frozenset(
         Permission.READ_WORK_ORDERS,
         Permission.TRANSITION_WORK_ORDERS,
         Permission.COMMENT_WORK_ORDERS,
+        Permission.READ_MAINTENANCE,
+        Permission.RECORD_MAINTENANCE,
     }
 )
 

@@ -1,4 +1,4 @@
-"""Planned maintenance, on branch `maintenance`: task occurrences (planned orders, checklists, sign-off), usage counters.
+"""Planned maintenance, on branch `maintenance`: task occurrences (orders, checklists, sign-off), usage counters.
 
 Written by hand to match maintenance/orm.py; tests/integration/maintenance/test_schema.py checks they agree.
 
