@@ -55,6 +55,7 @@ class Maintenance:
     contractors: dict[str, Contractor]
     inspections: tuple[Inspection, ...]
     tasks: tuple[PlannedTask, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # usable, but something will not happen (a run-hours task with no circuit)
 
     def task(self, key: str) -> PlannedTask | None:
         return next((t for t in self.tasks if t.key == key), None)
@@ -146,6 +147,11 @@ def parse_maintenance(
             for asset in targets:
                 contractor = contractors.get(contractor_id) if contractor_id else None
                 tasks.append(PlannedTask(site.id, plan, task, asset, team, contractor))
+    warnings = tuple(
+        f"{t.key}: counts run hours but {t.asset.id} has no run_circuit; give it one, or the task never falls due"
+        for t in tasks
+        if t.task.usage is not None and t.task.usage.measure.value == "run_hours" and t.asset.run_circuit is None
+    )
     for i, ins in enumerate(parsed.inspections):
         if ins.asset not in site.elevators:
             problems.append(ConfigProblem(f"inspections[{i}].asset", f"{ins.asset} is not an elevator of the site"))
@@ -159,6 +165,7 @@ def parse_maintenance(
         contractors=contractors,
         inspections=parsed.inspections,
         tasks=tuple(tasks),
+        warnings=warnings,
     )
 
 

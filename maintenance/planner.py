@@ -26,7 +26,7 @@ from maintenance.config import Cadence, UsageTrigger
 from maintenance.loading import Maintenance, PlannedTask
 from maintenance.orders import Occurrence, open_occurrence, session_of
 from maintenance.orm import OccurrenceRow, OccurrenceStatus, Trigger
-from maintenance.usage import count_usage, take_usage
+from maintenance.usage import count_usage, has_source, take_usage
 from storage.store import ReadingStore
 from workorders.codes import local_day
 from workorders.events import WorkOrderEvent
@@ -74,8 +74,14 @@ class Planner:
             try:
                 if planned.task.cadence is not None:
                     result.opened += self._calendar(planned, planned.task.cadence, today)
-                if planned.task.usage is not None and self.store is not None and self.registry is not None:
-                    result.opened += self._usage(planned, planned.task.usage, self.store, self.registry, today)
+                usage = planned.task.usage
+                if (
+                    usage is not None
+                    and self.store is not None
+                    and self.registry is not None
+                    and has_source(planned, usage, self.registry)
+                ):
+                    result.opened += self._usage(planned, usage, self.store, self.registry, today)
             except Exception:
                 log.exception("maintenance task %s: the planner pass failed; the other tasks go on", planned.key)
                 result.failed.append(planned.key)

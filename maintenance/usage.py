@@ -62,6 +62,12 @@ def _decode(text: str, ts: datetime) -> Sample | None:
     return Sample(ts, value)  # type: ignore[arg-type]
 
 
+def has_source(planned: PlannedTask, usage: UsageTrigger, registry: AssetRegistry) -> bool:
+    """Whether the readings the task counts exist (a machine's run hours need its `run_circuit`)."""
+    source_id = planned.asset.run_circuit if usage.measure is UsageMeasure.RUN_HOURS else planned.asset.id
+    return source_id is not None and source_id in registry
+
+
 def count_usage(
     uow_factory: Callable[[], UnitOfWork], store: ReadingStore, registry: AssetRegistry, planned: PlannedTask,
     usage: UsageTrigger, *, now: datetime,
