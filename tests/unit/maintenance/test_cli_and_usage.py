@@ -68,5 +68,5 @@ def test_trips_and_doors_count_transitions_only() -> None:
     states = [Sample(T + timedelta(seconds=i), v) for i, v in enumerate(["moving", "moving", "idle", "moving"])]
     assert increments(UsageMeasure.TRIPS, Sample(T, "idle"), states) == 2
     assert increments(UsageMeasure.TRIPS, Sample(T, "moving"), states) == 1
-    doors = [Sample(T + timedelta(seconds=i), v) for i, v in enumerate(["open", "closed", "closed", "open", None])]
+    doors = [Sample(T + timedelta(seconds=i), v) for i, v in enumerate(["open", "closed", "closed", "open", "stuck"])]
     assert increments(UsageMeasure.DOOR_CYCLES, None, doors) == 1
