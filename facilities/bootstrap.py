@@ -43,6 +43,7 @@ from facilities.alerting import Alerts
 from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
+from facilities.maintenance_wiring import build_maintenance, build_planner, condition_trigger
 from facilities.metrics import IngestMetrics
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
@@ -245,11 +246,26 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     # With alerts, each work-order change writes its alerts in the same transaction.
     uow_factory: Callable[[], UnitOfWork] = alerts.uow if alerts is not None else lambda: SqlAlchemyUnitOfWork(sessions)
     zone = ZoneInfo(site.info.timezone)
-    dispatcher = AlarmDispatcher(rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone)
+    maintenance = build_maintenance(settings, site, alerts)
+    planner = None
+    if maintenance is not None:
+        planner = build_planner(
+            maintenance,
+            uow_factory=uow_factory,
+            clock=clock,
+            store=ingest.store,
+            registry=ingest.registry,
+            publish=None,
+        )
+    dispatcher = AlarmDispatcher(
+        rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone,
+        also=[condition_trigger(planner)] if planner is not None else [],
+    )  # fmt: skip
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
     worker.restore()
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
+    console = replace(console, maintenance=maintenance)
     billing = _billing_config(settings, site)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, supervisor,
@@ -259,6 +275,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         billing=billing,
         billing_reader=billing_reader(ingest.store, billing) if billing is not None else None,
         console=console,
+        planner=planner,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
