@@ -72,6 +72,7 @@ class DemoSummary:
     open_alarms: list[str]
     work_orders: int
     sla_breaches: int
+    planned_orders: int  # planned maintenance orders the planner opened (examples/maintenance.toml)
     alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
     api: str
     console: str
@@ -221,6 +222,12 @@ def _counts(hub: Hub) -> tuple[int, int]:
     return int(orders), int(breaches)
 
 
+def _planned_orders(hub: Hub) -> int:
+    query = sa.text("SELECT count(*) FROM maintenance_occurrences WHERE site_id = :site")
+    with hub.database.connect() as conn:
+        return int(conn.execute(query, {"site": hub.site.id}).scalar_one())
+
+
 def _line(hub: Hub, now: datetime, published: int) -> str:
     orders, breaches = _counts(hub)
     return (
@@ -242,6 +249,7 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         open_alarms=[f"{a.rule_id} {a.asset_id}" for a in hub.engine.open_alarms()],
         work_orders=orders,
         sla_breaches=breaches,
+        planned_orders=_planned_orders(hub),
         alerts=_alert_counts(hub),
         api=api_url,
         console=f"{api_url}/console",

@@ -199,10 +199,12 @@ class Planner:
 
 
 def schedule_planner(scheduler: Any, planner: Planner, *, every: timedelta = timedelta(minutes=15)) -> Any:
-    """Add (or replace) the interval job running `planner.run`; one instance at a time, missed runs coalesced."""
+    """Add (or replace) the interval job running `planner.run`, first at once (what fell due while the hub was
+    down opens at start-up); one instance at a time, missed runs coalesced."""
     if every <= timedelta(0):
         raise ValueError(f"the maintenance planner interval must be positive, got {every}")
     return scheduler.add_job(
         planner.run, "interval", seconds=every.total_seconds(), id=PLANNER_JOB_ID, name="maintenance planner",
         replace_existing=True, max_instances=1, coalesce=True, timezone=planner.zone,
+        next_run_time=datetime.now(planner.zone),
     )  # fmt: skip

@@ -263,3 +263,20 @@ def test_the_statutory_inspection_is_announced_30_days_ahead_and_alerts_when_ove
     assert breaches == [row.work_order_code]
     listed = occurrences(small.sessions, small.site.id, asset_id="B1-L1")
     assert any(v.trigger == "inspection" and v.overdue(small.clock.now()) for v in listed)
+
+
+def test_the_hub_job_runs_the_planner_every_15_minutes_in_the_site_zone(small: Rig) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from maintenance.planner import PLANNER_JOB_ID, schedule_planner
+
+    scheduler = BackgroundScheduler()
+    planner = small.planner()
+    job = schedule_planner(scheduler, planner)
+    assert job.id == PLANNER_JOB_ID and job.trigger.interval == timedelta(minutes=15)
+    assert str(job.trigger.timezone) == "Asia/Shanghai"
+    small.clock.set(datetime(2026, 1, 3, 1, 0, tzinfo=UTC))
+    job.func()  # what the scheduler calls
+    assert len(_rows(small, "lift/half-monthly/B1-L1")) == 1
+    with pytest.raises(ValueError, match="must be positive"):
+        schedule_planner(scheduler, planner, every=timedelta(0))
