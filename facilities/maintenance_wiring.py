@@ -25,10 +25,11 @@ log = logging.getLogger("facilities.maintenance")
 
 
 def build_maintenance(settings: Settings, site: Site, alerts: Alerts | None) -> MaintenanceRuntime | None:
-    """The maintenance file if there is one (errors name file and key); photos under `<data_dir>/photos`."""
+    """The maintenance file if one is set (a missing or broken one stops the hub with a message naming file and
+    key); photos under `<data_dir>/photos`."""
     path = settings.maintenance_file
-    if not path.exists():
-        log.info("no maintenance file at %s: planned maintenance is off", path)
+    if path is None:
+        log.info("FACILITIES_MAINTENANCE_FILE is not set: planned maintenance is off")
         return None
     file = alerts.outbox.routing.file if alerts is not None else None
     teams = frozenset(file.teams) if file is not None else None

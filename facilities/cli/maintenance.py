@@ -17,9 +17,10 @@ from facilities.cli.common import SiteOption, database_sessions, fail, settings_
 
 maintenance_app = typer.Typer(help="Planned maintenance (保养), contractors and inspections.", no_args_is_help=True)
 FileOption = Annotated[
-    Path | None, typer.Option("--file", help="Maintenance file; default $FACILITIES_MAINTENANCE_FILE.")
+    Path | None, typer.Option("--file", help="Maintenance file; default $FACILITIES_MAINTENANCE_FILE or the example.")
 ]
 PeriodOption = Annotated[str, typer.Option("--period", help="The month, e.g. 2026-10.")]
+EXAMPLE = Path("examples/maintenance.toml")
 
 
 def _teams(settings: Settings) -> frozenset[str] | None:
@@ -44,7 +45,7 @@ def load(settings: Settings, site: Site, path: Path | None) -> Any:
     from maintenance.loading import load_maintenance
 
     try:
-        return load_maintenance(path or settings.maintenance_file, site, teams=_teams(settings))
+        return load_maintenance(path or settings.maintenance_file or EXAMPLE, site, teams=_teams(settings))
     except ConfigError as exc:
         raise fail(str(exc)) from None
 
@@ -67,7 +68,7 @@ def validate(file: FileOption = None, site: SiteOption = None) -> None:
     items = [i for p in m.plans for t in p.tasks for i in t.items]
     verify = sum(1 for i in items if i.verify)
     measured = sum(1 for i in items if i.kind is ItemKind.MEASURE)
-    typer.echo(f"{file or settings.maintenance_file}: {len(m.plans)} plans, {len(m.tasks)} asset tasks, "
+    typer.echo(f"{file or settings.maintenance_file or EXAMPLE}: {len(m.plans)} plans, {len(m.tasks)} asset tasks, "
                f"{len(items)} checklist items ({measured} measured), {len(m.contractors)} contractors, "
                f"{len(m.inspections)} inspections")  # fmt: skip
     for warning in m.warnings:

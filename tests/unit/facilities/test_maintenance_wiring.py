@@ -26,7 +26,9 @@ def test_the_example_file_is_loaded_with_photos_under_the_data_folder(tmp_path: 
 
 
 def test_no_file_means_no_maintenance_and_a_broken_one_stops_the_hub(tmp_path: Path) -> None:
-    assert build_maintenance(Settings(maintenance_file=tmp_path / "none.toml"), SITE, None) is None
+    assert build_maintenance(Settings(maintenance_file=None), SITE, None) is None
+    with pytest.raises(ConfigError, match="cannot read the maintenance file"):
+        build_maintenance(Settings(maintenance_file=tmp_path / "none.toml"), SITE, None)
     broken = tmp_path / "m.toml"
     broken.write_text("[[use]]\nname = 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"m.toml: use\[0\].name"):
