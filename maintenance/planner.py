@@ -22,7 +22,7 @@ from alerts.config import Calendar
 from core.clock import Clock
 from core.registry import AssetRegistry
 from maintenance.cadence import next_due, working_day_on_or_before
-from maintenance.config import Cadence, UsageTrigger
+from maintenance.config import Cadence, Inspection, UsageTrigger
 from maintenance.loading import Maintenance, PlannedTask
 from maintenance.orders import Occurrence, open_occurrence, session_of
 from maintenance.orm import OccurrenceRow, OccurrenceStatus, Trigger
@@ -86,19 +86,27 @@ class Planner:
                 log.exception("maintenance task %s: the planner pass failed; the other tasks go on", planned.key)
                 result.failed.append(planned.key)
         for inspection in self.maintenance.inspections:
-            if today >= inspection.due - timedelta(days=inspection.warn_days):
-                asset = self.maintenance.assets[inspection.asset]
-                cert = f"，证书 {inspection.certificate}" if inspection.certificate else ""
-                occ = Occurrence(
-                    site_id=self.maintenance.site_id, task_key=f"inspection/{asset.id}", plan_id="inspection",
-                    task_id="statutory", asset=asset, trigger=Trigger.INSPECTION, due_on=inspection.due,
-                    title=f"电梯定期检验 {inspection.due.isoformat()} 到期 · {asset.name}",
-                    description=f"{asset.name}（{asset.id}）定期检验于 {inspection.due.isoformat()} 到期{cert}；"
-                    "请提前一个月向检验机构报检，并通知维保单位配合。",
-                    priority=Priority.NORMAL,
-                )  # fmt: skip
-                result.opened += self._open(occ)
+            if today < inspection.due - timedelta(days=inspection.warn_days):
+                continue
+            try:
+                result.opened += self._open(self._inspection(inspection))
+            except Exception:
+                log.exception("inspection reminder for %s failed; the others go on", inspection.asset)
+                result.failed.append(f"inspection/{inspection.asset}")
         return result
+
+    def _inspection(self, inspection: Inspection) -> Occurrence:
+        asset = self.maintenance.assets[inspection.asset]
+        cert = f"，证书 {inspection.certificate}" if inspection.certificate else ""
+        occ = Occurrence(
+            site_id=self.maintenance.site_id, task_key=f"inspection/{asset.id}", plan_id="inspection",
+            task_id="statutory", asset=asset, trigger=Trigger.INSPECTION, due_on=inspection.due,
+            title=f"电梯定期检验 {inspection.due.isoformat()} 到期 · {asset.name}",
+            description=f"{asset.name}（{asset.id}）定期检验于 {inspection.due.isoformat()} 到期{cert}；"
+            "请提前一个月向检验机构报检，并通知维保单位配合。",
+            priority=Priority.NORMAL,
+        )  # fmt: skip
+        return occ
 
     def on_alarm(self, *, rule_id: str, asset_id: str, raised_at: datetime) -> list[str]:
         """Condition-based tasks: a rule's alarm on an asset makes its condition tasks due (one per day)."""

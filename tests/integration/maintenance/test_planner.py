@@ -280,3 +280,22 @@ def test_the_hub_job_runs_the_planner_every_15_minutes_in_the_site_zone(small: R
     assert len(_rows(small, "lift/half-monthly/B1-L1")) == 1
     with pytest.raises(ValueError, match="must be positive"):
         schedule_planner(scheduler, planner, every=timedelta(0))
+
+
+class DownStore:
+    """The reading store gone (our own port): every read raises, as InfluxDB does when it is unreachable."""
+
+    def history(self, *args: object, **kwargs: object) -> list[object]:
+        from storage.store import StoreUnavailable
+
+        raise StoreUnavailable("influxdb: connection refused")
+
+
+def test_a_failing_task_is_logged_and_the_others_still_open(small: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    planner = small.planner()
+    planner.store = DownStore()  # type: ignore[assignment]
+    small.clock.set(datetime(2026, 1, 3, 1, 0, tzinfo=UTC))
+    result = planner.run()
+    assert set(result.failed) == {"usage/trips/B1-L2", "usage/doors/B1-L2"}
+    assert len(_rows(small, "lift/half-monthly/B1-L1")) == 1  # the calendar task opened all the same
+    assert "usage/trips/B1-L2: the planner pass failed" in caplog.text
