@@ -299,3 +299,41 @@ def test_a_failing_task_is_logged_and_the_others_still_open(small: Rig, caplog: 
     assert set(result.failed) == {"usage/trips/B1-L2", "usage/doors/B1-L2"}
     assert len(_rows(small, "lift/half-monthly/B1-L1")) == 1  # the calendar task opened all the same
     assert "usage/trips/B1-L2: the planner pass failed" in caplog.text
+
+
+PUMP = """
+[[equipment]]
+id = "PUMP-9"
+kind = "pump"
+name = "生活水泵9号"
+area = "pump-room"
+run_circuit = "GARAGE-LIGHT"
+
+[[plans]]
+id = "pump-hours"
+name = "水泵按运行小时"
+assets = ["PUMP-9"]
+team = "plumbing"
+
+[[plans.tasks]]
+id = "grease"
+name = "轴承加脂"
+usage = { measure = "run_hours", every = 2 }
+
+[[plans.tasks.items]]
+id = "R1"
+text = "轴承加注润滑脂"
+"""
+
+
+def test_run_hours_of_a_pump_are_counted_from_its_circuit(database_url: str, tmp_path: Path) -> None:
+    for rig in make_rig(database_url, tmp_path, PUMP):
+        planner = rig.planner()
+        planner.run()
+        on = [(T0 + timedelta(minutes=10 * i), {"on": i % 12 < 9, "power_w": 1500.0}) for i in range(1, 25)]
+        _write(rig, "GARAGE-LIGHT", on)  # readings every 10 min for 4 h; the circuit on for 170 min: 2.8 h
+        rig.clock.advance(timedelta(hours=5))
+        planner.run()
+        [row] = _rows(rig, "pump-hours/grease/PUMP-9")
+        assert row.trigger == "usage" and row.team == "plumbing"
+        assert row.trigger_detail.startswith("3 run_hours since last time")  # 2.83 h, printed rounded
