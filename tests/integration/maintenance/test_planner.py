@@ -330,7 +330,9 @@ def test_run_hours_of_a_pump_are_counted_from_its_circuit(database_url: str, tmp
     for rig in make_rig(database_url, tmp_path, PUMP):
         planner = rig.planner()
         planner.run()
-        on = [(T0 + timedelta(minutes=10 * i), {"on": i % 12 < 9, "power_w": 1500.0}) for i in range(1, 25)]
+        on: list[tuple[datetime, dict[str, object]]] = [
+            (T0 + timedelta(minutes=10 * i), {"on": i % 12 < 9, "power_w": 1500.0}) for i in range(1, 25)
+        ]
         _write(rig, "GARAGE-LIGHT", on)  # readings every 10 min for 4 h; the circuit on for 170 min: 2.8 h
         rig.clock.advance(timedelta(hours=5))
         planner.run()
