@@ -43,6 +43,9 @@ class Permission(StrEnum):
     RELOAD_SITE = "site:reload"  # read the site file again into the running hub; admins only
     ADOPT_DEVICES = "devices:adopt"  # add a discovered device to the site file (and reload); admin and staff
     SHELVE_ALARMS = "alarms:shelve"  # put a firing alarm aside for a while, plan an asset's maintenance window
+    READ_MAINTENANCE = "maintenance:read"  # planned maintenance: due tasks, records, photos, the CSV export
+    RECORD_MAINTENANCE = "maintenance:record"  # fill in a maintenance checklist (保养记录) with photos
+    SIGN_OFF_MAINTENANCE = "maintenance:sign_off"  # sign a contractor's (委外) visit record off; admin and staff
 
 
 _CREW: frozenset[Permission] = frozenset(
@@ -55,6 +58,8 @@ _CREW: frozenset[Permission] = frozenset(
         Permission.READ_WORK_ORDERS,
         Permission.TRANSITION_WORK_ORDERS,
         Permission.COMMENT_WORK_ORDERS,
+        Permission.READ_MAINTENANCE,
+        Permission.RECORD_MAINTENANCE,
     }
 )
 

@@ -17,6 +17,7 @@ from alerts.routing import Routing
 from console.sessions import SessionSigner
 from console.throttle import SignInThrottle
 from console.users import StaffMember
+from maintenance.runtime import MaintenanceRuntime
 from workorders.lifecycle import Status
 from workorders.links import LinkGrant, OrderLinkSigner
 from workorders.sla import DEFAULT_SLA, SlaTable
@@ -32,6 +33,7 @@ class ConsoleConfig:
     secure_cookies: bool = False  # set behind HTTPS: the cookie then never travels in clear
     sla: SlaTable = DEFAULT_SLA
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    maintenance: MaintenanceRuntime | None = None  # planned maintenance pages; None: not configured (404)
 
     @classmethod
     def from_secret(

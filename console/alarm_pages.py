@@ -149,7 +149,7 @@ def shelve(
     return _back(request, done="alarm_shelve")
 
 
-@router.post("/maintenance")
+@router.post("/maintenance-windows")
 def plan_maintenance(
     request: Request,
     asset: FormText = "",

@@ -18,6 +18,7 @@ from console import (
     intake_pages,
     list_pages,
     live_pages,
+    maintenance_pages,
     meter_pages,
     order_pages,
     signin_pages,
@@ -36,6 +37,7 @@ for pages in (
     alarm_pages,
     live_pages,
     device_pages,
+    maintenance_pages,
 ):
     router.include_router(pages.router)
 

@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     alerts_retention_days: int = Field(default=180, ge=1, le=3650)
     # Tariffs and billing rules; the hub bills the last month on the 1st at 02:00 site time. See docs/billing.md.
     billing_file: Path = Path("examples/billing.toml")
+    # Planned maintenance, contractors and statutory inspections (docs/maintenance.md); unset: none (the demo
+    # and the `facilities maintenance` commands use examples/maintenance.toml).
+    maintenance_file: Path | None = None
+    photos_max_mb: float = Field(default=8.0, gt=0, le=64)  # the largest photo a phone may upload
     billing_webhook_url: str | None = None  # the fee module's endpoint for final statements
     billing_webhook_token: SecretStr | None = None
 

@@ -46,6 +46,7 @@ from facilities.alerting import Alerts
 from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
+from facilities.maintenance_wiring import build_maintenance, build_planner, condition_trigger
 from facilities.metrics import DeviceMetrics, IngestMetrics
 from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
@@ -264,7 +265,21 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     # With alerts, each work-order change writes its alerts in the same transaction.
     uow_factory: Callable[[], UnitOfWork] = alerts.uow if alerts is not None else lambda: SqlAlchemyUnitOfWork(sessions)
     zone = ZoneInfo(site.info.timezone)
-    dispatcher = AlarmDispatcher(rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone)
+    maintenance = build_maintenance(settings, site, alerts)
+    planner = None
+    if maintenance is not None:
+        planner = build_planner(
+            maintenance,
+            uow_factory=uow_factory,
+            clock=clock,
+            store=ingest.store,
+            registry=ingest.registry,
+            publish=None,
+        )
+    dispatcher = AlarmDispatcher(
+        rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone,
+        also=[condition_trigger(planner)] if planner is not None else [],
+    )  # fmt: skip
     worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
     worker.restore()
     book = ingest.discovery
@@ -276,6 +291,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )  # fmt: skip
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
+    console = replace(console, maintenance=maintenance)
     billing = _billing_config(settings, site)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, supervisor,
@@ -286,6 +302,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         billing_reader=billing_reader(ingest.store, billing) if billing is not None else None,
         console=console,
         reloader=reloader,
+        planner=planner,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(DeviceMetrics(ingest, clock))

@@ -55,6 +55,7 @@ DEMO_FAULTS = (
 
 
 DEMO_ALERTS = Path("examples/alerts-demo.toml")
+DEMO_MAINTENANCE = Path("examples/maintenance.toml")
 # Console accounts the demo makes (username, name, role, alerts team); they share one password per run.
 DEMO_ACCOUNTS = (
     ("service", "客服 李娜", "staff", "service-centre"),
@@ -74,6 +75,7 @@ class DemoSummary:
     open_alarms: list[str]
     work_orders: int
     sla_breaches: int
+    planned_orders: int  # planned maintenance orders the planner opened (examples/maintenance.toml)
     alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
     entrapment_alerted: list[str]  # who received the entrapment's first alert, e.g. "王师傅 (wang)"
     api: str
@@ -150,6 +152,8 @@ def run_demo(
             "database_url": settings.database_url if not own_database else f"sqlite:///{data_dir}/facilities.db",
             # Alerts to the crews over the demo's own broker, unless a routing file was named.
             "alerts_file": settings.alerts_file or (DEMO_ALERTS if DEMO_ALERTS.is_file() else None),
+            # Plans, a contractor and inspections for the simulated community (its teams are in DEMO_ALERTS).
+            "maintenance_file": settings.maintenance_file or (DEMO_MAINTENANCE if DEMO_MAINTENANCE.is_file() else None),
             "public_url": f"http://127.0.0.1:{api_port}",  # the links in the crews' alerts open this console
         }
     )
@@ -223,6 +227,12 @@ def _counts(hub: Hub) -> tuple[int, int]:
     return int(orders), int(breaches)
 
 
+def _planned_orders(hub: Hub) -> int:
+    query = sa.text("SELECT count(*) FROM maintenance_occurrences WHERE site_id = :site")
+    with hub.database.connect() as conn:
+        return int(conn.execute(query, {"site": hub.site.id}).scalar_one())
+
+
 def _line(hub: Hub, now: datetime, published: int) -> str:
     orders, breaches = _counts(hub)
     return (
@@ -244,6 +254,7 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         open_alarms=[f"{a.rule_id} {a.asset_id}" for a in hub.engine.open_alarms()],
         work_orders=orders,
         sla_breaches=breaches,
+        planned_orders=_planned_orders(hub),
         alerts=_alert_counts(hub),
         entrapment_alerted=_entrapment_alerted(hub),
         api=api_url,

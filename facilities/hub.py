@@ -61,6 +61,7 @@ from facilities.health import (
 from facilities.ingest import Ingest
 from facilities.reload import ReloadResult, SiteReloader
 from facilities.supervisor import Supervisor
+from maintenance.planner import Planner, schedule_planner
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
 from workorders.events import SlaBreached, WorkOrderEvent
@@ -92,6 +93,7 @@ class Hub:
     billing: BillingConfig | None = None
     billing_reader: RegisterReader | None = None  # batch boundary reads where the store offers them
     console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
+    planner: Planner | None = None  # planned maintenance (FACILITIES_MAINTENANCE_FILE); None: none configured
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
     reloader: SiteReloader | None = None  # live reload of the site file (SIGHUP, POST /admin/reload)
@@ -257,6 +259,8 @@ class Hub:
                 sites=[self.site.id],
                 every=checks_every or timedelta(seconds=15),
             )
+        if self.planner is not None:  # planned orders as they fall due, in the site's zone and calendar
+            schedule_planner(scheduler, self.planner, every=timedelta(minutes=15))
         scheduler.start()  # inside the running loop, as APScheduler 3 requires
         server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
         self.supervisor.on_fatal(lambda _reason: setattr(server, "should_exit", True))  # then run exits non-zero

@@ -42,8 +42,10 @@ class AlarmDispatcher:
         uow_factory: Callable[[], UnitOfWork],
         clock: Clock,
         zone: ZoneInfo,
+        also: Sequence[Callable[[AlarmEvent], None]] = (),
     ) -> None:
         self.rules: Mapping[str, AnyRule] = {rule.id: rule for rule in rules}
+        self.also = tuple(also)  # further reactions after the order (condition-based maintenance); they log failures
         self.registry = registry
         self.uow_factory = uow_factory
         self.clock = clock
@@ -79,6 +81,8 @@ class AlarmDispatcher:
                     site_id=site,
                 )
                 handle_alarm_cleared(self.uow_factory(), cleared, clock=self.clock)
+            for react in self.also:
+                react(event)
 
     @staticmethod
     def annotations(events: Sequence[AlarmEvent]) -> list[Point]:

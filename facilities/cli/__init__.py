@@ -15,6 +15,7 @@ from facilities.cli.db import db_app
 from facilities.cli.deadletters import deadletters_app
 from facilities.cli.devices import devices_app
 from facilities.cli.keys import keys_app
+from facilities.cli.maintenance import maintenance_app
 from facilities.cli.readings import readings_app
 from facilities.cli.secrets import secrets_app
 from facilities.cli.users import users_app
@@ -32,6 +33,7 @@ for name, sub_app in (
     ("dashboards", dashboards_app),
     ("db", db_app),
     ("billing", billing_app),
+    ("maintenance", maintenance_app),
     ("users", users_app),
     ("devices", devices_app),
     ("secrets", secrets_app),

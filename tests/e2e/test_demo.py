@@ -60,6 +60,7 @@ def test_demo_summary_shows_readings_alarms_and_work_orders(tmp_path: Path) -> N
     assert summary["sla_breaches"] >= 1
     # The pump-room leak detector scheduled at +10 min (issue 19): an order for the plumbers.
     assert any("water-leak LEAK-PUMP-ROOM" in order for order in summary["work_orders_by_category"]["plumbing"])
+    assert summary["planned_orders"] >= 1  # the example plans: what falls due in the next days opens at start
     # The crew was alerted over the demo broker (examples/alerts-demo.toml), and nothing failed to go out.
     assert summary["alerts"]["delivered"] >= 1
     assert summary["alerts"]["failed"] == 0

@@ -40,8 +40,11 @@ from core.registry import AssetRegistry
 from core.site import Site
 from core.site_loader import load_site
 from core.validation import ReadingValidator
+from maintenance.loading import parse_maintenance
+from maintenance.runtime import MaintenanceRuntime
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
+from storage.photos import PhotoStore
 from storage.points import to_point
 from storage.spool import Spool
 from tests.conftest import EXAMPLE_SITE
@@ -51,6 +54,7 @@ from workorders.events import WorkOrderEvent as Event
 from workorders.values import Category
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # 16:00 in Shanghai
+MAINTENANCE_FILE = Path(EXAMPLE_SITE).parent / "maintenance.toml"
 SECRET = "console-test-secret-0123456789abcdef"
 PASSWORD = "correct horse battery"
 # Accounts: (username, display name, role, alerts team).
@@ -179,7 +183,11 @@ def console_rig(
     file = parse_alerts(ROUTING.format(peer="http://127.0.0.1:9"))
     routing = Routing(file, timezone="Asia/Shanghai", base_url=base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=config.links)
-    config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing)
+    maintenance = MaintenanceRuntime(
+        parse_maintenance(MAINTENANCE_FILE.read_text(encoding="utf-8"), site, source=str(MAINTENANCE_FILE)),
+        PhotoStore.in_folder(folder, max_bytes=2 * 1024 * 1024),
+    )
+    config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing, maintenance=maintenance)
     events: list[Event] = []
     holder: dict[str, ConsoleRig] = {}
     deps = ApiDependencies(

@@ -10,9 +10,11 @@ nothing done). The rows come from the console's own routes, so a new page withou
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +25,21 @@ from fastapi.testclient import TestClient
 
 from console.sessions import COOKIE
 from console.users import create_user
-from tests.support.console_rig import NOW, PASSWORD, ConsoleRig, console_rig, login_data
+from core.site_loader import load_site
+from maintenance.config import ItemKind
+from maintenance.loading import PlannedTask, load_maintenance
+from maintenance.orders import Occurrence, open_occurrence
+from maintenance.orm import Trigger
+from maintenance.records import ItemResult, complete
+from maintenance.reports import OccurrenceView, occurrence, occurrences
+from tests.conftest import EXAMPLE_SITE
+from tests.support.console_rig import MAINTENANCE_FILE, NOW, PASSWORD, ConsoleRig, console_rig, login_data
 from workorders import service
 from workorders.domain import WorkOrder
 from workorders.lifecycle import Status
+from workorders.messagebus import build_bus
 from workorders.repository import SqlAlchemyWorkOrderRepository
+from workorders.unit_of_work import run_in_transaction
 from workorders.values import Category, Priority
 
 pytestmark = pytest.mark.integration
@@ -35,6 +47,8 @@ pytestmark = pytest.mark.integration
 BASE = "http://hub.test"
 VISITORS = ("nobody", "admin", "staff", "crew own team", "crew other team", "link to it", "link to another")
 ORDER = "/console/orders/{code}"
+TASK = "/console/maintenance/{occurrence_id}"
+PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(64)) + b"\xff\xd9"
 ACCOUNTS = {"admin": "root", "staff": "lina", "crew own team": "wang", "crew other team": "zhao"}
 REQUEST = {
     "kind": "repair", "unit": "B1-0101", "category": "plumbing", "priority": "normal", "description": "厨房漏水",
@@ -43,6 +57,7 @@ REQUEST = {
 SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
 ADOPT = {"asset_id": "NEW-E", "kind": "electricity", "place": "garage"}
 WINDOW = {"asset": "B1-L1", "starts": "2026-12-06T09:00", "ends": "2026-12-06T12:00", "reason": "季度保养"}
+MAINTENANCE = load_maintenance(MAINTENANCE_FILE, load_site(EXAMPLE_SITE))
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
 
 
@@ -56,6 +71,8 @@ class Row:
     expected: tuple[str, ...]  # one per VISITORS
     form: Callable[[], dict[str, str]] | None = None
     changed: Callable[[WorkOrder], bool] | None = None  # how a done POST shows on the order
+    occurrence: str | None = None  # a maintenance task made for each request: "open" or "contractor-done"
+    recorded: Callable[[OccurrenceView], bool] | None = None  # how a done POST shows on that task
 
 
 def _nonce() -> str:
@@ -102,11 +119,33 @@ ROWS: dict[str, Row] = {
     "shelve an alarm": Row(
         None, "POST", "/console/alarms/shelve", DESK, lambda: {"alarm": "none", "hours": "2", "reason": "年检"}
     ),
-    "record a maintenance window": Row(None, "POST", "/console/maintenance", DESK, lambda: dict(WINDOW)),
+    "record a maintenance window": Row(None, "POST", "/console/maintenance-windows", DESK, lambda: dict(WINDOW)),
     "export alarms (CSV, Excel)": Row(None, "GET", "/console/export/alarms.{fmt}", SIGNED_IN),
     "export work orders (CSV, Excel)": Row(None, "GET", "/console/export/orders.{fmt}", SIGNED_IN),
     "live elevator board": Row(None, "GET", "/console/live", SIGNED_IN),
     "live elevator board's data": Row(None, "GET", "/console/live.json", SIGNED_IN),
+    "due maintenance": Row(None, "GET", "/console/maintenance", SIGNED_IN),
+    "maintenance task page": Row(None, "GET", TASK, SIGNED_IN, occurrence="open"),
+    "maintenance photo": Row(None, "GET", "/console/maintenance/photos/{key}", SIGNED_IN),
+    "asset's maintenance records": Row(None, "GET", "/console/assets/{asset_id}/maintenance", SIGNED_IN),
+    "asset's maintenance CSV": Row(None, "GET", "/console/assets/{asset_id}/maintenance.csv", SIGNED_IN),
+    "record a checklist": Row(
+        None,
+        "POST",
+        f"{TASK}/complete",
+        SIGNED_IN,
+        lambda: passing_form(),
+        occurrence="open",
+        recorded=lambda view: view.status == "done",
+    ),
+    "sign a contractor's visit off": Row(
+        None,
+        "POST",
+        f"{TASK}/sign-off",
+        DESK,
+        occurrence="contractor-done",
+        recorded=lambda view: view.signed_off_by is not None,
+    ),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -147,10 +186,54 @@ PATH_TO = {
 }
 
 
+def _half_monthly() -> PlannedTask:
+    return next(t for t in MAINTENANCE.tasks if t.key == "elevator-own/half-monthly/B1-L1")
+
+
+def passing_form() -> dict[str, str]:
+    """Every item of B1-L1's half-monthly checklist passed, every measured value inside its limits."""
+    form: dict[str, str] = {}
+    for item in _half_monthly().task.items:
+        if item.kind is ItemKind.CHECK:
+            form[f"ok:{item.id}"] = "pass"
+        elif item.kind is ItemKind.MEASURE:
+            form[f"value:{item.id}"] = str(item.min if item.min is not None else item.max)
+    return form
+
+
 @dataclass
 class Hub:
     rig: ConsoleRig
     browsers: dict[str, TestClient]
+    photo_key: str = ""
+    days: itertools.count[int] = field(default_factory=itertools.count)
+
+    def occurrence(self, kind: str) -> int:
+        """A new maintenance task of B1-L1 (open), or of B2-L1 done by the contractor and waiting for sign-off."""
+        runtime = self.rig.config.maintenance
+        assert runtime is not None
+        key = "elevator-own/half-monthly/B1-L1" if kind == "open" else "elevator-xunda/quarterly/B2-L1"
+        planned = runtime.maintenance.task(key)
+        assert planned is not None
+        due = date(2027, 1, 1) + timedelta(days=next(self.days))
+        occ = Occurrence(
+            site_id=self.rig.site.id, task_key=key, plan_id=planned.plan.id, task_id=planned.task.id,
+            asset=planned.asset, trigger=Trigger.CALENDAR, due_on=due, title="保养", description="",
+            team=planned.team or "xunda-elevator", contractor_id=planned.contractor.id if planned.contractor else None,
+        )  # fmt: skip
+        uow = self.rig.uow()
+        zone = runtime.zone
+        run_in_transaction(uow, lambda: open_occurrence(uow, occ, now=self.rig.clock.now(), tz=zone))
+        [view] = [v for v in occurrences(self.rig.sessions, self.rig.site.id) if v.task_key == key and v.due_on == due]
+        if kind == "contractor-done":
+            results = {i.id: ItemResult(i.id, ok=True) for i in planned.task.items if i.kind is ItemKind.CHECK}
+            bus = build_bus(self.rig.uow, clock=self.rig.clock, tz=zone)
+            complete(bus, runtime.maintenance, view.id, results, actor="desk", clock=self.rig.clock, tz=zone,
+                     contractor_person="李工")  # fmt: skip
+        return view.id
+
+    def task(self, occurrence_id: int) -> OccurrenceView | None:
+        return occurrence(self.rig.sessions, self.rig.site.id, occurrence_id)
 
     def order(self, status: Status) -> WorkOrder:
         """A new elevator order (the alerts routing gives it to the elevator crew) moved into `status`."""
@@ -192,7 +275,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         for visitor, username in ACCOUNTS.items():
             form = login_data(browsers[visitor], username=username, password=PASSWORD)
             assert browsers[visitor].post("/console/login", data=form, follow_redirects=False).status_code == 303
-        yield Hub(rig, browsers)
+        assert rig.config.maintenance is not None
+        photo_key = rig.config.maintenance.photos.put(PHOTO, declared_type="image/jpeg").key
+        yield Hub(rig, browsers, photo_key)
 
 
 def console_routes(hub: Hub) -> set[tuple[str, str]]:
@@ -216,12 +301,15 @@ def snapshot(order: WorkOrder | None) -> tuple[Any, ...]:
     return (order.status, order.team, order.assignee, len(order.comments), len(order.follow_ups), len(order.audit))
 
 
-def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: str | None) -> httpx.Response:
+def request_for(
+    hub: Hub, row: Row, visitor: str, code: str | None, other_code: str | None, occurrence_id: int | None = None
+) -> httpx.Response:
     """The visitor's request for `row`: signed-in visitors send their session's CSRF token, link holders their
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
     name = "swagger-init.js" if "/docs/" in row.path else "console.css"
-    path = row.path.format(code=code, name=name, fmt="xlsx" if visitor == "staff" else "csv")
+    path = row.path.format(code=code, name=name, fmt="xlsx" if visitor == "staff" else "csv",
+                           occurrence_id=occurrence_id, key=hub.photo_key, asset_id="B1-L1")  # fmt: skip
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(
@@ -250,8 +338,10 @@ def test_a_console_action_answers_each_visitor_as_the_table_says(hub: Hub, name:
     other = hub.order(Status.OPEN) if visitor == "link to another" else None
     code = order.code if order is not None else None
     before = snapshot(hub.load(code)) if code is not None else None
+    task = hub.occurrence(row.occurrence) if row.occurrence is not None else None
+    task_before = hub.task(task) if task is not None else None
 
-    answer = request_for(hub, row, visitor, code, other.code if other is not None else None)
+    answer = request_for(hub, row, visitor, code, other.code if other is not None else None, task)
 
     expected = row.expected[VISITORS.index(visitor)]
     location = answer.headers.get("location", "")
@@ -269,6 +359,10 @@ def test_a_console_action_answers_each_visitor_as_the_table_says(hub: Hub, name:
             assert row.changed(after), name
         else:
             assert snapshot(after) == before  # refused: nothing changed, nothing audited
+    if task is not None and row.recorded is not None:
+        view = hub.task(task)
+        assert view is not None
+        assert row.recorded(view) if expected == "ok" else view == task_before, name
 
 
 @pytest.mark.parametrize("visitor", VISITORS)

@@ -88,13 +88,14 @@ def test_a_maintenance_window_suppresses_the_asset_s_alarms_while_it_runs(hub: H
     page = lina.get("/console/alarms").text
     form = {"asset": "B1-L1", "starts": "2026-11-26T15:00", "ends": "2026-11-26T18:00", "reason": "季度保养",
             "csrf": hidden(page, "csrf")}  # fmt: skip
-    assert lina.post("/console/maintenance", data=form, follow_redirects=False).headers["location"].endswith("mw")
+    planned = lina.post("/console/maintenance-windows", data=form, follow_redirects=False)
+    assert planned.headers["location"].endswith("mw")
     page = lina.get("/console/alarms").text
     assert 'data-state="in_maintenance"' in page and "季度保养" in page  # still shown, marked
     bad = form | {"ends": "2026-11-26T14:00"}
-    assert "end after it starts" in lina.post("/console/maintenance", data=bad).text
+    assert "end after it starts" in lina.post("/console/maintenance-windows", data=bad).text
     hostile = form | {"asset": "B1-L1\x00<script>"}
-    assert "no asset" in lina.post("/console/maintenance", data=hostile).text
+    assert "no asset" in lina.post("/console/maintenance-windows", data=hostile).text
 
 
 def test_the_exports_hold_the_filtered_lists(hub: Hub) -> None:

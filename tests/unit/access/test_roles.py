@@ -26,7 +26,10 @@ def test_crew_transitions_and_comments_but_does_not_delete_or_create() -> None:
         P.READ_WORK_ORDERS,
         P.TRANSITION_WORK_ORDERS,
         P.COMMENT_WORK_ORDERS,
+        P.READ_MAINTENANCE,
+        P.RECORD_MAINTENANCE,
     }
+    assert not allows(Role.CREW, P.SIGN_OFF_MAINTENANCE)  # our staff sign a contractor's visit off
     assert not allows(Role.CREW, P.DELETE_WORK_ORDERS)
     assert not allows(Role.CREW, P.CREATE_WORK_ORDERS)
     assert not allows(Role.CREW, P.FOLLOW_UP_WORK_ORDERS)
@@ -69,4 +72,7 @@ def test_the_permissions_there_are() -> None:
         "site:reload",
         "devices:adopt",
         "alarms:shelve",
+        "maintenance:read",
+        "maintenance:record",
+        "maintenance:sign_off",
     ]
