@@ -40,6 +40,9 @@ class Permission(StrEnum):
     RESET_BASELINES = "rules:reset_baseline"  # relearn a car's normal after an overhaul; admin and staff
     CLOSE_WORK_ORDERS = "work_orders:close"  # resolved → closed (歸檔): the service centre signs the job off
     CANCEL_WORK_ORDERS = "work_orders:cancel"  # withdraw an order nobody has reached
+    WALK_PATROLS = "patrols:walk"  # start a patrol route, record checkpoints, answer the sensors (巡检)
+    READ_PATROLS = "patrols:read"  # every patrol's record, the CSV export, the checkpoint label sheet
+    READ_REPORTS = "reports:read"  # the monthly operations report (月度小结), PDF and Excel
 
 
 _CREW: frozenset[Permission] = frozenset(
@@ -52,6 +55,7 @@ _CREW: frozenset[Permission] = frozenset(
         Permission.READ_WORK_ORDERS,
         Permission.TRANSITION_WORK_ORDERS,
         Permission.COMMENT_WORK_ORDERS,
+        Permission.WALK_PATROLS,
     }
 )
 

@@ -17,6 +17,7 @@ from alerts.routing import Routing
 from console.sessions import SessionSigner
 from console.throttle import SignInThrottle
 from console.users import StaffMember
+from patrols.config import EMPTY, PatrolBook
 from workorders.lifecycle import Status
 from workorders.links import LinkGrant, OrderLinkSigner
 from workorders.sla import DEFAULT_SLA, SlaTable
@@ -32,6 +33,7 @@ class ConsoleConfig:
     secure_cookies: bool = False  # set behind HTTPS: the cookie then never travels in clear
     sla: SlaTable = DEFAULT_SLA
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
+    patrols: PatrolBook = EMPTY  # the site's patrol routes (巡检), from the patrols file
 
     @classmethod
     def from_secret(

@@ -40,6 +40,7 @@ from core.registry import AssetRegistry
 from core.site import Site
 from core.site_loader import load_site
 from core.validation import ReadingValidator
+from patrols.config import load_patrols
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.points import to_point
@@ -179,7 +180,8 @@ def console_rig(
     file = parse_alerts(ROUTING.format(peer="http://127.0.0.1:9"))
     routing = Routing(file, timezone="Asia/Shanghai", base_url=base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=config.links)
-    config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing)
+    patrols = load_patrols(EXAMPLE_SITE.parent / "patrols.toml", site)
+    config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing, patrols=patrols)
     events: list[Event] = []
     holder: dict[str, ConsoleRig] = {}
     deps = ApiDependencies(

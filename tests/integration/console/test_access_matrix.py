@@ -23,7 +23,10 @@ from fastapi.testclient import TestClient
 
 from console.sessions import COOKIE
 from console.users import create_user
+from patrols.orm import PatrolRow
+from patrols.service import record_visit
 from tests.support.console_rig import NOW, PASSWORD, ConsoleRig, console_rig, login_data
+from tests.support.patrols import firing
 from workorders import service
 from workorders.domain import WorkOrder
 from workorders.lifecycle import Status
@@ -42,6 +45,9 @@ REQUEST = {
 }  # fmt: skip
 SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
+PATROL = "/console/patrols/{patrol_id}"
+PUMP_OK = {"code": "PUMP", "item-0": "ok", "item-1": "ok", "item-2": "ok", "note": ""}
+LIGHTS = "lights-left-on|B1-CORRIDOR-LIGHT"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ FIELD = ("login", "ok", "ok", "ok", "403", "ok", "403")
 OFFICE = ("login", "ok", "ok", "403", "403", "403", "403")
 SIGNED_IN = ("login", "ok", "ok", "ok", "ok", "login", "login")
 DESK = ("login", "ok", "ok", "403", "403", "login", "login")
+WALKER = ("login", "ok", "ok", "ok", "403", "login", "login")  # a patrol of the crew member's own
 ROWS: dict[str, Row] = {
     "home": Row(None, "GET", "/console", ALL_OK),  # a redirect: to sign in, or to my orders
     "sign-in page": Row(None, "GET", "/console/login", ALL_OK),
@@ -89,6 +96,17 @@ ROWS: dict[str, Row] = {
     "meters page": Row(None, "GET", "/console/meters", DESK),
     "record a meter swap": Row(None, "POST", "/console/meters/replacements", DESK, lambda: dict(SWAP)),
     "enter a manual reading": Row(None, "POST", "/console/meters/readings", DESK, lambda: dict(READING)),
+    # Patrols (巡检): pages on a patrol the elevator crew member wang walks; zhao is another walker.
+    "patrol routes": Row(None, "GET", "/console/patrols", SIGNED_IN),
+    "start a patrol": Row(None, "POST", "/console/patrols/start", SIGNED_IN, lambda: {"route": "repair-plant"}),
+    "checkpoint labels (PDF)": Row(None, "GET", "/console/patrols/labels.pdf", DESK),
+    "patrol records (CSV)": Row(None, "GET", "/console/patrols/records.csv", DESK),
+    "a patrol's page": Row(None, "GET", PATROL, WALKER),
+    "record a checkpoint": Row(None, "POST", f"{PATROL}/visits", WALKER, lambda: dict(PUMP_OK)),
+    "answer the sensors": Row(
+        None, "POST", f"{PATROL}/sensors", WALKER, lambda: {"key": LIGHTS, "kind": "lights_on", "verdict": "confirmed"}
+    ),
+    "complete a patrol": Row(None, "POST", f"{PATROL}/complete", WALKER),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -154,6 +172,22 @@ class Hub:
         with self.rig.sessions() as session:
             return SqlAlchemyWorkOrderRepository(session).get_by_code(site_id=self.rig.site.id, code=code)
 
+    def patrol(self, *, walked: bool) -> str:
+        """A new patrol of the plant round by wang; `walked`: every checkpoint already recorded."""
+        rig, book = self.rig, self.rig.config.patrols
+        patrol_id = uuid.uuid4()
+        with rig.sessions() as session, session.begin():
+            now = rig.clock.now()
+            session.add(
+                PatrolRow(id=patrol_id, site_id=rig.site.id, route_id="repair-plant", started_by="王师傅 (wang)",
+                          slot_at=now, started_at=now, completed_at=None, note="")
+            )  # fmt: skip
+        for code in book.routes["repair-plant"].checkpoints if walked else ():
+            results = {item: "ok" for item in book.checkpoints[code].items}
+            record_visit(rig.sessions, book, patrol_id, code=code, results=results, note="", by="王师傅 (wang)",
+                         clock=rig.clock, open_order=None)  # fmt: skip
+        return str(patrol_id)
+
     def token(self, code: str) -> str:
         return self.rig.link_for(code, "wang").split("k=", 1)[1]
 
@@ -174,6 +208,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         for visitor, username in ACCOUNTS.items():
             form = login_data(browsers[visitor], username=username, password=PASSWORD)
             assert browsers[visitor].post("/console/login", data=form, follow_redirects=False).status_code == 303
+        firing(rig.sessions, rig.site.id, "lights-left-on", "B1-CORRIDOR-LIGHT", NOW)
         yield Hub(rig, browsers)
 
 
@@ -202,7 +237,8 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     """The visitor's request for `row`: signed-in visitors send their session's CSRF token, link holders their
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
-    path = row.path.format(code=code, name="console.css")
+    patrol = hub.patrol(walked=row.path.endswith("/complete")) if "{patrol_id}" in row.path else ""
+    path = row.path.format(code=code, name="console.css", patrol_id=patrol)
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(
@@ -212,6 +248,7 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     link = {"link to it": code, "link to another": other_code}.get(visitor)
     if row.method == "GET":
         query = {"to": "en", "next": "/console"} if row.path == "/console/lang" else {}
+        query |= {"month": "2026-11"} if row.path.endswith("records.csv") else {}
         query |= {"k": hub.token(link)} if link else {}
         answer = browser.get(path, params=query, follow_redirects=False)
         return answer

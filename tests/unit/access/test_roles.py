@@ -26,7 +26,9 @@ def test_crew_transitions_and_comments_but_does_not_delete_or_create() -> None:
         P.READ_WORK_ORDERS,
         P.TRANSITION_WORK_ORDERS,
         P.COMMENT_WORK_ORDERS,
+        P.WALK_PATROLS,
     }
+    assert not allows(Role.CREW, P.READ_PATROLS)  # their own patrols only, not every walker's records
     assert not allows(Role.CREW, P.DELETE_WORK_ORDERS)
     assert not allows(Role.CREW, P.CREATE_WORK_ORDERS)
     assert not allows(Role.CREW, P.FOLLOW_UP_WORK_ORDERS)
@@ -66,4 +68,7 @@ def test_the_permissions_there_are() -> None:
         "rules:reset_baseline",
         "work_orders:close",
         "work_orders:cancel",
+        "patrols:walk",
+        "patrols:read",
+        "reports:read",
     ]
