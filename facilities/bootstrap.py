@@ -46,6 +46,8 @@ from facilities.ingest import Ingest
 from facilities.metrics import IngestMetrics
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
+from patrols.config import EMPTY as EMPTY_PATROLS
+from patrols.config import load_patrols
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
@@ -250,6 +252,8 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     worker.restore()
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
+    patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file.is_file() else EMPTY_PATROLS
+    console = replace(console, patrols=patrols)
     billing = _billing_config(settings, site)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, supervisor,
@@ -259,6 +263,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         billing=billing,
         billing_reader=billing_reader(ingest.store, billing) if billing is not None else None,
         console=console,
+        patrols=patrols,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(HealthMetrics(hub.health_checks()))

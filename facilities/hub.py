@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -55,6 +56,11 @@ from facilities.health import (
 )
 from facilities.ingest import Ingest
 from facilities.supervisor import Supervisor
+from patrols.alerting import OutboxPatrolNotifier
+from patrols.config import EMPTY as EMPTY_PATROLS
+from patrols.config import PatrolBook
+from patrols.job import log_only, schedule_patrol_checks
+from patrols.watch import Notify
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
 from workorders.events import SlaBreached, WorkOrderEvent
@@ -86,6 +92,7 @@ class Hub:
     billing: BillingConfig | None = None
     billing_reader: RegisterReader | None = None  # batch boundary reads where the store offers them
     console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
+    patrols: PatrolBook = EMPTY_PATROLS  # the patrol routes; their late and missed slots are checked
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
 
@@ -124,6 +131,14 @@ class Hub:
             reader=self.billing_reader,
         )  # fmt: skip
         log.info("billing %s: %s", period, result.counts)
+
+    def patrol_notify(self) -> Notify:
+        """Late and missed patrols to the supervisor's team through the alert outbox; the log without alerts."""
+        if self.alerts is None:
+            return log_only
+        return OutboxPatrolNotifier(
+            self.alerts.outbox.routing, clock=self.clock, zone=ZoneInfo(self.site.info.timezone)
+        )
 
     def api(self) -> FastAPI:
         deps = ApiDependencies(
@@ -194,6 +209,11 @@ class Hub:
             self.prune, "cron", hour=3, minute=30, timezone=self.site.info.timezone,
             id="retention.nightly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
         )  # fmt: skip
+        if self.patrols.routes:
+            schedule_patrol_checks(
+                scheduler, self.sessions, self.patrols, site_id=self.site.id, zone=ZoneInfo(self.site.info.timezone),
+                clock=self.clock, notify=self.patrol_notify(),
+            )  # fmt: skip
         if self.alerts is not None:
             alerts = self.alerts
             schedule_escalation_checks(

@@ -15,6 +15,7 @@ from facilities.cli.db import db_app
 from facilities.cli.deadletters import deadletters_app
 from facilities.cli.devices import devices_app
 from facilities.cli.keys import keys_app
+from facilities.cli.patrols import patrols_app
 from facilities.cli.readings import readings_app
 from facilities.cli.secrets import secrets_app
 from facilities.cli.users import users_app
@@ -35,6 +36,7 @@ for name, sub_app in (
     ("users", users_app),
     ("devices", devices_app),
     ("secrets", secrets_app),
+    ("patrols", patrols_app),
 ):
     app.add_typer(sub_app, name=name)
 app.command("status")(status.status)
