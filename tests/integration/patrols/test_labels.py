@@ -30,7 +30,7 @@ def test_the_label_sheet_shows_every_checkpoint(tmp_path: Path) -> None:
 
     [page] = png_pages(pdf, tmp_path / "pages")
     image = Image.open(page).convert("L")
-    dark = sum(1 for value in image.getdata() if value < 100) / (image.width * image.height)
+    dark = sum(image.histogram()[:100]) / (image.width * image.height)
     assert 0.02 < dark < 0.4  # six QR codes on white, not a blank page and not a black one
     if os.environ.get("FACILITIES_UPDATE_SCREENSHOTS"):
         DOCS.mkdir(parents=True, exist_ok=True)
