@@ -55,12 +55,15 @@ from facilities.health import (
     threads_check,
 )
 from facilities.ingest import Ingest
+from facilities.reporting import PLANNED_MAINTENANCE
 from facilities.supervisor import Supervisor
 from patrols.alerting import OutboxPatrolNotifier
 from patrols.config import EMPTY as EMPTY_PATROLS
 from patrols.config import PatrolBook
 from patrols.job import log_only, schedule_patrol_checks
 from patrols.watch import Notify
+from reports.files import write_monthly_files
+from reports.gather import build_monthly_report
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
 from workorders.events import SlaBreached, WorkOrderEvent
@@ -131,6 +134,16 @@ class Hub:
             reader=self.billing_reader,
         )  # fmt: skip
         log.info("billing %s: %s", period, result.counts)
+
+    def write_monthly_report(self) -> None:
+        """Last month's operations report (月度小结) into <data>/reports, for the service-centre head."""
+        period = str(BillingPeriod.last_completed(self.clock.now(), self.site.info.timezone))
+        report = build_monthly_report(
+            self.site, self.sessions, self.ingest.store, period, book=self.patrols, clock=self.clock,
+            planned=PLANNED_MAINTENANCE,
+        )  # fmt: skip
+        pdf, xlsx = write_monthly_files(report, ZoneInfo(self.site.info.timezone), self.settings.data_dir / "reports")
+        log.info("monthly report %s: %s, %s", period, pdf, xlsx)
 
     def patrol_notify(self) -> Notify:
         """Late and missed patrols to the supervisor's team through the alert outbox; the log without alerts."""
@@ -204,6 +217,11 @@ class Hub:
                 self.bill_last_month, "cron", day=1, hour=2, timezone=self.site.info.timezone,
                 id="billing.monthly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
             )  # fmt: skip
+        # The monthly operations report on the 1st, after billing's drafts; a missed run (hub down) runs at start.
+        scheduler.add_job(
+            self.write_monthly_report, "cron", day=1, hour=4, timezone=self.site.info.timezone,
+            id="reports.monthly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
+        )  # fmt: skip
         # Nightly, when nobody is dispatching: old finished alerts and handled console forms go.
         scheduler.add_job(
             self.prune, "cron", hour=3, minute=30, timezone=self.site.info.timezone,
