@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from console import dispatch, intake_pages, list_pages, meter_pages, order_pages, patrol_pages, signin_pages
+from console import (
+    dispatch,
+    intake_pages,
+    list_pages,
+    meter_pages,
+    order_pages,
+    patrol_pages,
+    report_pages,
+    signin_pages,
+)
 from console.access import ConsoleConfig
 
 router = APIRouter(include_in_schema=False)
-for pages in (signin_pages, order_pages, dispatch, list_pages, intake_pages, meter_pages, patrol_pages):
+for pages in (signin_pages, order_pages, dispatch, list_pages, intake_pages, meter_pages, patrol_pages, report_pages):
     router.include_router(pages.router)
 
 

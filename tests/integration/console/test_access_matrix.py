@@ -107,6 +107,9 @@ ROWS: dict[str, Row] = {
         None, "POST", f"{PATROL}/sensors", WALKER, lambda: {"key": LIGHTS, "kind": "lights_on", "verdict": "confirmed"}
     ),
     "complete a patrol": Row(None, "POST", f"{PATROL}/complete", WALKER),
+    "monthly reports (月度小结)": Row(None, "GET", "/console/reports", DESK),
+    "monthly report as PDF": Row(None, "GET", "/console/reports/{period}.pdf", DESK),
+    "monthly report as Excel": Row(None, "GET", "/console/reports/{period}.xlsx", DESK),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -238,7 +241,7 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
     patrol = hub.patrol(walked=row.path.endswith("/complete")) if "{patrol_id}" in row.path else ""
-    path = row.path.format(code=code, name="console.css", patrol_id=patrol)
+    path = row.path.format(code=code, name="console.css", patrol_id=patrol, period="2026-10")
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(
