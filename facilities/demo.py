@@ -32,6 +32,7 @@ from core.settings import Settings
 from core.site import Site
 from facilities.bootstrap import bootstrap
 from facilities.hub import Hub
+from patrols.schedule import slots_between
 from simulators.community import CommunitySimulator
 from simulators.dlt645_server import Dlt645Simulator
 from simulators.embedded_broker import EmbeddedBroker
@@ -75,6 +76,7 @@ class DemoSummary:
     alerts: dict[str, int]  # messages to crews and supervisors, by delivery status
     api: str
     console: str
+    patrols_due: int = 0  # patrol rounds (巡检) that fell due in the simulated time, every route
 
 
 def demo_faults(site: Site) -> Scenario:
@@ -245,7 +247,13 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         alerts=_alert_counts(hub),
         api=api_url,
         console=f"{api_url}/console",
+        patrols_due=_patrols_due(hub, simulator.start, simulator.now),
     )
+
+
+def _patrols_due(hub: Hub, start: datetime, end: datetime) -> int:
+    zone = ZoneInfo(hub.site.info.timezone)
+    return sum(len(list(slots_between(route, start, end, zone))) for route in hub.patrols.routes.values())
 
 
 def uses_own_database(settings: Settings) -> bool:
