@@ -47,7 +47,7 @@ from facilities.metrics import IngestMetrics
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
 from patrols.config import EMPTY as EMPTY_PATROLS
-from patrols.config import load_patrols
+from patrols.config import check_supervisors, load_patrols
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
@@ -253,6 +253,8 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
     patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file.is_file() else EMPTY_PATROLS
+    if alerts is not None:
+        check_supervisors(patrols, set(alerts.outbox.routing.file.teams))
     console = replace(console, patrols=patrols)
     billing = _billing_config(settings, site)
     hub = Hub(

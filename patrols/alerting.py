@@ -6,6 +6,7 @@ kind and target, so the dispatcher delivers each once with retries like every ot
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from alerts.routing import Routing
 from core.clock import Clock
 from patrols.watch import PatrolNotice
 
+log = logging.getLogger("facilities.patrols")
 KEY_NAMESPACE = uuid.UUID("0c1f4a6e-6a51-4f7e-9a0b-2f3d1c9b7e21")
 WORDS = {
     "zh-CN": {"late": "巡检未按时开始", "missed": "巡检漏检", "due": "应于", "route": "路线"},
@@ -36,7 +38,10 @@ class OutboxPatrolNotifier:
 
     def __call__(self, session: Session, notice: PatrolNotice) -> None:
         team = notice.supervisor_team
-        if team is None or team not in self.routing.file.teams:
+        if team is None or team not in self.routing.file.teams:  # the hub checks the teams at start
+            log.warning(
+                "patrol %s of %s is %s; no supervisor team to tell", notice.route.id, notice.slot_at, notice.kind
+            )
             return
         now = self.clock.now()
         rows: list[dict[str, Any]] = []

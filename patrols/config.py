@@ -114,6 +114,18 @@ class PatrolBook:
 EMPTY = PatrolBook(checkpoints={}, routes={})
 
 
+def check_supervisors(book: PatrolBook, teams: set[str]) -> None:
+    """ConfigError unless every route's supervisor team is a team of the alerts file (else nobody would hear)."""
+    problems = [
+        ConfigProblem(f"routes.{route.id}.supervisor_team" if route.supervisor_team else "supervisor_team",
+                      f"no team {book.supervisor(route)!r} in the alerts file; known: {', '.join(sorted(teams))}")
+        for route in book.routes.values()
+        if book.supervisor(route) is not None and book.supervisor(route) not in teams
+    ]  # fmt: skip
+    if problems:
+        raise ConfigError(book.source, problems)
+
+
 def parse_patrols(text: str, site: Site, *, source: str = "<memory>") -> PatrolBook:
     """The routes in `text`, checked against `site`; ConfigError lists every problem."""
     parsed = parse_config_file(text, PatrolFile, source=source)

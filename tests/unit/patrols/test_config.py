@@ -10,7 +10,7 @@ import pytest
 
 from core.config_files import ConfigError
 from core.site_loader import load_site
-from patrols.config import parse_patrols
+from patrols.config import check_supervisors, parse_patrols
 from patrols.schedule import slot_of, slots_between
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -77,3 +77,14 @@ def test_daily_slots_follow_the_site_clock() -> None:
     assert slot_of(route, at.replace(minute=0, hour=9), ZONE) == datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
     week = list(slots_between(route, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 8, tzinfo=UTC), ZONE))
     assert len(week) == 7 and all(slot.astimezone(ZONE).hour == 9 for slot in week)
+
+
+def test_a_supervisor_team_the_alerts_file_lacks_is_named() -> None:
+    book = parse_patrols(GOOD.replace('role = "manager"', 'role = "manager"\nsupervisor_team = "bosses"'), SITE,
+                         source="patrols.toml")  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        check_supervisors(book, {"supervisors", "manager"})
+    assert str(caught.value) == (
+        "patrols.toml: routes.daily.supervisor_team: no team 'bosses' in the alerts file; known: manager, supervisors"
+    )
+    check_supervisors(parse_patrols(GOOD, SITE), {"supervisors"})  # no supervisor named: nothing to check
