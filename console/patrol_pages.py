@@ -180,11 +180,12 @@ def _walk(
     if point is not None and point.code in patrol.visited:
         error, point = f"checkpoint {point.code} is already recorded in this patrol", None
     answered = {note.key: note for note in patrol.sensor_notes}
-    findings = route_findings(deps.session_factory, deps.site, book, patrol.route_id)
+    known = patrol.route_id in book.routes  # a route taken out of the patrols file: its old patrols still show
+    findings = route_findings(deps.session_factory, deps.site, book, patrol.route_id) if known else []
     return render(
         request, "patrol.html", 422 if error else 200, viewer=viewer, p=_words(request), patrol=patrol,
-        route=book.routes.get(patrol.route_id), stops=book.stops(patrol.route_id), point=point, error=error,
-        done=done, order=order, findings=findings, answered=answered, zone=zone,
+        route=book.routes.get(patrol.route_id), stops=book.stops(patrol.route_id) if known else [], point=point,
+        error=error, done=done, order=order, findings=findings, answered=answered, zone=zone,
         visits={visit.checkpoint: visit for visit in patrol.visits},
     )  # fmt: skip
 
@@ -203,7 +204,8 @@ async def save_visit(request: Request, patrol_id: str) -> Response:
     code = fields.get("code", "")
     try:
         point = checkpoint_for(book, patrol, code)
-        results = {item: fields.get(f"item-{i}", "") for i, item in enumerate(point.items)}
+        answers = {item: fields.get(f"item-{i}", "") for i, item in enumerate(point.items)}
+        results = {item: answer for item, answer in answers.items() if answer}  # unanswered: named as missing
         visit = record_visit(
             deps.session_factory, book, patrol.id, code=code, results=results, note=fields.get("note", ""),
             by=viewer.actor, clock=deps.clock, open_order=lambda finding: _open_order(request, finding),
@@ -232,7 +234,11 @@ def answer_sensor(
     if isinstance(patrol, Response):
         return patrol
     deps = app_deps(request)
-    known = {f.key: f for f in route_findings(deps.session_factory, deps.site, _book(request), patrol.route_id)}
+    book = _book(request)
+    found = (
+        route_findings(deps.session_factory, deps.site, book, patrol.route_id) if patrol.route_id in book.routes else []
+    )
+    known = {f.key: f for f in found}
     try:
         if key not in known and key not in {n.key for n in patrol.sensor_notes}:
             raise ValueError("the sensors no longer report this; reload the page")
