@@ -18,6 +18,7 @@ from console.sessions import SessionSigner
 from console.throttle import SignInThrottle
 from console.users import StaffMember
 from patrols.config import EMPTY, PatrolBook
+from storage.photos import PhotoStore
 from workorders.lifecycle import Status
 from workorders.links import LinkGrant, OrderLinkSigner
 from workorders.sla import DEFAULT_SLA, SlaTable
@@ -34,6 +35,7 @@ class ConsoleConfig:
     sla: SlaTable = DEFAULT_SLA
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
     patrols: PatrolBook = EMPTY  # the site's patrol routes (巡检), from the patrols file
+    photos: PhotoStore | None = None  # photos taken on the phone (patrol findings); None: uploads refused
 
     @classmethod
     def from_secret(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from access.roles import Permission, Role
 from console.access import Viewer
@@ -52,6 +53,7 @@ from workorders.service import ResidentRequest
 
 router = APIRouter(prefix="/console/patrols", include_in_schema=False)
 RECENT_DAYS = 7
+MAX_PHOTOS = 6
 
 
 def _book(request: Request) -> PatrolBook:
@@ -194,6 +196,7 @@ def _walk(
 async def save_visit(request: Request, patrol_id: str) -> Response:
     form = await request.form()
     fields = {key: str(value)[:2000] for key, value in form.items() if isinstance(value, str)}
+    uploads = [value for value in form.getlist("photo") if isinstance(value, UploadFile) and value.filename]
     viewer = _walker(request, fields.get("csrf"))
     if isinstance(viewer, Response):
         return viewer
@@ -204,17 +207,53 @@ async def save_visit(request: Request, patrol_id: str) -> Response:
     code = fields.get("code", "")
     try:
         point = checkpoint_for(book, patrol, code)
+        photos = _store_photos(request, uploads)
         answers = {item: fields.get(f"item-{i}", "") for i, item in enumerate(point.items)}
         results = {item: answer for item, answer in answers.items() if answer}  # unanswered: named as missing
         visit = record_visit(
             deps.session_factory, book, patrol.id, code=code, results=results, note=fields.get("note", ""),
-            by=viewer.actor, clock=deps.clock, open_order=lambda finding: _open_order(request, finding),
+            by=viewer.actor, clock=deps.clock, open_order=lambda finding: _open_order(request, finding), photos=photos,
         )  # fmt: skip
     except (ValueError, Refused) as exc:
         message = exc.message if isinstance(exc, Refused) else str(exc)
         return _walk(request, viewer, patrol, code=code, error=message)
     order = f"&order={visit.work_order_code}" if visit.work_order_code else ""
     return RedirectResponse(f"/console/patrols/{patrol.id}?done={visit.checkpoint}{order}", status_code=303)
+
+
+def _store_photos(request: Request, uploads: list[UploadFile]) -> tuple[str, ...]:
+    """Each upload checked (really an image, within the size limit) and stored; its key, in order."""
+    if not uploads:
+        return ()
+    store = console_config(request).photos
+    if store is None:
+        raise ValueError("photos are not kept on this hub; save the checkpoint without them")
+    if len(uploads) > MAX_PHOTOS:
+        raise ValueError(f"{len(uploads)} photos: at most {MAX_PHOTOS} a checkpoint")
+    keys = []
+    for upload in uploads:
+        data = store.read_limited(upload.file)
+        keys.append(store.put(data, declared_type=upload.content_type, name=upload.filename or "photo").key)
+    return tuple(keys)
+
+
+@router.get("/{patrol_id}/photos/{key}")
+def photo(request: Request, patrol_id: str, key: str) -> Response:
+    """A photo of this patrol's visits, to whoever may see the patrol."""
+    viewer = staff_or_login(request, Permission.WALK_PATROLS)
+    if isinstance(viewer, Response):
+        return viewer
+    patrol = _patrol(request, viewer, patrol_id)
+    if isinstance(patrol, Response):
+        return patrol
+    store = console_config(request).photos
+    if store is None or key not in {k for visit in patrol.visits for k in visit.photos}:
+        return not_found(request, viewer)
+    found = store.get(key)
+    if found is None:
+        return not_found(request, viewer)
+    data, media = found
+    return Response(data, media_type=media, headers={"Cache-Control": "private, max-age=86400"})
 
 
 def _open_order(request: Request, finding: ResidentRequest) -> str:

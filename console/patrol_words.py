@@ -14,6 +14,7 @@ PATROL_WORDS: dict[str, dict[str, str]] = {
         "records": "导出巡检记录（CSV）", "by": "巡检人", "report": "月度小结",
         "lights_on": "长明灯", "water_running": "长流水", "alarm": "未消除告警", "offline": "设备离线",
         "manager": "经理", "repair": "维修", "security": "保安", "in_progress": "进行中",
+        "photos": "照片（可选，每张不超过 8 MB）",
     },
     "en": {
         "title": "Patrols", "routes": "Patrol routes", "start": "Start patrol", "every": "every",
@@ -27,6 +28,6 @@ PATROL_WORDS: dict[str, dict[str, str]] = {
         "labels": "Print the checkpoint QR labels (PDF)", "records": "Export patrol records (CSV)", "by": "by",
         "report": "Monthly report", "lights_on": "Lights left on", "water_running": "Water running",
         "alarm": "Open alarm", "offline": "Device offline", "manager": "manager", "repair": "repair crew",
-        "security": "security", "in_progress": "in progress",
+        "security": "security", "in_progress": "in progress", "photos": "Photos (optional, 8 MB each at most)",
     },
 }  # fmt: skip

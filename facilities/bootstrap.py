@@ -56,6 +56,7 @@ from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
+from storage.photos import PhotoStore
 from storage.spool import Spool
 from storage.store import ReadingStore, StoreUnavailable
 from storage.writer import SpoolWriter
@@ -255,7 +256,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file.is_file() else EMPTY_PATROLS
     if alerts is not None:
         check_supervisors(patrols, set(alerts.outbox.routing.file.teams))
-    console = replace(console, patrols=patrols)
+    console = replace(console, patrols=patrols, photos=PhotoStore.in_folder(settings.data_dir))
     billing = _billing_config(settings, site)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, supervisor,

@@ -43,6 +43,7 @@ from core.validation import ReadingValidator
 from patrols.config import load_patrols
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
+from storage.photos import PhotoStore
 from storage.points import to_point
 from storage.spool import Spool
 from tests.conftest import EXAMPLE_SITE
@@ -181,7 +182,13 @@ def console_rig(
     routing = Routing(file, timezone="Asia/Shanghai", base_url=base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=config.links)
     patrols = load_patrols(EXAMPLE_SITE.parent / "patrols.toml", site)
-    config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing, patrols=patrols)
+    config = ConsoleConfig(
+        links=config.links,
+        sessions=config.sessions,
+        routing=routing,
+        patrols=patrols,
+        photos=PhotoStore.in_folder(folder),
+    )
     events: list[Event] = []
     holder: dict[str, ConsoleRig] = {}
     deps = ApiDependencies(

@@ -46,8 +46,9 @@ REQUEST = {
 SWAP = {"meter": "B1-0101-W", "at": "2026-10-20T10:00", "old_final": "540", "new_initial": "0", "note": "矩阵"}
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
 PATROL = "/console/patrols/{patrol_id}"
-PUMP_OK = {"code": "PUMP", "item-0": "ok", "item-1": "ok", "item-2": "ok", "note": ""}
+GARAGE_OK = {"code": "GARAGE", "item-0": "ok", "item-1": "ok", "item-2": "ok", "note": ""}
 LIGHTS = "lights-left-on|B1-CORRIDOR-LIGHT"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 40  # enough of a PNG for the photo store's check
 
 
 @dataclass(frozen=True)
@@ -102,11 +103,12 @@ ROWS: dict[str, Row] = {
     "checkpoint labels (PDF)": Row(None, "GET", "/console/patrols/labels.pdf", DESK),
     "patrol records (CSV)": Row(None, "GET", "/console/patrols/records.csv", DESK),
     "a patrol's page": Row(None, "GET", PATROL, WALKER),
-    "record a checkpoint": Row(None, "POST", f"{PATROL}/visits", WALKER, lambda: dict(PUMP_OK)),
+    "record a checkpoint": Row(None, "POST", f"{PATROL}/visits", WALKER, lambda: dict(GARAGE_OK)),
     "answer the sensors": Row(
         None, "POST", f"{PATROL}/sensors", WALKER, lambda: {"key": LIGHTS, "kind": "lights_on", "verdict": "confirmed"}
     ),
     "complete a patrol": Row(None, "POST", f"{PATROL}/complete", WALKER),
+    "a patrol's photo": Row(None, "GET", f"{PATROL}/photos/{{key}}", WALKER),
     "monthly reports (月度小结)": Row(None, "GET", "/console/reports", DESK),
     "monthly report as PDF": Row(None, "GET", "/console/reports/{period}.pdf", DESK),
     "monthly report as Excel": Row(None, "GET", "/console/reports/{period}.xlsx", DESK),
@@ -175,6 +177,8 @@ class Hub:
         with self.rig.sessions() as session:
             return SqlAlchemyWorkOrderRepository(session).get_by_code(site_id=self.rig.site.id, code=code)
 
+    photo_key: str = ""  # the photo every matrix patrol's PUMP visit carries
+
     def patrol(self, *, walked: bool) -> str:
         """A new patrol of the plant round by wang; `walked`: every checkpoint already recorded."""
         rig, book = self.rig, self.rig.config.patrols
@@ -185,10 +189,10 @@ class Hub:
                 PatrolRow(id=patrol_id, site_id=rig.site.id, route_id="repair-plant", started_by="王师傅 (wang)",
                           slot_at=now, started_at=now, completed_at=None, note="")
             )  # fmt: skip
-        for code in book.routes["repair-plant"].checkpoints if walked else ():
+        for code in book.routes["repair-plant"].checkpoints if walked else ("PUMP",):
             results = {item: "ok" for item in book.checkpoints[code].items}
             record_visit(rig.sessions, book, patrol_id, code=code, results=results, note="", by="王师傅 (wang)",
-                         clock=rig.clock, open_order=None)  # fmt: skip
+                         clock=rig.clock, open_order=None, photos=(self.photo_key,))  # fmt: skip
         return str(patrol_id)
 
     def token(self, code: str) -> str:
@@ -212,7 +216,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
             form = login_data(browsers[visitor], username=username, password=PASSWORD)
             assert browsers[visitor].post("/console/login", data=form, follow_redirects=False).status_code == 303
         firing(rig.sessions, rig.site.id, "lights-left-on", "B1-CORRIDOR-LIGHT", NOW)
-        yield Hub(rig, browsers)
+        assert rig.config.photos is not None
+        hub = Hub(rig, browsers)
+        hub.photo_key = rig.config.photos.put(PNG).key
+        yield hub
 
 
 def console_routes(hub: Hub) -> set[tuple[str, str]]:
@@ -241,7 +248,7 @@ def request_for(hub: Hub, row: Row, visitor: str, code: str | None, other_code: 
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
     patrol = hub.patrol(walked=row.path.endswith("/complete")) if "{patrol_id}" in row.path else ""
-    path = row.path.format(code=code, name="console.css", patrol_id=patrol, period="2026-10")
+    path = row.path.format(code=code, name="console.css", patrol_id=patrol, period="2026-10", key=hub.photo_key)
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(

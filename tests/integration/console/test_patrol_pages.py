@@ -54,3 +54,25 @@ def test_what_a_phone_may_send(signed_in: tuple[ConsoleRig, TestClient]) -> None
     assert client.get(page).status_code == 200
     refused = client.post(f"{page}/complete", data={"csrf": _csrf(client)})
     assert refused.status_code == 422 and "no patrol route 'repair-plant'" in html.unescape(refused.text)
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
+
+
+def test_a_finding_with_a_photo_is_kept_and_shown(signed_in: tuple[ConsoleRig, TestClient]) -> None:
+    _, client = signed_in
+    page = client.post("/console/patrols/start", data={"route": "repair-plant", "csrf": _csrf(client)},
+                       follow_redirects=False).headers["location"]  # fmt: skip
+    items = {"item-0": "ok", "item-1": "fail", "item-2": "ok", "note": "泵房漏水", "csrf": _csrf(client)}
+    svg = client.post(f"{page}/visits", data={"code": "PUMP", **items},
+                      files={"photo": ("leak.jpg", b"<svg onload=alert(1)>" + b" " * 64, "image/jpeg")})  # fmt: skip
+    assert svg.status_code == 422 and "is markup (SVG/HTML), not a photo" in html.unescape(svg.text)
+    upload = {"photo": ("leak.png", PNG, "image/png")}
+    saved = client.post(f"{page}/visits", data={"code": "PUMP", **items}, files=upload, follow_redirects=False)
+    assert saved.status_code == 303 and "order=WO-" in saved.headers["location"]
+    shown = client.get(saved.headers["location"]).text
+    [link] = re.findall(r'href="(/console/patrols/[^"]+/photos/[0-9a-f]{64}\.png)"', shown)
+    photo = client.get(link)
+    assert (photo.status_code, photo.content, photo.headers["content-type"]) == (200, PNG, "image/png")
+    assert client.get(link.replace(".png", ".jpg")).status_code == 404  # only this patrol's own photos
+    assert client.get(f"{page}/photos/..%2F..%2Ffacilities.db").status_code == 404
