@@ -30,7 +30,7 @@ from reports.model import (
 )
 from rules.library import effective_rules
 from storage.store import ReadingStore
-from workorders.orm import WorkOrderRow
+from workorders.orm import SlaBreachRow, WorkOrderRow
 from workorders.queries import monthly_site_statistics, satisfaction_counts
 from workorders.stats import month_bounds
 
@@ -65,13 +65,20 @@ def build_monthly_report(
                 WorkOrderRow.site_id == site.id, WorkOrderRow.reported_at >= start, WorkOrderRow.reported_at < end
             )
         ).all()
+        breached = set(
+            session.scalars(
+                select(SlaBreachRow.work_order_id).where(SlaBreachRow.work_order_id.in_([row.id for row in rows]))
+            )
+        )
         satisfaction = satisfaction_counts(session, site_id=site.id, recorded_from=start, recorded_before=end)
         patrols = _patrols(session, site, book, start, min(end, now), zone)
     resolved = Counter(row.category for row in rows if row.resolved_at is not None)
+    within = Counter(row.category for row in rows if row.id not in breached)
     orders = tuple(
         OrderLine(
             s.category.value, s.count, s.breaches, resolved[s.category.value],
             round(s.median_to_resolve / timedelta(hours=1), 1) if s.median_to_resolve else None,
+            within[s.category.value],
         )
         for s in stats
     )  # fmt: skip

@@ -17,6 +17,11 @@ class OrderLine:
     breaches: int  # SLA steps missed (taken, on site, fixed)
     resolved: int
     median_hours_to_resolve: float | None
+    within_sla: int = 0  # orders that missed no SLA step
+
+    @property
+    def sla_rate(self) -> float | None:
+        return self.within_sla / self.count if self.count else None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from storage.points import to_point
 from tests.support.pdf import png_pages, text_of
 from workorders import service
 from workorders.alarms import AlarmFacts
+from workorders.sla_job import run_sla_check
 from workorders.unit_of_work import SqlAlchemyUnitOfWork
 from workorders.values import Category, Priority, Satisfaction
 
@@ -86,6 +87,8 @@ def report(sessions: sa.orm.sessionmaker[sa.orm.Session], site_id: str, tmp_path
             getattr(service, step)(uow(), order_id=ref.order_id, actor="wang", clock=clock)
         service.resolve(uow(), order_id=ref.order_id, actor="wang", resolution="ok", clock=clock)
         clock.advance(timedelta(days=1))
+    # Nobody took the second request: by the 25th it has missed its SLA steps.
+    run_sla_check(uow_factory=uow, clock=FakeClock(cst(2026, 11, 25)), publish=lambda _event: None)
     # The manager's round: 28 on time, 1 completed after its window (21:00), 1 missed (the 15th).
     with sessions() as session, session.begin():
         for day in range(1, 31):
@@ -119,6 +122,8 @@ def test_the_figures(report: MonthlyReport) -> None:
     by_category = {line.category: line for line in report.orders}
     assert (by_category["plumbing"].count, by_category["plumbing"].resolved) == (2, 1)
     assert by_category["plumbing"].median_hours_to_resolve == 3.0
+    assert (by_category["plumbing"].within_sla, by_category["plumbing"].sla_rate) == (1, 0.5)
+    assert by_category["plumbing"].breaches >= 1 and by_category["elevator"].within_sla == 2
     assert (by_category["elevator"].count, by_category["elevator"].resolved) == (2, 2)
     assert report.satisfaction["satisfied"] == 1 and report.satisfied_share == 1.0
     assert report.alarms == {"threshold": 1, "state": 1}
@@ -138,8 +143,9 @@ def test_the_pdf_shows_every_section(report: MonthlyReport, tmp_path: Path) -> N
     pdf = monthly_pdf(report, ZONE)
     text = " ".join(text_of(pdf, tmp_path).split())
     assert "2026-11 月度小结" in text
-    for expected in ("93%", "漏检 Missed · 经理每日巡查 Manager's daily round: 11-15 09:00", "B1-0302", "+25%", "+50%",
-                     "B2-L1 半月保养", "满意 1", "threshold", "给排水 Plumbing"):  # fmt: skip
+    missed = "漏检 Missed · 经理每日巡查 Manager's daily round: 11-15 09:00"
+    for expected in ("93%", "50%", missed, "B1-0302", "+25%", "+50%", "B2-L1 半月保养", "满意 1", "threshold",
+                     "给排水 Plumbing"):  # fmt: skip
         assert expected in text, expected
     pages = png_pages(pdf, tmp_path / "pages")
     assert 1 <= len(pages) <= 3
