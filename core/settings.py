@@ -51,8 +51,8 @@ class Settings(BaseSettings):
     billing_file: Path = Path("examples/billing.toml")
     billing_webhook_url: str | None = None  # the fee module's endpoint for final statements
     billing_webhook_token: SecretStr | None = None
-    # Patrol routes and checkpoints (巡检); a missing file: no patrols. See docs/patrols.md.
-    patrols_file: Path = Path("examples/patrols.toml")
+    # Patrol routes and checkpoints (巡检); unset: no patrols (the demo uses examples/patrols.toml). docs/patrols.md.
+    patrols_file: Path | None = None
 
     # For `facilities dashboards push` to a Grafana that is not provisioned from this repository.
     grafana_url: str | None = None

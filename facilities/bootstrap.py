@@ -253,7 +253,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     worker.restore()
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
-    patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file.is_file() else EMPTY_PATROLS
+    patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file is not None else EMPTY_PATROLS
     if alerts is not None:
         check_supervisors(patrols, set(alerts.outbox.routing.file.teams))
     console = replace(console, patrols=patrols, photos=PhotoStore.in_folder(settings.data_dir))

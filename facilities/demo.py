@@ -54,6 +54,7 @@ DEMO_FAULTS = (
 
 
 DEMO_ALERTS = Path("examples/alerts-demo.toml")
+DEMO_PATROLS = Path("examples/patrols.toml")  # the simulated community's patrol routes
 # Console accounts the demo makes (username, name, role, alerts team); they share one password per run.
 DEMO_ACCOUNTS = (
     ("service", "客服 李娜", "staff", "service-centre"),
@@ -139,6 +140,7 @@ def run_demo(
             "database_url": settings.database_url if not own_database else f"sqlite:///{data_dir}/facilities.db",
             # Alerts to the crews over the demo's own broker, unless a routing file was named.
             "alerts_file": settings.alerts_file or (DEMO_ALERTS if DEMO_ALERTS.is_file() else None),
+            "patrols_file": settings.patrols_file or (DEMO_PATROLS if DEMO_PATROLS.is_file() else None),
             "public_url": f"http://127.0.0.1:{api_port}",  # the links in the crews' alerts open this console
         }
     )

@@ -21,7 +21,7 @@ PLANNED_MAINTENANCE: PlannedMaintenanceSource | None = None
 
 
 def patrol_book(settings: Settings, site: Site) -> PatrolBook:
-    return load_patrols(settings.patrols_file, site) if settings.patrols_file.is_file() else EMPTY
+    return load_patrols(settings.patrols_file, site) if settings.patrols_file is not None else EMPTY
 
 
 def monthly_report(

@@ -15,17 +15,18 @@ from core.site import Site
 from facilities.cli.common import SiteOption, database_sessions, fail, settings_from_env, site_from
 
 patrols_app = typer.Typer(help="Patrol routes (巡检): labels, records.", no_args_is_help=True)
-FileOption = Annotated[
-    Path | None, typer.Option("--file", help="Patrols file; default $FACILITIES_PATROLS_FILE or examples/patrols.toml.")
-]
+FileOption = Annotated[Path | None, typer.Option("--file", help="Patrols file; default $FACILITIES_PATROLS_FILE.")]
 OutOption = Annotated[Path, typer.Option("--out", help="Where to write the file.")]
 
 
 def _book(settings: Settings, site: Site, path: Path | None) -> Any:
     from patrols.config import load_patrols
 
+    chosen = path or settings.patrols_file
+    if chosen is None:
+        raise fail("no patrols file: pass --file or set FACILITIES_PATROLS_FILE (example: examples/patrols.toml)")
     try:
-        return load_patrols(path or settings.patrols_file, site)
+        return load_patrols(chosen, site)
     except ConfigError as exc:
         raise fail(str(exc)) from None
 

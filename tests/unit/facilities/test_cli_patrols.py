@@ -45,3 +45,9 @@ def test_labels_and_export_write_their_files(tmp_path: Path) -> None:
     assert csv.read_text(encoding="utf-8").startswith("\ufeffpatrol_id,route,")
     result = CliRunner().invoke(app, ["patrols", "export", "--month", "11/2026", "--out", str(csv)])
     assert result.exit_code == 2 and "is not a month like 2026-11" in result.output
+
+
+def test_without_a_patrols_file_the_command_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FACILITIES_PATROLS_FILE")
+    result = CliRunner().invoke(app, ["patrols", "check"])
+    assert result.exit_code == 2 and "pass --file or set FACILITIES_PATROLS_FILE" in result.output
