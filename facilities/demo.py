@@ -194,7 +194,7 @@ def _start_modbus(site: Site, clock: ScaledClock) -> ModbusSimulator | None:
     simulator = ModbusSimulator(site, clock)
     try:
         simulator.start()
-    except OSError as exc:  # the site file's Modbus ports are taken: the demo goes on without them
+    except (OSError, RuntimeError) as exc:  # the Modbus ports are taken (pymodbus says RuntimeError): go on without
         log.warning("Modbus meters are not simulated: %s", exc)
         return None
     return simulator
