@@ -31,7 +31,7 @@ from console.web import (
     staff_or_login,
     words_for,
 )
-from patrols.config import PatrolBook
+from patrols.config import PatrolBook, Route
 from patrols.export import patrols_csv
 from patrols.labels import label_sheet_pdf
 from patrols.records import Patrol
@@ -71,17 +71,30 @@ def patrols_page(request: Request) -> Response:
         return viewer
     deps, book, zone = app_deps(request), _book(request), site_zone(request)
     now = deps.clock.now()
+    slots = {route.id: slot_of(route, now, zone) for route in book.routes.values()}
+    since = min([now - timedelta(days=RECENT_DAYS), *slots.values()])
+    recent = list_patrols(deps.session_factory, deps.site.id, since=since, until=now + timedelta(seconds=1))
     routes = [
-        (route, slot_of(route, now, zone).astimezone(zone).strftime("%m-%d %H:%M"), _every(route.every))
+        (route, slots[route.id].astimezone(zone).strftime("%m-%d %H:%M"), _every(route.every),
+         _round_status(route, slots[route.id], now, recent))
         for route in book.routes.values()
-    ]
-    recent = list_patrols(deps.session_factory, deps.site.id, since=now - timedelta(days=RECENT_DAYS), until=now)
+    ]  # fmt: skip
     mine = [p for p in reversed(recent) if _may_see(viewer, p)]
     return render(
         request, "patrols.html", viewer=viewer, p=_words(request), routes=routes, recent=mine[:20], zone=zone,
         may_read=viewer.may(Permission.READ_PATROLS), may_report=viewer.may(Permission.READ_REPORTS),
         month=now.astimezone(zone).strftime("%Y-%m"),
     )  # fmt: skip
+
+
+def _round_status(route: Route, slot: datetime, now: datetime, recent: list[Patrol]) -> str:
+    """This round's state: completed, in progress, late (not started within `late_after`) or due."""
+    walks = [p for p in recent if p.route_id == route.id and p.slot_at == slot]
+    if any(p.completed_at is not None for p in walks):
+        return "round_completed"
+    if walks:
+        return "in_progress"
+    return "round_late" if now >= slot + route.late_after else "round_due"
 
 
 def _every(every: timedelta) -> str:

@@ -14,7 +14,8 @@ PATROL_WORDS: dict[str, dict[str, str]] = {
         "records": "导出巡检记录（CSV）", "by": "巡检人", "report": "月度小结",
         "lights_on": "长明灯", "water_running": "长流水", "alarm": "未消除告警", "offline": "设备离线",
         "manager": "经理", "repair": "维修", "security": "保安", "in_progress": "进行中",
-        "photos": "照片（可选，每张不超过 8 MB）",
+        "photos": "照片（可选，每张不超过 8 MB）", "round_completed": "本期已完成", "round_late": "本期已超时未开始",
+        "round_due": "本期待巡检",
     },
     "en": {
         "title": "Patrols", "routes": "Patrol routes", "start": "Start patrol", "every": "every",
@@ -29,5 +30,6 @@ PATROL_WORDS: dict[str, dict[str, str]] = {
         "report": "Monthly report", "lights_on": "Lights left on", "water_running": "Water running",
         "alarm": "Open alarm", "offline": "Device offline", "manager": "manager", "repair": "repair crew",
         "security": "security", "in_progress": "in progress", "photos": "Photos (optional, 8 MB each at most)",
+        "round_completed": "this round done", "round_late": "this round late: not started", "round_due": "due",
     },
 }  # fmt: skip

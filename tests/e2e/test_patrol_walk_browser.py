@@ -61,6 +61,8 @@ def test_a_manager_walks_the_daily_round_by_typing_codes(
     _tap(browser, "sign-in")
     browser.find_element(By.ID, "nav-patrols").click()
     WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "start-manager-daily")))
+    # 16:00: the 09:00 round should have started by 11:00.
+    assert browser.find_element(By.ID, "status-manager-daily").text == "本期已超时未开始"
     _tap(browser, "start-manager-daily")
 
     # What the sensors know for the route, to confirm on site.
@@ -93,6 +95,9 @@ def test_a_manager_walks_the_daily_round_by_typing_codes(
     assert width <= 360, f"the patrol page is {width} px wide at 360 px"
     assert console_errors(browser) == []
     save_screenshot(browser, "patrol-walk-360")
+    browser.find_element(By.ID, "nav-patrols").click()
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "status-manager-daily")))
+    assert browser.find_element(By.ID, "status-manager-daily").text == "本期已完成"
 
     [patrol] = list_patrols(rig.sessions, rig.site.id, since=NOW.replace(hour=0), until=NOW.replace(hour=23))
     assert patrol.completed_at is not None and patrol.started_by == "李娜 (lina)"
