@@ -15,6 +15,9 @@ ENV PATH=/opt/facilities/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     FACILITIES_DATA_DIR=/var/lib/facilities
 COPY --from=build /opt/facilities /opt/facilities
+# WeasyPrint's pango and a Chinese font: the monthly report (月度小结) and the patrol labels as PDF.
+RUN apt-get update && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
 # A user of its own; the data folder (spool, embedded store) is the only place it writes.
 RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/facilities --create-home facilities
 USER facilities

@@ -46,6 +46,9 @@ class Permission(StrEnum):
     READ_MAINTENANCE = "maintenance:read"  # planned maintenance: due tasks, records, photos, the CSV export
     RECORD_MAINTENANCE = "maintenance:record"  # fill in a maintenance checklist (保养记录) with photos
     SIGN_OFF_MAINTENANCE = "maintenance:sign_off"  # sign a contractor's (委外) visit record off; admin and staff
+    WALK_PATROLS = "patrols:walk"  # start a patrol route, record checkpoints, answer the sensors (巡检)
+    READ_PATROLS = "patrols:read"  # every patrol's record, the CSV export, the checkpoint label sheet
+    READ_REPORTS = "reports:read"  # the monthly operations report (月度小结), PDF and Excel
 
 
 _CREW: frozenset[Permission] = frozenset(
@@ -60,6 +63,7 @@ _CREW: frozenset[Permission] = frozenset(
         Permission.COMMENT_WORK_ORDERS,
         Permission.READ_MAINTENANCE,
         Permission.RECORD_MAINTENANCE,
+        Permission.WALK_PATROLS,
     }
 )
 

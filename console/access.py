@@ -18,6 +18,8 @@ from console.sessions import SessionSigner
 from console.throttle import SignInThrottle
 from console.users import StaffMember
 from maintenance.runtime import MaintenanceRuntime
+from patrols.config import EMPTY, PatrolBook
+from storage.photos import PhotoStore
 from workorders.lifecycle import Status
 from workorders.links import LinkGrant, OrderLinkSigner
 from workorders.sla import DEFAULT_SLA, SlaTable
@@ -34,6 +36,8 @@ class ConsoleConfig:
     sla: SlaTable = DEFAULT_SLA
     throttle: SignInThrottle = field(default_factory=SignInThrottle)
     maintenance: MaintenanceRuntime | None = None  # planned maintenance pages; None: not configured (404)
+    patrols: PatrolBook = EMPTY  # the site's patrol routes (巡检), from the patrols file
+    photos: PhotoStore | None = None  # photos taken on the phone (patrol findings); None: uploads refused
 
     @classmethod
     def from_secret(

@@ -21,6 +21,8 @@ from console import (
     maintenance_pages,
     meter_pages,
     order_pages,
+    patrol_pages,
+    report_pages,
     signin_pages,
 )
 from console.access import ConsoleConfig
@@ -38,6 +40,8 @@ for pages in (
     live_pages,
     device_pages,
     maintenance_pages,
+    patrol_pages,
+    report_pages,
 ):
     router.include_router(pages.router)
 

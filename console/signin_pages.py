@@ -34,7 +34,12 @@ from console.web import (
     to_login,
 )
 
-STATIC_FILES = {"console.css": "text/css", "countdown.js": "text/javascript", "live.js": "text/javascript"}
+STATIC_FILES = {
+    "console.css": "text/css",
+    "countdown.js": "text/javascript",
+    "live.js": "text/javascript",
+    "patrol-scan.js": "text/javascript",
+}
 LOGIN_FORM_TTL = timedelta(hours=2)  # a sign-in page left open longer is sent again with a fresh token
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -174,7 +179,7 @@ def switch_language(request: Request, to: str = "zh-CN", next: str | None = None
 
 @router.get("/static/{name}")
 def static(name: str) -> Response:
-    """The stylesheet and the countdown script; nothing else is served from the folder."""
+    """The stylesheet, the countdown and the QR scanner scripts; nothing else is served from the folder."""
     media = STATIC_FILES.get(name)
     if media is None:
         return Response(status_code=404)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     photos_max_mb: float = Field(default=8.0, gt=0, le=64)  # the largest photo a phone may upload
     billing_webhook_url: str | None = None  # the fee module's endpoint for final statements
     billing_webhook_token: SecretStr | None = None
+    # Patrol routes and checkpoints (巡检); unset: no patrols (the demo uses examples/patrols.toml). docs/patrols.md.
+    patrols_file: Path | None = None
 
     # For `facilities dashboards push` to a Grafana that is not provisioned from this repository.
     grafana_url: str | None = None

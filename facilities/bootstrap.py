@@ -51,6 +51,8 @@ from facilities.metrics import DeviceMetrics, IngestMetrics
 from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
+from patrols.config import EMPTY as EMPTY_PATROLS
+from patrols.config import check_supervisors, load_patrols
 from rules.engine import RuleEngine
 from rules.library import effective_rules
 from rules.state_store import SqlRuleStateStore
@@ -59,6 +61,7 @@ from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
+from storage.photos import PhotoStore
 from storage.spool import Spool
 from storage.store import ReadingStore, StoreUnavailable
 from storage.writer import SpoolWriter
@@ -292,6 +295,10 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     if alerts is not None:
         console = replace(console, routing=alerts.outbox.routing)
     console = replace(console, maintenance=maintenance)
+    patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file is not None else EMPTY_PATROLS
+    if alerts is not None:
+        check_supervisors(patrols, set(alerts.outbox.routing.file.teams))
+    console = replace(console, patrols=patrols, photos=PhotoStore.in_folder(settings.data_dir))
     billing = _billing_config(settings, site)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, supervisor,
@@ -303,6 +310,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         console=console,
         reloader=reloader,
         planner=planner,
+        patrols=patrols,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(DeviceMetrics(ingest, clock))

@@ -33,6 +33,7 @@ from core.site import Site
 from facilities.bootstrap import bootstrap
 from facilities.demo_support import ENTRAPMENT_RULE, alerted_for_rule, key_hint, start_or_report
 from facilities.hub import Hub
+from patrols.schedule import slots_between
 from simulators.community import CommunitySimulator
 from simulators.dlt645_server import Dlt645Simulator
 from simulators.embedded_broker import EmbeddedBroker
@@ -56,6 +57,7 @@ DEMO_FAULTS = (
 
 DEMO_ALERTS = Path("examples/alerts-demo.toml")
 DEMO_MAINTENANCE = Path("examples/maintenance.toml")
+DEMO_PATROLS = Path("examples/patrols.toml")  # the simulated community's patrol routes
 # Console accounts the demo makes (username, name, role, alerts team); they share one password per run.
 DEMO_ACCOUNTS = (
     ("service", "客服 李娜", "staff", "service-centre"),
@@ -82,6 +84,7 @@ class DemoSummary:
     console: str
     # Each trade's work orders as "code rule asset", e.g. plumbing: ["WO-… water-leak LEAK-PUMP-ROOM"].
     work_orders_by_category: dict[str, list[str]] = field(default_factory=dict)
+    patrols_due: int = 0  # patrol rounds (巡检) that fell due in the simulated time, every route
 
 
 def demo_faults(site: Site) -> Scenario:
@@ -154,6 +157,7 @@ def run_demo(
             "alerts_file": settings.alerts_file or (DEMO_ALERTS if DEMO_ALERTS.is_file() else None),
             # Plans, a contractor and inspections for the simulated community (its teams are in DEMO_ALERTS).
             "maintenance_file": settings.maintenance_file or (DEMO_MAINTENANCE if DEMO_MAINTENANCE.is_file() else None),
+            "patrols_file": settings.patrols_file or (DEMO_PATROLS if DEMO_PATROLS.is_file() else None),
             "public_url": f"http://127.0.0.1:{api_port}",  # the links in the crews' alerts open this console
         }
     )
@@ -260,6 +264,7 @@ def _summary(hub: Hub, simulator: CommunitySimulator, published: int, api_url: s
         api=api_url,
         console=f"{api_url}/console",
         work_orders_by_category=_orders_by_category(hub),
+        patrols_due=_patrols_due(hub, simulator.start, simulator.now),
     )
 
 
@@ -271,6 +276,11 @@ def _orders_by_category(hub: Hub) -> dict[str, list[str]]:
     for category, code, rule_id, asset_id in rows:
         out.setdefault(str(category), []).append(f"{code} {rule_id or ''} {asset_id or ''}".strip())
     return out
+
+
+def _patrols_due(hub: Hub, start: datetime, end: datetime) -> int:
+    zone = ZoneInfo(hub.site.info.timezone)
+    return sum(len(list(slots_between(route, start, end, zone))) for route in hub.patrols.routes.values())
 
 
 def uses_own_database(settings: Settings) -> bool:

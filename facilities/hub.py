@@ -17,6 +17,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -60,8 +61,16 @@ from facilities.health import (
 )
 from facilities.ingest import Ingest
 from facilities.reload import ReloadResult, SiteReloader
+from facilities.reporting import PLANNED_MAINTENANCE
 from facilities.supervisor import Supervisor
 from maintenance.planner import Planner, schedule_planner
+from patrols.alerting import OutboxPatrolNotifier
+from patrols.config import EMPTY as EMPTY_PATROLS
+from patrols.config import PatrolBook
+from patrols.job import log_only, schedule_patrol_checks
+from patrols.watch import Notify
+from reports.files import write_monthly_files
+from reports.gather import build_monthly_report
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
 from workorders.events import SlaBreached, WorkOrderEvent
@@ -94,6 +103,7 @@ class Hub:
     billing_reader: RegisterReader | None = None  # batch boundary reads where the store offers them
     console: ConsoleConfig | None = None  # the web console at /console; None: the JSON API only
     planner: Planner | None = None  # planned maintenance (FACILITIES_MAINTENANCE_FILE); None: none configured
+    patrols: PatrolBook = EMPTY_PATROLS  # the patrol routes; their late and missed slots are checked
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
     reloader: SiteReloader | None = None  # live reload of the site file (SIGHUP, POST /admin/reload)
@@ -176,6 +186,24 @@ class Hub:
         )  # fmt: skip
         log.info("billing %s: %s", period, result.counts)
 
+    def write_monthly_report(self) -> None:
+        """Last month's operations report (月度小结) into <data>/reports, for the service-centre head."""
+        period = str(BillingPeriod.last_completed(self.clock.now(), self.site.info.timezone))
+        report = build_monthly_report(
+            self.site, self.sessions, self.ingest.store, period, book=self.patrols, clock=self.clock,
+            planned=PLANNED_MAINTENANCE,
+        )  # fmt: skip
+        pdf, xlsx = write_monthly_files(report, ZoneInfo(self.site.info.timezone), self.settings.data_dir / "reports")
+        log.info("monthly report %s: %s, %s", period, pdf, xlsx)
+
+    def patrol_notify(self) -> Notify:
+        """Late and missed patrols to the supervisor's team through the alert outbox; the log without alerts."""
+        if self.alerts is None:
+            return log_only
+        return OutboxPatrolNotifier(
+            self.alerts.outbox.routing, clock=self.clock, zone=ZoneInfo(self.site.info.timezone)
+        )
+
     def api(self) -> FastAPI:
         deps = ApiDependencies(
             site=self.site,
@@ -245,11 +273,21 @@ class Hub:
                 self.bill_last_month, "cron", day=1, hour=2, timezone=self.site.info.timezone,
                 id="billing.monthly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
             )  # fmt: skip
+        # The monthly operations report on the 1st, after billing's drafts; a missed run (hub down) runs at start.
+        scheduler.add_job(
+            self.write_monthly_report, "cron", day=1, hour=4, timezone=self.site.info.timezone,
+            id="reports.monthly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
+        )  # fmt: skip
         # Nightly, when nobody is dispatching: old finished alerts and handled console forms go.
         scheduler.add_job(
             self.prune, "cron", hour=3, minute=30, timezone=self.site.info.timezone,
             id="retention.nightly", coalesce=True, max_instances=1, misfire_grace_time=86_400,
         )  # fmt: skip
+        if self.patrols.routes:
+            schedule_patrol_checks(
+                scheduler, self.sessions, self.patrols, site_id=self.site.id, zone=ZoneInfo(self.site.info.timezone),
+                clock=self.clock, notify=self.patrol_notify(),
+            )  # fmt: skip
         if self.alerts is not None:
             alerts = self.alerts
             schedule_escalation_checks(

@@ -11,6 +11,8 @@ command -v caddy >/dev/null || missing+=(caddy)  # runs deploy/caddy/Caddyfile i
 command -v openssl >/dev/null || missing+=(openssl)  # deploy/certs/make-internal-ca.sh and the TLS tests
 command -v chromium >/dev/null || missing+=(chromium)  # the web console's browser tests, headless
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)  # PDF pages to PNG in the label-sheet and report tests
+(ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0) || missing+=(libpango-1.0-0 libpangoft2-1.0-0)  # WeasyPrint's PDFs
 (command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing+=(fonts-wqy-microhei)  # Chinese text in screenshots
 if ((${#missing[@]})); then
     sudo=""

@@ -16,7 +16,9 @@ from facilities.cli.deadletters import deadletters_app
 from facilities.cli.devices import devices_app
 from facilities.cli.keys import keys_app
 from facilities.cli.maintenance import maintenance_app
+from facilities.cli.patrols import patrols_app
 from facilities.cli.readings import readings_app
+from facilities.cli.report import report_app
 from facilities.cli.secrets import secrets_app
 from facilities.cli.users import users_app
 from operations import cli as operations_cli
@@ -37,6 +39,8 @@ for name, sub_app in (
     ("users", users_app),
     ("devices", devices_app),
     ("secrets", secrets_app),
+    ("patrols", patrols_app),
+    ("report", report_app),
 ):
     app.add_typer(sub_app, name=name)
 app.command("status")(status.status)

@@ -42,6 +42,7 @@ from core.site_loader import load_site
 from core.validation import ReadingValidator
 from maintenance.loading import parse_maintenance
 from maintenance.runtime import MaintenanceRuntime
+from patrols.config import load_patrols
 from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.photos import PhotoStore
@@ -183,11 +184,19 @@ def console_rig(
     file = parse_alerts(ROUTING.format(peer="http://127.0.0.1:9"))
     routing = Routing(file, timezone="Asia/Shanghai", base_url=base_url)
     outbox = AlertOutbox(routing, places=PlaceBook.from_site(site), clock=clock, links=config.links)
+    patrols = load_patrols(EXAMPLE_SITE.parent / "patrols.toml", site)
+    photos = PhotoStore.in_folder(folder, max_bytes=2 * 1024 * 1024)  # one store: checklists and patrols
     maintenance = MaintenanceRuntime(
-        parse_maintenance(MAINTENANCE_FILE.read_text(encoding="utf-8"), site, source=str(MAINTENANCE_FILE)),
-        PhotoStore.in_folder(folder, max_bytes=2 * 1024 * 1024),
+        parse_maintenance(MAINTENANCE_FILE.read_text(encoding="utf-8"), site, source=str(MAINTENANCE_FILE)), photos
     )
-    config = ConsoleConfig(links=config.links, sessions=config.sessions, routing=routing, maintenance=maintenance)
+    config = ConsoleConfig(
+        links=config.links,
+        sessions=config.sessions,
+        routing=routing,
+        maintenance=maintenance,
+        patrols=patrols,
+        photos=photos,
+    )
     events: list[Event] = []
     holder: dict[str, ConsoleRig] = {}
     deps = ApiDependencies(

@@ -32,8 +32,11 @@ from maintenance.orders import Occurrence, open_occurrence
 from maintenance.orm import Trigger
 from maintenance.records import ItemResult, complete
 from maintenance.reports import OccurrenceView, occurrence, occurrences
+from patrols.orm import PatrolRow
+from patrols.service import record_visit
 from tests.conftest import EXAMPLE_SITE
 from tests.support.console_rig import MAINTENANCE_FILE, NOW, PASSWORD, ConsoleRig, console_rig, login_data
+from tests.support.patrols import firing
 from workorders import service
 from workorders.domain import WorkOrder
 from workorders.lifecycle import Status
@@ -59,6 +62,9 @@ ADOPT = {"asset_id": "NEW-E", "kind": "electricity", "place": "garage"}
 WINDOW = {"asset": "B1-L1", "starts": "2026-12-06T09:00", "ends": "2026-12-06T12:00", "reason": "季度保养"}
 MAINTENANCE = load_maintenance(MAINTENANCE_FILE, load_site(EXAMPLE_SITE))
 READING = {"meter": "B1-0101-W", "at": "2026-10-31T23:50", "value": "280.5", "note": "矩阵"}
+PATROL = "/console/patrols/{patrol_id}"
+GARAGE_OK = {"code": "GARAGE", "item-0": "ok", "item-1": "ok", "item-2": "ok", "note": ""}
+LIGHTS = "lights-left-on|B1-CORRIDOR-LIGHT"
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ FIELD = ("login", "ok", "ok", "ok", "403", "ok", "403")
 OFFICE = ("login", "ok", "ok", "403", "403", "403", "403")
 SIGNED_IN = ("login", "ok", "ok", "ok", "ok", "login", "login")
 DESK = ("login", "ok", "ok", "403", "403", "login", "login")
+WALKER = ("login", "ok", "ok", "ok", "403", "login", "login")  # a patrol of the crew member's own
 ROWS: dict[str, Row] = {
     "home": Row(None, "GET", "/console", ALL_OK),  # a redirect: to sign in, or to my orders
     "sign-in page": Row(None, "GET", "/console/login", ALL_OK),
@@ -146,6 +153,21 @@ ROWS: dict[str, Row] = {
         occurrence="contractor-done",
         recorded=lambda view: view.signed_off_by is not None,
     ),
+    # Patrols (巡检): pages on a patrol the elevator crew member wang walks; zhao is another walker.
+    "patrol routes": Row(None, "GET", "/console/patrols", SIGNED_IN),
+    "start a patrol": Row(None, "POST", "/console/patrols/start", SIGNED_IN, lambda: {"route": "repair-plant"}),
+    "checkpoint labels (PDF)": Row(None, "GET", "/console/patrols/labels.pdf", DESK),
+    "patrol records (CSV)": Row(None, "GET", "/console/patrols/records.csv", DESK),
+    "a patrol's page": Row(None, "GET", PATROL, WALKER),
+    "record a checkpoint": Row(None, "POST", f"{PATROL}/visits", WALKER, lambda: dict(GARAGE_OK)),
+    "answer the sensors": Row(
+        None, "POST", f"{PATROL}/sensors", WALKER, lambda: {"key": LIGHTS, "kind": "lights_on", "verdict": "confirmed"}
+    ),
+    "complete a patrol": Row(None, "POST", f"{PATROL}/complete", WALKER),
+    "a patrol's photo": Row(None, "GET", f"{PATROL}/photos/{{key}}", WALKER),
+    "monthly reports (月度小结)": Row(None, "GET", "/console/reports", DESK),
+    "monthly report as PDF": Row(None, "GET", "/console/reports/{period}.pdf", DESK),
+    "monthly report as Excel": Row(None, "GET", "/console/reports/{period}.xlsx", DESK),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
@@ -255,6 +277,24 @@ class Hub:
         with self.rig.sessions() as session:
             return SqlAlchemyWorkOrderRepository(session).get_by_code(site_id=self.rig.site.id, code=code)
 
+    photo_key: str = ""  # the photo every matrix patrol's PUMP visit carries
+
+    def patrol(self, *, walked: bool) -> str:
+        """A new patrol of the plant round by wang; `walked`: every checkpoint already recorded."""
+        rig, book = self.rig, self.rig.config.patrols
+        patrol_id = uuid.uuid4()
+        with rig.sessions() as session, session.begin():
+            now = rig.clock.now()
+            session.add(
+                PatrolRow(id=patrol_id, site_id=rig.site.id, route_id="repair-plant", started_by="王师傅 (wang)",
+                          slot_at=now, started_at=now, completed_at=None, note="")
+            )  # fmt: skip
+        for code in book.routes["repair-plant"].checkpoints if walked else ("PUMP",):
+            results = {item: "ok" for item in book.checkpoints[code].items}
+            record_visit(rig.sessions, book, patrol_id, code=code, results=results, note="", by="王师傅 (wang)",
+                         clock=rig.clock, open_order=None, photos=(self.photo_key,))  # fmt: skip
+        return str(patrol_id)
+
     def token(self, code: str) -> str:
         return self.rig.link_for(code, "wang").split("k=", 1)[1]
 
@@ -275,7 +315,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         for visitor, username in ACCOUNTS.items():
             form = login_data(browsers[visitor], username=username, password=PASSWORD)
             assert browsers[visitor].post("/console/login", data=form, follow_redirects=False).status_code == 303
-        assert rig.config.maintenance is not None
+        firing(rig.sessions, rig.site.id, "lights-left-on", "B1-CORRIDOR-LIGHT", NOW)
+        assert rig.config.maintenance is not None and rig.config.photos is rig.config.maintenance.photos
         photo_key = rig.config.maintenance.photos.put(PHOTO, declared_type="image/jpeg").key
         yield Hub(rig, browsers, photo_key)
 
@@ -308,8 +349,10 @@ def request_for(
     link's token (for this order, or for another), as the console's own forms do."""
     browser = hub.browsers[visitor]
     name = "swagger-init.js" if "/docs/" in row.path else "console.css"
+    patrol = hub.patrol(walked=row.path.endswith("/complete")) if "{patrol_id}" in row.path else ""
     path = row.path.format(code=code, name=name, fmt="xlsx" if visitor == "staff" else "csv",
-                           occurrence_id=occurrence_id, key=hub.photo_key, asset_id="B1-L1")  # fmt: skip
+                           occurrence_id=occurrence_id, key=hub.photo_key, asset_id="B1-L1",
+                           patrol_id=patrol, period="2026-10")  # fmt: skip
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(
@@ -319,6 +362,7 @@ def request_for(
     link = {"link to it": code, "link to another": other_code}.get(visitor)
     if row.method == "GET":
         query = {"to": "en", "next": "/console"} if row.path == "/console/lang" else {}
+        query |= {"month": "2026-11"} if row.path.endswith("records.csv") else {}
         query |= {"k": hub.token(link)} if link else {}
         answer = browser.get(path, params=query, follow_redirects=False)
         return answer

@@ -28,8 +28,10 @@ def test_crew_transitions_and_comments_but_does_not_delete_or_create() -> None:
         P.COMMENT_WORK_ORDERS,
         P.READ_MAINTENANCE,
         P.RECORD_MAINTENANCE,
+        P.WALK_PATROLS,
     }
     assert not allows(Role.CREW, P.SIGN_OFF_MAINTENANCE)  # our staff sign a contractor's visit off
+    assert not allows(Role.CREW, P.READ_PATROLS)  # their own patrols only, not every walker's records
     assert not allows(Role.CREW, P.DELETE_WORK_ORDERS)
     assert not allows(Role.CREW, P.CREATE_WORK_ORDERS)
     assert not allows(Role.CREW, P.FOLLOW_UP_WORK_ORDERS)
@@ -75,4 +77,7 @@ def test_the_permissions_there_are() -> None:
         "maintenance:read",
         "maintenance:record",
         "maintenance:sign_off",
+        "patrols:walk",
+        "patrols:read",
+        "reports:read",
     ]

@@ -58,6 +58,8 @@ def test_the_image_runs_the_hub_as_an_unprivileged_user() -> None:
     assert re.search(r"^USER facilities$", dockerfile, re.MULTILINE)
     assert 'CMD ["facilities", "run"]' in dockerfile
     assert '".[postgres]"' in dockerfile  # the psycopg driver for FACILITIES_DATABASE_URL
+    runtime = dockerfile.split("AS runtime", 1)[1].split("AS backup", 1)[0]
+    assert "libpangoft2-1.0-0" in runtime and "fonts-wqy-microhei" in runtime  # WeasyPrint's PDFs, in Chinese
 
 
 def test_datasources_have_the_uids_the_dashboards_default_to() -> None:

@@ -1,0 +1,30 @@
+// Scans a checkpoint's QR code with the phone's camera where the browser can (BarcodeDetector); everywhere else
+// the button stays hidden and the walker types the short code printed under the label.
+(function () {
+  "use strict";
+  var button = document.getElementById("scan");
+  var video = document.getElementById("scan-video");
+  var input = document.getElementById("code");
+  if (!button || !video || !input || !("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
+  button.hidden = false;
+  button.addEventListener("click", function () {
+    var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+    navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+      video.srcObject = stream;
+      video.hidden = false;
+      video.play();
+      var look = function () {
+        detector.detect(video).then(function (codes) {
+          if (codes.length) {
+            stream.getTracks().forEach(function (track) { track.stop(); });
+            input.value = codes[0].rawValue;
+            input.form.submit();
+          } else {
+            window.requestAnimationFrame(look);
+          }
+        }, function () { window.requestAnimationFrame(look); });
+      };
+      look();
+    }, function () { button.hidden = true; });  // no permission or no camera: type the code
+  });
+})();
