@@ -61,7 +61,7 @@ from facilities.health import (
 )
 from facilities.ingest import Ingest
 from facilities.reload import ReloadResult, SiteReloader
-from facilities.reporting import PLANNED_MAINTENANCE
+from facilities.reporting import planned_maintenance
 from facilities.supervisor import Supervisor
 from maintenance.planner import Planner, schedule_planner
 from patrols.alerting import OutboxPatrolNotifier
@@ -191,7 +191,7 @@ class Hub:
         period = str(BillingPeriod.last_completed(self.clock.now(), self.site.info.timezone))
         report = build_monthly_report(
             self.site, self.sessions, self.ingest.store, period, book=self.patrols, clock=self.clock,
-            planned=PLANNED_MAINTENANCE,
+            planned=planned_maintenance(self.settings, self.site, self.sessions),
         )  # fmt: skip
         pdf, xlsx = write_monthly_files(report, ZoneInfo(self.site.info.timezone), self.settings.data_dir / "reports")
         log.info("monthly report %s: %s, %s", period, pdf, xlsx)

@@ -57,7 +57,7 @@ def monthly_workbook(report: MonthlyReport, zone: ZoneInfo) -> bytes:
         ("工单 Work orders", report.order_total),
         ("巡检按时率 Patrols on time", report.patrol_rate),
         ("回访满意率 Satisfied", report.satisfied_share),
-        ("计划保养完成率 Planned maintenance", report.planned.rate if report.planned else "not connected"),
+        ("计划保养完成率 Planned maintenance", report.planned.rate if report.planned else "no plans configured"),
     ):  # fmt: skip
         summary.append(list(row))
     orders = [(CATEGORY.get(o.category, o.category), o.count, o.resolved, o.within_sla, o.breaches,

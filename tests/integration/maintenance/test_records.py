@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.settings import Settings
+from facilities.reporting import planned_maintenance
 from maintenance.records import Completed, ItemResult, RecordRefused, complete, parse_result_form, sign_off
 from maintenance.reports import occurrences, planned_completion, records_csv
 from tests.integration.maintenance.conftest import Rig, make_rig
@@ -139,3 +141,14 @@ def test_the_months_completion_rate_names_the_misses(small: Rig) -> None:
     assert empty.rate is None and empty.due == 0
     with pytest.raises(ValueError, match="month 13"):
         planned_completion(small.sessions, site_id=small.site.id, year=2026, month=13, tz=SHANGHAI)
+    # The monthly report's planned-maintenance section reads the same records through facilities/reporting.py.
+    assert planned_maintenance(Settings(), small.site, small.sessions) is None  # no plans file: not connected
+    source = planned_maintenance(Settings(maintenance_file=Path("plans.toml")), small.site, small.sessions)
+    assert source is not None
+    month = source(small.site.id, datetime(2025, 12, 31, 16, 0, tzinfo=UTC), datetime(2026, 1, 31, 16, 0, tzinfo=UTC))
+    assert (month.due, month.on_time, month.rate) == (3, 1, pytest.approx(1 / 3))
+    codes = [m.work_order_code for m in january.misses]
+    assert all(codes) and month.overdue == (
+        f"2026-01-20 lift-xunda/quarterly/B2-L1 B2-L1 {codes[0]} (not done)",
+        f"2026-01-20 lift/half-monthly/B1-L1 B1-L1 {codes[1]} (not done)",
+    )
