@@ -72,8 +72,17 @@ def make_rig(database_url: str, tmp_path: Path, maintenance_text: str | None = N
     text = maintenance_text or (ROOT / "examples/maintenance.toml").read_text(encoding="utf-8")
     maintenance = parse_maintenance(text, site, source="maintenance.toml")
     engine = make_engine(database_url)
+    sessions = session_factory(engine)
     with EmbeddedStore(tmp_path / "readings.db") as store:
-        yield Rig(site, maintenance, session_factory(engine), FakeClock(T0), store)
+        yield Rig(site, maintenance, sessions, FakeClock(T0), store)
+    # The PostgreSQL database is shared: leave no order of ours open, or another test's SLA check would breach it.
+    with sessions() as session:
+        session.execute(
+            sa.text("UPDATE work_orders SET status = 'cancelled', cancelled_at = opened_at, cancel_reason = 'test' "
+                    "WHERE site_id = :site AND status IN ('open', 'acknowledged', 'on_site')"),
+            {"site": site.id},
+        )  # fmt: skip
+        session.commit()
     engine.dispose()
 
 
