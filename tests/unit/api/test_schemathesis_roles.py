@@ -48,8 +48,9 @@ OPENAPI = create_app(cast(ApiDependencies, object()), routers=HUB_ROUTERS).opena
 schema = schemathesis.openapi.from_dict(OPENAPI)
 # For the stateful runs: sequences on this hub's one site, and requests whose place fields are left out (a
 # random asset, unit or building id only ever answers 422, which the request-by-request run covers), so
-# orders get created and acted on.
-stateful_schema = schemathesis.openapi.from_dict(OPENAPI)
+# orders get created and acted on. Only the work-order routes take part: with every route of the hub in the
+# draw, a dozen sequences of six steps seldom reached the create (the request-by-request run covers the rest).
+stateful_schema = schemathesis.openapi.from_dict(OPENAPI).include(path_regex=r"^/sites/\{site_id\}/work-orders")
 
 
 @stateful_schema.hook
