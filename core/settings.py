@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,14 @@ class Settings(BaseSettings):
     mqtt_cert_file: Path | None = None
     mqtt_key_file: Path | None = None
     mqtt_keepalive_s: int = 30
+    # MQTT 5 is needed for a shared subscription (several replicas ingest one site, docs/scaling.md); 3.1.1 stays
+    # the default because the demo's embedded broker (amqtt) speaks nothing else.
+    mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
+    # MQTT 5: how long the broker keeps the hub's session and its queued readings while no replica holds it.
+    mqtt_session_expiry_s: int = Field(default=7 * 86_400, ge=60, le=0xFFFFFFFF)
+    # Replicas of one site subscribe as $share/<group>/…; each needs its own FACILITIES_MQTT_REPLICA name.
+    mqtt_share_group: str | None = None
+    mqtt_replica: str | None = None
 
     # Alert routing (teams, channels, on-call, escalation); unset: alerts are off. See docs/alerts.md.
     alerts_file: Path | None = None
@@ -100,6 +109,25 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _shared_subscription(self) -> Settings:
+        group, replica = self.mqtt_share_group, self.mqtt_replica
+        if group is not None:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", group):
+                raise ValueError("FACILITIES_MQTT_SHARE_GROUP must be 1-64 letters, digits, '_', '.' or '-'")
+            if self.mqtt_protocol != "5":
+                raise ValueError("FACILITIES_MQTT_SHARE_GROUP needs FACILITIES_MQTT_PROTOCOL=5 (shared subscriptions)")
+            if replica is None:
+                raise ValueError(
+                    "FACILITIES_MQTT_SHARE_GROUP needs FACILITIES_MQTT_REPLICA, a name of its own for each replica "
+                    "(two replicas with one client id would take the session from each other in turn)"
+                )
+        if replica is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", replica):
+            raise ValueError("FACILITIES_MQTT_REPLICA must be 1-32 letters, digits, '_' or '-'")
+        if replica is not None and group is None:
+            raise ValueError("FACILITIES_MQTT_REPLICA goes with FACILITIES_MQTT_SHARE_GROUP: set both or neither")
+        return self
+
+    @model_validator(mode="after")
     def _tls_files_exist(self) -> Settings:
         for name in ("mqtt_ca_file", "mqtt_cert_file", "mqtt_key_file"):
             path = getattr(self, name)
@@ -138,6 +166,10 @@ class Settings(BaseSettings):
         if self.grafana_token is not None:
             secrets.append(("FACILITIES_GRAFANA_TOKEN", self.grafana_token))
         weak = [f"{name} {reason}" for name, secret in secrets if (reason := _weakness(secret)) is not None]
+        # Mosquitto's ACL file does not check SUBSCRIBE: any account that knows the share group can join it and
+        # swallow its share of the readings (docs/scaling.md). The name is the replicas' shared secret.
+        if self.mqtt_share_group is not None and (reason := weakness(self.mqtt_share_group)) is not None:
+            weak.append(f"FACILITIES_MQTT_SHARE_GROUP {reason}")
         database = urlsplit(self.database_url)
         if database.scheme.startswith("sqlite"):
             problems.append("FACILITIES_DATABASE_URL must be PostgreSQL, not SQLite")
@@ -164,6 +196,15 @@ class Settings(BaseSettings):
     def mqtt_port(self) -> int:
         parts = urlsplit(self.mqtt_url)
         return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    def mqtt_ingest_client_id(self, site_id: str) -> str:
+        """The collector's client id: FACILITIES_MQTT_CLIENT_ID, and per site and replica in a share group.
+
+        Unshared it is the setting itself, so an upgrade resumes the session (and readings) the broker kept.
+        """
+        if self.mqtt_share_group is None:
+            return self.mqtt_client_id
+        return f"{self.mqtt_client_id}-{site_id}-{self.mqtt_replica}"
 
     @property
     def mqtt_tls(self) -> bool:

@@ -170,7 +170,7 @@ def build_ingest(
     options = MqttOptions(
         host=settings.mqtt_host,
         port=settings.mqtt_port,
-        client_id=settings.mqtt_client_id,
+        client_id=settings.mqtt_ingest_client_id(site.id),
         username=settings.mqtt_username,
         password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
         tls=settings.mqtt_tls,
@@ -179,6 +179,9 @@ def build_ingest(
         key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
         keepalive_s=settings.mqtt_keepalive_s,
         subscriptions=subscriptions_for(site),
+        protocol=settings.mqtt_protocol,
+        session_expiry_s=settings.mqtt_session_expiry_s,
+        share_group=settings.mqtt_share_group,
     )
     discovery = DiscoveryBook()
     collector = MqttCollector(options, DiscoveryDecoder(build_decoder(site), discovery), spool, clock, spawn=spawn)
