@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     console_session_h: float = Field(default=12.0, gt=0, le=24 * 31)  # a staff sign-in lasts one shift
 
     spool_max_readings: int = 2_000_000
+    # Seconds the rules hold a reading for an older one of its asset that another producer commits later (replicas
+    # in one MQTT share group, docs/scaling.md); duration and silence alarms come that much later. 0: none.
+    rules_reorder_s: float = Field(default=0.0, ge=0, le=60)
     metrics_port: int = 0  # 0 = no Prometheus endpoint
     log_format: Literal["text", "json"] = "text"
 

@@ -47,7 +47,7 @@ from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
 from facilities.maintenance_wiring import build_maintenance, build_planner, condition_trigger
-from facilities.metrics import DeviceMetrics, IngestMetrics
+from facilities.metrics import DeviceMetrics, IngestMetrics, RulesMetrics
 from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
@@ -286,7 +286,10 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone,
         also=[condition_trigger(planner)] if planner is not None else [],
     )  # fmt: skip
-    worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
+    worker = RulesWorker(
+        ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn,
+        reorder=timedelta(seconds=settings.rules_reorder_s),
+    )  # fmt: skip
     worker.restore()
     book = ingest.discovery
     reloader = SiteReloader(
@@ -317,6 +320,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(DeviceMetrics(ingest, clock))
+    hub.metrics.register(RulesMetrics(hub.rules.stats))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
     hub.metrics.register(WorkOrderMetrics(sessions, site.id, zone, clock))
     return hub

@@ -280,10 +280,13 @@ class Spool:
             for row in self.take_rows(limit, consumer)
         ]
 
-    def take_rows(self, limit: int, consumer: str = "store") -> list[SpoolRow]:
-        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first."""
+    def take_rows(self, limit: int, consumer: str = "store", *, after: int | None = None) -> list[SpoolRow]:
+        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first.
+
+        `after`: past this id instead of the consumer's cursor (a consumer holding taken rows in memory).
+        """
         with self._lock:
-            after = self._cursors[consumer]
+            after = self._cursors[consumer] if after is None else max(after, self._cursors[consumer])
             if after >= self._last_id:
                 return []  # nothing new: no query, so an idle consumer costs nothing
             try:
@@ -294,10 +297,10 @@ class Spool:
             except sqlite3.Error as exc:
                 raise SpoolUnavailable(f"spool {self.path}: {exc}") from exc
 
-    def wait_for_readings(self, consumer: str, timeout: float) -> bool:
-        """Block until a commit left readings past the consumer's cursor, or `timeout` seconds passed."""
+    def wait_for_readings(self, consumer: str, timeout: float, *, after: int | None = None) -> bool:
+        """Block until a commit left readings past the consumer's cursor (or `after`), or `timeout` seconds passed."""
         with self._committed:
-            return self._committed.wait_for(lambda: self._last_id > self._cursors[consumer], timeout)
+            return self._committed.wait_for(lambda: self._last_id > max(after or 0, self._cursors[consumer]), timeout)
 
     def wake_waiters(self) -> None:
         """Release every `wait_for_readings` now (at shutdown)."""
