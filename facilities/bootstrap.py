@@ -130,6 +130,29 @@ def subscriptions_for(site: Site, *extra: str) -> tuple[str, ...]:
     return (*subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)), *DISCOVERY_FILTERS, *extra)
 
 
+def mqtt_options(
+    settings: Settings, site: Site, subscriptions: Sequence[str], *, unshared: Sequence[str] = ()
+) -> MqttOptions:
+    """The collector's options from the settings: broker, credentials, protocol, session and share group."""
+    return MqttOptions(
+        host=settings.mqtt_host,
+        port=settings.mqtt_port,
+        client_id=settings.mqtt_ingest_client_id(site.id),
+        username=settings.mqtt_username,
+        password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
+        tls=settings.mqtt_tls,
+        ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+        cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
+        key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
+        keepalive_s=settings.mqtt_keepalive_s,
+        subscriptions=tuple(subscriptions),
+        protocol=settings.mqtt_protocol,
+        session_expiry_s=settings.mqtt_session_expiry_s,
+        share_group=settings.mqtt_share_group,
+        unshared=tuple(unshared),
+    )
+
+
 def open_spool(
     settings: Settings,
     registry: AssetRegistry,
@@ -143,6 +166,8 @@ def open_spool(
         clock,
         max_readings=settings.spool_max_readings,
         consumers=consumers,
+        # In a share group, collector replicas on this machine may commit into this file too (docs/scaling.md).
+        shared=settings.mqtt_share_group is not None,
     )
 
 
@@ -167,27 +192,12 @@ def build_ingest(
     store = build_store(settings)
     seen = LastSeen()
     spool = open_spool(settings, registry, clock, consumers, seen)
-    options = MqttOptions(
-        host=settings.mqtt_host,
-        port=settings.mqtt_port,
-        client_id=settings.mqtt_ingest_client_id(site.id),
-        username=settings.mqtt_username,
-        password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
-        tls=settings.mqtt_tls,
-        ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
-        cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
-        key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
-        keepalive_s=settings.mqtt_keepalive_s,
-        subscriptions=subscriptions_for(site),
-        protocol=settings.mqtt_protocol,
-        session_expiry_s=settings.mqtt_session_expiry_s,
-        share_group=settings.mqtt_share_group,
-    )
+    options = mqtt_options(settings, site, subscriptions_for(site), unshared=DISCOVERY_FILTERS)
     discovery = DiscoveryBook()
     collector = MqttCollector(options, DiscoveryDecoder(build_decoder(site), discovery), spool, clock, spawn=spawn)
     # An availability topic a discovery config names is subscribed to when the config comes.
     discovery.on_availability_topic = lambda topic: collector.reconfigure(
-        collector.decoder, [*collector.options.subscriptions, topic]
+        collector.decoder, [*collector.options.subscriptions, topic], unshared=[topic]
     )
     # The embedded store lingers longer between writes: each SQLite commit costs an fsync, and the spool
     # holds the readings durably meanwhile.

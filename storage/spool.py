@@ -8,14 +8,20 @@ storage can hold before the commit, and a group whose commit still fails on its 
 the offending message (then reading) is left, which becomes a dead letter. A fault of the file itself
 (disk full, read-only, locked) is `SpoolUnavailable`: nothing of the group was taken, the caller keeps it
 un-acked and tries again later.
+
+`shared=True`: other processes write this file too (collector replicas in one MQTT share group on one machine,
+docs/scaling.md). SQLite serialises their commits, so ids still grow in commit order and every consumer's
+cursor stays valid; this process reads the last id and the depth from the file whenever `PRAGMA data_version`
+says another connection committed, and waits for readings by polling. A replica that only collects opens it
+with no consumers.
 """
 
 from __future__ import annotations
 
 import collections
-import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,29 +34,10 @@ from core.clock import Clock
 from core.ports import SinkUnavailable
 from core.reading import Reading, from_ns
 from core.validation import InvalidReading, ReadingValidator
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asset_id TEXT NOT NULL,
-    ts_ns INTEGER NOT NULL,
-    fields TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cursors (
-    consumer TEXT PRIMARY KEY,
-    last_id INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    received_at TEXT NOT NULL,
-    source TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    error TEXT NOT NULL
-);
-"""
+from storage import spool_text as text
+from storage.spool_schema import SCHEMA
 
 SpoolRow = tuple[int, str, int, bytes]  # id, asset_id, ts_ns, fields as JSON
-ERROR_MAX = 1000  # characters of a dead letter's reason; a reason quoting a device's text stays short
 # Errors of the data, not of the file: binding a value SQLite cannot hold, a constraint. Splitting helps.
 _DATA_ERRORS = (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError, sqlite3.IntegrityError)
 
@@ -111,6 +98,8 @@ class Spool:
         max_readings: int = 2_000_000,
         consumers: Sequence[str] = ("store",),
         busy_timeout_s: float = 5.0,
+        shared: bool = False,
+        poll_s: float = 0.02,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,8 +119,10 @@ class Spool:
         # opening the spool (to list dead letters, say) deletes nothing. Cursors of consumers no longer
         # configured are ignored, so they cannot pin the spool.
         self.consumers = tuple(consumers)
-        if not self.consumers:
-            raise ValueError("a spool needs at least one consumer")
+        if not self.consumers and not shared:
+            raise ValueError("a spool needs at least one consumer (only a shared spool may have none)")
+        self.shared, self.poll_s = shared, poll_s
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         self._cursors = {name: 0 for name in self.consumers}
         for name, last_id in self._db.execute("SELECT consumer, last_id FROM cursors"):
             if name in self._cursors:
@@ -141,7 +132,7 @@ class Spool:
         # (last id of a commit, when it was committed): the age of the oldest reading a consumer has not
         # taken. Rows already here at start count from the start: a lower bound, said so by /health.
         self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
-        if self._last_id > min(self._cursors.values()):
+        if self.consumers and self._last_id > min(self._cursors.values()):
             self._commits.append((self._last_id, clock.now()))
         self._committed = threading.Condition(self._lock)
 
@@ -190,6 +181,9 @@ class Spool:
         Messages that do not fit under `max_readings` are left to the caller (un-acked: back-pressure).
         Invalid readings become dead letters in the same transaction. SpoolUnavailable: none was taken.
         """
+        if self.shared:
+            with self._lock:
+                self._refresh()
         room = self.max_readings - self._depth
         now = self.clock.now()
         received_at = now.isoformat()
@@ -206,7 +200,7 @@ class Spool:
                     # orjson refuses what JSON cannot say (an integer past 64 bits): the reading's fault.
                     message.good.append((reading.asset_id, reading.ts_ns, orjson.dumps(fields)))
                 except (InvalidReading, TypeError, ValueError, OverflowError) as exc:
-                    message.bad.append((received_at, source, _payload(reading), _reason(exc)))
+                    message.bad.append((received_at, source, text.payload(reading), text.reason(exc)))
             size += len(message.good)
             prepared.append(message)
         if len(prepared) < len(messages):
@@ -238,10 +232,10 @@ class Spool:
             message = messages[0]
             if not message.good:
                 # Only dead letters, and still refused: their text is made safe and tried once more.
-                safe = [(at, _safe(source), payload, _safe(error)) for at, source, payload, error in message.bad]
-                if safe == message.bad:
+                cleaned = [(at, text.safe(src), body, text.safe(error)) for at, src, body, error in message.bad]
+                if cleaned == message.bad:
                     raise
-                self._commit([_Message(_safe(message.source), bad=safe)], received_at)
+                self._commit([_Message(text.safe(message.source), bad=cleaned)], received_at)
                 return
             if len(message.good) > 1:  # one message of many readings (a poll): split it by reading
                 halves = (message.good[: len(message.good) // 2], message.good[len(message.good) // 2 :])
@@ -250,7 +244,7 @@ class Spool:
                 return
             # One reading the database refuses although validation passed it: a dead letter with the reason.
             refused = [
-                (received_at, message.source, _row_payload(row), _reason(exc, "the spool refused it"))
+                (received_at, message.source, text.row_payload(row), text.reason(exc, "the spool refused it"))
                 for row in message.good
             ]
             self._commit([_Message(message.source, bad=[*message.bad, *refused])], received_at)
@@ -260,7 +254,8 @@ class Spool:
             self._depth += good
             if last_id > self._last_id:
                 self._last_id = last_id
-                self._commits.append((last_id, self.clock.now()))
+                if self.consumers:
+                    self._commits.append((last_id, self.clock.now()))
             self._committed.notify_all()
         self.stats.spooled += good
         self.stats.dead_lettered += sum(len(m.bad) for m in messages)
@@ -269,7 +264,7 @@ class Spool:
         with self._write() as db:
             db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                (self.clock.now().isoformat(), source, payload, error[:ERROR_MAX]),
+                (self.clock.now().isoformat(), source, payload, error[: text.ERROR_MAX]),
             )
         self.stats.dead_lettered += 1
 
@@ -287,6 +282,8 @@ class Spool:
         """
         with self._lock:
             after = self._cursors[consumer] if after is None else max(after, self._cursors[consumer])
+            if self.shared and after >= self._last_id:
+                self._refresh()
             if after >= self._last_id:
                 return []  # nothing new: no query, so an idle consumer costs nothing
             try:
@@ -299,8 +296,39 @@ class Spool:
 
     def wait_for_readings(self, consumer: str, timeout: float, *, after: int | None = None) -> bool:
         """Block until a commit left readings past the consumer's cursor (or `after`), or `timeout` seconds passed."""
+
+        def ready() -> bool:
+            if self.shared:
+                self._refresh()
+            return self._last_id > max(after or 0, self._cursors[consumer])
+
         with self._committed:
-            return self._committed.wait_for(lambda: self._last_id > max(after or 0, self._cursors[consumer]), timeout)
+            if not self.shared:
+                return self._committed.wait_for(ready, timeout)
+            deadline = time.monotonic() + timeout
+            while not ready():  # other processes' commits notify nobody here: look again every poll_s
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._committed.wait(min(left, self.poll_s))
+            return True
+
+    def _refresh(self) -> None:
+        """Another process committed or deleted: read the last id and the depth from the file (holding the lock).
+
+        The depth counts ids from the first to the last: the rare reading moved to dead letters in the middle
+        is counted until it is passed, so back-pressure comes a little early, never late.
+        """
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        first, last = self._db.execute("SELECT min(id), max(id) FROM readings").fetchone()
+        self._depth = 0 if last is None else int(last) - int(first) + 1
+        if last is not None and int(last) > self._last_id:
+            self._last_id = int(last)
+            if self.consumers:
+                self._commits.append((self._last_id, self.clock.now()))
 
     def wake_waiters(self) -> None:
         """Release every `wait_for_readings` now (at shutdown)."""
@@ -349,7 +377,7 @@ class Spool:
         with self._write() as db:
             db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                (self.clock.now().isoformat(), "store", _row_payload(row[1:]), error[:ERROR_MAX]),
+                (self.clock.now().isoformat(), "store", text.row_payload(row[1:]), error[: text.ERROR_MAX]),
             )
             deleted = db.execute("DELETE FROM readings WHERE id = ?", (reading_id,)).rowcount
         self._depth -= deleted
@@ -366,23 +394,3 @@ class Spool:
     def dead_letter_count(self) -> int:
         with self._lock:
             return self._count("dead_letters")
-
-
-def _reason(exc: BaseException, what: str = "") -> str:
-    text = str(exc) if isinstance(exc, InvalidReading) else f"{what or 'cannot be stored'}: {type(exc).__name__}: {exc}"
-    return text[:ERROR_MAX]
-
-
-def _safe(text: str) -> str:
-    """Text SQLite takes whatever a device sent: lone surrogates and NUL replaced."""
-    return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
-
-
-def _payload(reading: Reading) -> bytes:
-    """The reading as the dead letter keeps it: JSON whatever its values (ASCII escapes, big numbers as text)."""
-    return json.dumps({"ts": reading.ts.isoformat(), **reading.fields}, default=repr).encode()
-
-
-def _row_payload(row: tuple[str, int, bytes]) -> bytes:
-    asset_id, ts_ns, fields = row
-    return json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **orjson.loads(fields)}).encode()

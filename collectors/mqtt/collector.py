@@ -139,19 +139,24 @@ class MqttCollector:
         for thread in self._threads:
             thread.join(10)
 
-    def reconfigure(self, decoder: Decoder, subscriptions: Sequence[str]) -> tuple[list[str], list[str]]:
+    def reconfigure(
+        self, decoder: Decoder, subscriptions: Sequence[str], *, unshared: Sequence[str] = ()
+    ) -> tuple[list[str], list[str]]:
         """A live reload: decode with `decoder` from the next message on, subscribe to the new filters and
-        drop the old ones (on this connection and every later one). Returns (added, removed) filters."""
+        drop the old ones (on this connection and every later one); `unshared` adds filters that stay out of
+        the share group. Returns (added, removed) filters."""
         old = list(self.options.subscriptions)
         added = [topic for topic in subscriptions if topic not in old]
         removed = [topic for topic in old if topic not in subscriptions]
+        gone = [self._filter(topic) for topic in removed]
         self.decoder = decoder
-        self.options = replace(self.options, subscriptions=tuple(subscriptions))
+        keep = (*self.options.unshared, *(t for t in unshared if t not in self.options.unshared))
+        self.options = replace(self.options, subscriptions=tuple(subscriptions), unshared=keep)
         if self.health.connected:  # otherwise _on_connect subscribes to the new list
             for topic in added:
                 self._client.subscribe(self._filter(topic), qos=1)
-            if removed:
-                self._client.unsubscribe([self._filter(topic) for topic in removed])
+            if gone:
+                self._client.unsubscribe(gone)
         log.info("MQTT subscriptions reloaded: +%s -%s", added, removed)
         return added, removed
 
@@ -188,7 +193,9 @@ class MqttCollector:
         log.info("connected to MQTT broker %s:%s", self.options.host, self.options.port)
 
     def _filter(self, topic: str) -> str:
-        return subscription_filter(topic, self.options.share_group)
+        """Shared, unless retained state (discovery, availability) that a shared subscription never gets."""
+        shared = topic not in self.options.unshared
+        return subscription_filter(topic, self.options.share_group if shared else None)
 
     def _on_subscribe(
         self, _client: mqtt.Client, _userdata: object, _mid: int, reasons: object, _props: object

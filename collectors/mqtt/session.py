@@ -42,6 +42,9 @@ class MqttOptions:
     session_expiry_s: int = 7 * 86_400
     # MQTT 5: subscribe as `$share/<share_group>/<filter>`; None: an ordinary subscription.
     share_group: str | None = None
+    # Filters subscribed plainly even with a share group: a shared subscription is never sent retained
+    # messages (MQTT 5, 4.8.2), and Home Assistant discovery configs and availability are retained state.
+    unshared: tuple[str, ...] = ()
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
     # First retry interval while the sink is full or failing, doubled up to `retry_max_s`.

@@ -46,7 +46,7 @@ for name, sub_app in (
 app.command("status")(status.status)
 app.command("backup")(operations_cli.backup)
 app.command("restore")(operations_cli.restore)
-for command in (hub.ingest, hub.run, hub.demo, simulate.simulate):
+for command in (hub.ingest, hub.collect, hub.run, hub.demo, simulate.simulate):
     app.command()(command)
 
 
