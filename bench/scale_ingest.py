@@ -8,7 +8,8 @@ out to its members' sessions, online or not); the consumers then connect and are
 all, so the publisher's speed does not cap them. Three consumers, same run, same broker:
   (a) bare:  one paho subscriber that only counts (auto-ack, no spool): the baseline;
   (b) ours1: one collector process (MQTT 5, share group of one) → its own SQLite spool, acked after commit;
-  (c) ours2: two collector processes in one share group, each with its own spool.
+  (c) ours2: two collector processes in one share group, each with its own spool;
+  (d) ours2 shared: the same two committing into one spool file, as `facilities collect` does beside the hub.
 Prints JSON with the rates (messages/s), each against the bare subscriber, and ours2 / ours1.
 """
 
@@ -38,12 +39,14 @@ from tests.support.servers import Mosquitto, wait_until
 SITE_FILE = Path(__file__).resolve().parents[1] / "examples" / "site.toml"
 
 
-def collector_process(port: int, group: str, replica: str, spool_path: str, ready: Event, go: Event, stop: Event,
-                      spooled: multiprocessing.sharedctypes.Synchronized[int]) -> None:  # fmt: skip
+def collector_process(port: int, group: str, replica: str, spool_path: str, shared: bool, ready: Event, go: Event,
+                      stop: Event, spooled: multiprocessing.sharedctypes.Synchronized[int]) -> None:  # fmt: skip
     """One replica: join the group (so the broker queues its share), wait for `go`, ingest until `stop`."""
     site = load_site(SITE_FILE)
     clock = SystemClock()
-    spool = Spool(spool_path, ReadingValidator(AssetRegistry.from_site(site), clock), clock, max_readings=10**8)
+    validator = ReadingValidator(AssetRegistry.from_site(site), clock)
+    consumers = () if shared else ("store",)
+    spool = Spool(spool_path, validator, clock, max_readings=10**8, consumers=consumers, shared=shared)
     options = MqttOptions(
         port=port, client_id=f"bench-{group}-{replica}", subscriptions=(own_topic_filter(site.id),),
         protocol="5", share_group=group, session_expiry_s=3600,
@@ -65,17 +68,18 @@ def collector_process(port: int, group: str, replica: str, spool_path: str, read
 
 
 def share_group_rate(
-    broker: Mosquitto, messages: list[tuple[str, str]], replicas: int, folder: Path
+    broker: Mosquitto, messages: list[tuple[str, str]], replicas: int, folder: Path, *, shared: bool = False
 ) -> dict[str, object]:
     context = multiprocessing.get_context("spawn")
-    group = f"bench{replicas}"
+    group = f"bench{replicas}{'shared' if shared else ''}"
     go, stop = context.Event(), context.Event()
     counts = [context.Value("q", 0) for _ in range(replicas)]
     readies = [context.Event() for _ in range(replicas)]
+    paths = [str(folder / (f"{group}.db" if shared else f"{group}-r{i}.db")) for i in range(replicas)]
     processes = [
         context.Process(
             target=collector_process,
-            args=(broker.port, group, f"r{i}", str(folder / f"{group}-r{i}.db"), readies[i], go, stop, counts[i]),
+            args=(broker.port, group, f"r{i}", paths[i], shared, readies[i], go, stop, counts[i]),
         )
         for i in range(replicas)
     ]
@@ -116,19 +120,23 @@ def main() -> None:
             bare = bare_subscriber_rate(broker, messages)
             one = share_group_rate(broker, messages, 1, root)
             two = share_group_rate(broker, messages, 2, root)
+            two_shared = share_group_rate(broker, messages, 2, root, shared=True)
         finally:
             broker.stop()
-    ours1, ours2 = float(one["per_s"]), float(two["per_s"])  # type: ignore[arg-type]
+    ours1, ours2, ours2s = (float(r["per_s"]) for r in (one, two, two_shared))  # type: ignore[arg-type]
     result = {
         "messages": args.messages,
         "assets": len(meters),
         "bare_paho_subscriber_per_s": round(bare),
         "ours_1_collector_per_s": round(ours1),
         "ours_2_collectors_share_group_per_s": round(ours2),
+        "ours_2_collectors_one_shared_spool_per_s": round(ours2s),
         "per_replica_messages": two["per_replica"],
         "ratio_1_collector_to_bare": round(ours1 / bare, 3),
         "ratio_2_collectors_to_bare": round(ours2 / bare, 3),
+        "ratio_2_collectors_shared_spool_to_bare": round(ours2s / bare, 3),
         "speedup_2_over_1": round(ours2 / ours1, 3),
+        "speedup_2_shared_spool_over_1": round(ours2s / ours1, 3),
         "machine": f"{platform.machine()} {multiprocessing.cpu_count()} cores, Python {platform.python_version()}",
     }
     print(json.dumps(result, indent=2))
