@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -85,8 +86,9 @@ class Settings(BaseSettings):
 
     spool_max_readings: int = 2_000_000
     # Seconds the rules hold a reading for an older one of its asset that another producer commits later (replicas
-    # in one MQTT share group, docs/scaling.md); duration and silence alarms come that much later. 0: none.
-    rules_reorder_s: float = Field(default=0.0, ge=0, le=60)
+    # in one MQTT share group, docs/scaling.md); duration and silence alarms come that much later. Unset: 2 s in a
+    # share group, else none.
+    rules_reorder_s: float | None = Field(default=None, ge=0, le=60)
     metrics_port: int = 0  # 0 = no Prometheus endpoint
     log_format: Literal["text", "json"] = "text"
 
@@ -199,6 +201,12 @@ class Settings(BaseSettings):
     def mqtt_port(self) -> int:
         parts = urlsplit(self.mqtt_url)
         return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def rules_reorder(self) -> timedelta:
+        if self.rules_reorder_s is not None:
+            return timedelta(seconds=self.rules_reorder_s)
+        return timedelta(seconds=2) if self.mqtt_share_group is not None else timedelta(0)
 
     def mqtt_ingest_client_id(self, site_id: str) -> str:
         """The collector's client id: FACILITIES_MQTT_CLIENT_ID, and per site and replica in a share group.

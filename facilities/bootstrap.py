@@ -298,7 +298,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )  # fmt: skip
     worker = RulesWorker(
         ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn,
-        reorder=timedelta(seconds=settings.rules_reorder_s),
+        reorder=settings.rules_reorder,
     )  # fmt: skip
     worker.restore()
     book = ingest.discovery

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from pydantic import ValidationError
 
@@ -46,3 +48,10 @@ def test_production_refuses_a_guessable_share_group() -> None:
     assert Settings(**shared, mqtt_share_group=GROUP).mqtt_share_group == GROUP  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="FACILITIES_MQTT_SHARE_GROUP is shorter than 16"):
         Settings(**shared, mqtt_share_group="ingest")  # type: ignore[arg-type]
+
+
+def test_the_rules_hold_readings_two_seconds_in_a_share_group_unless_told() -> None:
+    assert Settings().rules_reorder == timedelta(0)
+    shared = {"mqtt_protocol": "5", "mqtt_share_group": GROUP, "mqtt_replica": "r1"}
+    assert Settings(**shared).rules_reorder == timedelta(seconds=2)  # type: ignore[arg-type]
+    assert Settings(**shared, rules_reorder_s=0.5).rules_reorder == timedelta(seconds=0.5)  # type: ignore[arg-type]
