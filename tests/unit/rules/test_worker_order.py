@@ -120,7 +120,7 @@ def test_the_cursor_never_passes_a_held_reading(spool: Spool, clock: FakeClock) 
     worker.step()
     assert len(worker.reorder) == 2 and spool.lag("rules") == 2
     clock.advance(seconds(1))
-    worker.step()  # the first one is due (and the second, older than nothing, waits its own hold)
+    worker.step()  # the first one's hold is over; the second, newer, waits out its own
     assert len(worker.reorder) == 1 and spool.lag("rules") == 1
 
 
