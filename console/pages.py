@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from console import (
     alarm_pages,
     device_pages,
+    device_readings_page,
     dispatch,
     docs_pages,
     intake_pages,
@@ -39,6 +40,7 @@ for pages in (
     alarm_pages,
     live_pages,
     device_pages,
+    device_readings_page,
     maintenance_pages,
     patrol_pages,
     report_pages,

@@ -116,6 +116,7 @@ ROWS: dict[str, Row] = {
     "record a meter swap": Row(None, "POST", "/console/meters/replacements", DESK, lambda: dict(SWAP)),
     "enter a manual reading": Row(None, "POST", "/console/meters/readings", DESK, lambda: dict(READING)),
     "devices page": Row(None, "GET", "/console/devices", SIGNED_IN),
+    "a device's latest readings": Row(None, "GET", "/console/devices/{asset_id}", SIGNED_IN),
     "adopt a device": Row(None, "POST", "/console/devices/adopt", DESK, lambda: dict(ADOPT)),
     "API docs (Swagger UI)": Row(None, "GET", "/console/docs", SIGNED_IN),
     "API docs (ReDoc)": Row(None, "GET", "/console/redoc", SIGNED_IN),
