@@ -33,24 +33,28 @@ class LeaseStoreUnavailable(Exception):
     """The lease database cannot be reached (connection refused, dropped, timed out)."""
 
 
-def connect_args(url: str, ttl: timedelta) -> dict[str, Any]:
-    """Driver options that bound how long a lease call may hang on a cut-off network (PostgreSQL/psycopg).
+def engine_options(url: str, ttl: timedelta) -> dict[str, Any]:
+    """`make_engine` keyword arguments that bound how long a lease call may hang on a cut-off network.
 
     Without them a query on a dead TCP connection waits for the kernel's retransmission timeout (minutes), and
-    the replica loop could not fence its sites before their leases expire. Pass as `make_engine(url,
-    connect_args=connect_args(url, ttl))` for the engine the LeaseBook's sessions use.
+    the replica loop could not fence its sites before their leases expire. Use as
+    `make_engine(url, **engine_options(url, ttl))` for the engine of the LeaseBook's sessions (PostgreSQL/psycopg;
+    nothing to add for SQLite, which is local).
     """
     if not url.startswith("postgresql"):
         return {}
     quarter = max(1, int(ttl.total_seconds() / 4))
     return {
-        "connect_timeout": quarter,
-        "tcp_user_timeout": quarter * 1000,  # ms: sent data unacknowledged this long drops the connection
-        "keepalives": 1,
-        "keepalives_idle": 1,
-        "keepalives_interval": 1,
-        "keepalives_count": quarter,
-        "options": f"-c statement_timeout={quarter * 1000} -c lock_timeout={quarter * 1000}",
+        "connect_args": {
+            "connect_timeout": quarter,
+            "tcp_user_timeout": quarter * 1000,  # ms: data sent but unacknowledged this long drops the connection
+            "keepalives": 1,
+            "keepalives_idle": 1,
+            "keepalives_interval": 1,
+            "keepalives_count": quarter,
+            "options": f"-c statement_timeout={quarter * 1000} -c lock_timeout={quarter * 1000}",
+        },
+        "pool_timeout": quarter,
     }
 
 
