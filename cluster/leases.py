@@ -101,7 +101,7 @@ class LeaseBook:
 
     def try_acquire(self, site_id: str) -> int | None:
         """Take the site's lease if it is free, expired or already ours: the lease's epoch, else None."""
-        _check_site(site_id)
+        check_site_id(site_id)
         now = self._clock.now()
         lease = SiteLeaseRow.__table__
 
@@ -146,7 +146,7 @@ class LeaseBook:
 
     def release(self, site_id: str) -> None:
         """Give up our lease on the site (another replica may take it at once); nothing if it is not ours."""
-        _check_site(site_id)
+        check_site_id(site_id)
         self._transact(lambda session: session.execute(self._release(SiteLeaseRow.site_id == site_id)))
 
     def owners(self) -> dict[str, str]:
@@ -157,7 +157,7 @@ class LeaseBook:
 
     def owner_url(self, site_id: str) -> str | None:
         """The url of the replica running the site (None when nobody holds a live lease or it gave no url)."""
-        _check_site(site_id)
+        check_site_id(site_id)
         now = self._clock.now()
         query = (
             select(ReplicaRow.url)
@@ -208,6 +208,7 @@ class LeaseBook:
             raise LeaseStoreUnavailable(f"lease database unreachable: {error}") from error
 
 
-def _check_site(site_id: str) -> None:
+def check_site_id(site_id: str) -> None:
+    """Refuse what cannot be a lease's site id (the column holds 64 characters)."""
     if not isinstance(site_id, str) or not site_id or len(site_id) > SITE_ID_MAX:
         raise ValueError(f"site id {site_id!r} must be a non-empty string of at most {SITE_ID_MAX} characters")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cluster.balance import plan
-from cluster.leases import LeaseBook, LeaseStoreUnavailable
+from cluster.leases import LeaseBook, LeaseStoreUnavailable, check_site_id
 from core.clock import Clock
 from core.health import ComponentHealth
 
@@ -37,6 +37,7 @@ class ReplicaStatus:
     last_error_at: datetime | None
     live_replicas: tuple[str, ...]
     target: int | None  # this replica's fair share at the last plan
+    failing: tuple[str, ...]  # sites whose start failed here, retried after a growing pause
 
 
 @dataclass
@@ -68,6 +69,8 @@ class Replica:
                 f"lease ttl {book.ttl} is too short for ticks every {every} with fencing margin {margin}: "
                 "need every <= margin < ttl - every (make the ttl at least 3 ticks, 5 is better)"
             )
+        for site in sites:
+            check_site_id(site)
         plan(sites, [], {}, book.replica_id, ())  # refuse bad or repeated site ids now, not at the first tick
         self.book = book
         self.sites = tuple(sites)
@@ -87,6 +90,7 @@ class Replica:
         self._last_error_at: datetime | None = None
         self._live: tuple[str, ...] = ()
         self._target: int | None = None
+        self._joined = False
 
     def tick(self) -> None:
         """One round: heartbeat, renew, fence, then acquire and release per the balance plan."""
@@ -109,6 +113,10 @@ class Replica:
         with self._lock:
             self._last_renewal = began
             self._live = tuple(live)
+        if not self._joined:
+            # Replicas starting together see each other's heartbeat before any takes a site (and sheds it again).
+            self._joined = True
+            return
         self._follow(live, owners)
 
     def run(self, stop: threading.Event) -> None:
@@ -141,15 +149,18 @@ class Replica:
                 last_error_at=self._last_error_at,
                 live_replicas=self._live,
                 target=self._target,
+                failing=tuple(sorted(self._backoff)),
             )
 
     def health(self) -> ComponentHealth:
-        """Failing when no lease was renewed for a ttl, degraded for a while after any error."""
+        """Failing when no lease was renewed for a ttl; degraded while a site fails to start, or after any error."""
         status = self.status()
         figures = {"held": len(status.held), "target": status.target, "replicas": len(status.live_replicas)}
         now = self._clock.now()
         if status.last_renewal is None or now - status.last_renewal >= self.book.ttl:
             return ComponentHealth.failing(f"no lease renewed for a ttl ({status.last_error})", **figures)
+        if status.failing:
+            return ComponentHealth.degraded(f"sites failing to start here: {', '.join(status.failing)}", **figures)
         if status.last_error_at is not None and now - status.last_error_at < ERROR_FRESH:
             return ComponentHealth.degraded(str(status.last_error), **figures)
         return ComponentHealth.ok(f"running {len(status.held)} of {len(self.sites)} sites", **figures)
@@ -163,6 +174,10 @@ class Replica:
         decided = plan(self.sites, live, owners, self.book.replica_id, self.held, up_for_grabs=stale)
         with self._lock:
             self._target = decided.target
+            for site in [
+                site for site in self._backoff if owners.get(site, self.book.replica_id) != self.book.replica_id
+            ]:
+                del self._backoff[site]  # another replica runs it now: our failure no longer matters
         try:
             for site in decided.release:
                 if site in self.held:
@@ -187,8 +202,8 @@ class Replica:
             self._failed_start(site, error)
             self.book.release(site)
             return
-        self._backoff.pop(site, None)
         with self._lock:
+            self._backoff.pop(site, None)
             self.held.add(site)
             self._epochs[site] = epoch
         self._renewed[site] = asked
@@ -198,7 +213,8 @@ class Replica:
         previous = self._backoff.get(site)
         failures = 1 if previous is None else previous.failures + 1
         wait = min(self.every * 2**failures, BACKOFF_CAP)  # a site that fails everywhere must not spin
-        self._backoff[site] = _Backoff(failures, self._clock.now() + wait)
+        with self._lock:
+            self._backoff[site] = _Backoff(failures, self._clock.now() + wait)
         self._note_error(f"site {site}: start failed ({error}); retrying here in {wait}")
         log.error("site %s: start failed (attempt %d), releasing its lease: %s", site, failures, error, exc_info=error)
 

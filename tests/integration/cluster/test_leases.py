@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from cluster.leases import LeaseBook, LeaseStoreUnavailable
-from storage.database import make_engine
+from cluster.leases import LeaseBook, LeaseStoreUnavailable, engine_options
+from core.clock import FakeClock
+from storage.database import make_engine, session_factory
 from tests.integration.cluster.conftest import TTL, Books
 
 pytestmark = pytest.mark.integration
@@ -154,3 +157,16 @@ def test_bad_settings_are_refused(books: Books) -> None:
         books.book(" ")
     with pytest.raises(ValueError, match="ttl"):
         LeaseBook(books.sessions(), "a", books.clock, ttl=timedelta(0))
+
+
+def test_a_database_that_never_answers_fails_the_call_within_the_engine_options_bounds(clock: FakeClock) -> None:
+    # A listener that completes TCP handshakes and then says nothing: what a silently cut-off peer looks like.
+    with socket.create_server(("127.0.0.1", 0), backlog=8) as silent:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/facilities"
+        engine = make_engine(url, **engine_options(url, TTL))
+        book = LeaseBook(session_factory(engine), "a", clock, ttl=TTL)
+        began = time.monotonic()
+        with pytest.raises(LeaseStoreUnavailable):
+            book.heartbeat()
+        engine.dispose()
+    assert time.monotonic() - began < TTL.total_seconds() / 2  # well before a lease of ours could expire
