@@ -94,6 +94,7 @@ class Replica:
 
     def tick(self) -> None:
         """One round: heartbeat, renew, fence, then acquire and release per the balance plan."""
+        self._fence()  # a tick that comes late (the previous ones hung on the database) stops overdue sites first
         began = self._clock.now()
         try:
             self.book.heartbeat()
@@ -157,8 +158,11 @@ class Replica:
         status = self.status()
         figures = {"held": len(status.held), "target": status.target, "replicas": len(status.live_replicas)}
         now = self._clock.now()
-        if status.last_renewal is None or now - status.last_renewal >= self.book.ttl:
-            return ComponentHealth.failing(f"no lease renewed for a ttl ({status.last_error})", **figures)
+        if status.last_renewal is None:
+            return ComponentHealth.failing(f"lease database not reached yet ({status.last_error})", **figures)
+        if now - status.last_renewal >= self.book.ttl:
+            since = status.last_renewal.isoformat(timespec="seconds")
+            return ComponentHealth.failing(f"no lease renewed since {since}: {status.last_error}", **figures)
         if status.failing:
             return ComponentHealth.degraded(f"sites failing to start here: {', '.join(status.failing)}", **figures)
         if status.last_error_at is not None and now - status.last_error_at < ERROR_FRESH:
