@@ -6,28 +6,14 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 
 from cluster.orm import TABLES
-from storage.database import Base, alembic_config, make_engine, upgrade
-
-
-def schema_differences(url: str) -> list[object]:
-    engine = make_engine(url)
-
-    def ours(_object: object, name: str | None, type_: str, _reflected: bool, _compare_to: object) -> bool:
-        return type_ != "table" or name in TABLES
-
-    with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": ours})
-        differences: list[object] = compare_metadata(context, Base.metadata)
-    engine.dispose()
-    return differences
+from storage.database import alembic_config, make_engine, upgrade
+from tests.support.schema import schema_differences
 
 
 def test_migrated_schema_matches_the_models(lease_url: str) -> None:
-    assert schema_differences(lease_url) == []
+    assert schema_differences(lease_url, TABLES) == []
 
 
 def test_the_branch_downgrades_and_upgrades_again(tmp_path: Path) -> None:
@@ -38,4 +24,4 @@ def test_the_branch_downgrades_and_upgrades_again(tmp_path: Path) -> None:
     assert TABLES.isdisjoint(sa.inspect(engine).get_table_names())
     engine.dispose()
     upgrade(url)
-    assert schema_differences(url) == []
+    assert schema_differences(url, TABLES) == []
