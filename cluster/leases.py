@@ -25,6 +25,7 @@ from core.clock import Clock
 # A released lease expires "long ago": free for anyone, whatever their clock's skew.
 RELEASED = datetime(1970, 1, 1, tzinfo=UTC)
 SITE_ID_MAX = 64  # site_leases.site_id
+FORGET_AFTER = timedelta(days=1)  # a replica row silent this long is deleted (its id may never come back)
 
 T = TypeVar("T")
 
@@ -82,7 +83,7 @@ class LeaseBook:
         self._started_at = clock.now()
 
     def heartbeat(self) -> None:
-        """Say this replica is alive (insert or refresh its row)."""
+        """Say this replica is alive (insert or refresh its row), and forget replicas silent for a day."""
         now = self._clock.now()
         values = {"id": self.replica_id, "url": self.url, "started_at": self._started_at, "heartbeat_at": now}
         set_ = {"url": self.url, "started_at": self._started_at, "heartbeat_at": now}
@@ -90,6 +91,7 @@ class LeaseBook:
         def run(session: Session) -> None:
             insert = self._insert(session, ReplicaRow).values(values)
             session.execute(insert.on_conflict_do_update(index_elements=[ReplicaRow.id], set_=set_))
+            session.execute(delete(ReplicaRow).where(ReplicaRow.heartbeat_at < now - FORGET_AFTER))
 
         self._transact(run)
 

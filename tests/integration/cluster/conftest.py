@@ -79,6 +79,12 @@ class Books:
         self.engines.append(engine)
         self._sessions[book.replica_id].configure(bind=engine)
 
+    def reconnect(self, book: LeaseBook) -> None:
+        """Undo cut_off: the book reaches the database again."""
+        engine = make_engine(self.url, **engine_options(self.url, TTL))
+        self.engines.append(engine)
+        self._sessions[book.replica_id].configure(bind=engine)
+
     def close(self) -> None:
         for engine in self.engines:
             engine.dispose()

@@ -26,6 +26,14 @@ def lease_row(url: str, site: str) -> tuple[str, int] | None:
     return None if row is None else (str(row[0]), int(row[1]))
 
 
+def replica_ids(url: str) -> list[str]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        ids = conn.execute(sa.text("SELECT id FROM replicas ORDER BY id")).scalars().all()
+    engine.dispose()
+    return [str(i) for i in ids]
+
+
 def test_a_free_site_is_taken_once_and_renewing_it_keeps_the_epoch(books: Books) -> None:
     a, b = books.book("a", url="http://a:8000"), books.book("b")
     assert a.try_acquire("s1") == 1
@@ -111,6 +119,18 @@ def race(takers: list[LeaseBook], site: str) -> dict[str, int | None]:
         thread.join(timeout=30)
     assert len(won) == len(takers)
     return won
+
+
+def test_replicas_silent_for_a_day_are_forgotten(books: Books) -> None:
+    a, b = books.book("a"), books.book("b")
+    a.heartbeat()
+    b.heartbeat()
+    books.clock.advance(timedelta(days=1))
+    a.heartbeat()
+    assert replica_ids(books.url) == ["a", "b"]  # silent for exactly a day: kept
+    books.clock.advance(timedelta(seconds=1))
+    a.heartbeat()
+    assert replica_ids(books.url) == ["a"]
 
 
 def test_concurrent_takers_of_one_site_have_exactly_one_winner(postgres_url: str, pg_books: Books) -> None:

@@ -9,11 +9,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from cluster.leases import LeaseBook
 from cluster.replica import Replica
 from core.clock import FakeClock
 from core.health import HealthState
+from storage.database import make_engine
 from tests.integration.cluster.conftest import TTL, Books
 
 pytestmark = pytest.mark.integration
@@ -182,6 +184,39 @@ def test_a_replica_cut_off_from_the_database_stops_its_sites_before_others_take_
     assert status.last_error is not None and "lease database" in status.last_error
     assert c.health().state is HealthState.FAILING
     assert cluster.replicas["a"].health().state is HealthState.OK
+
+
+def test_a_cut_off_replica_that_comes_back_gets_its_share_again_without_running_a_site_twice(cluster: Cluster) -> None:
+    c = cluster.replicas["c"]
+    cluster.books.cut_off(c.book)
+    cluster.run_until(lambda: cluster.all_run_by(["a", "b"]), within=timedelta(seconds=30))
+    cluster.books.reconnect(c.book)
+    cluster.run_until(cluster.settled, within=timedelta(seconds=30))
+    assert cluster.loads() == {"a": 4, "b": 4, "c": 4}
+    assert c.health().state is HealthState.DEGRADED  # the outage is still recent
+    for _ in range(30):  # a minute of quiet ticks
+        cluster.clock.advance(EVERY)
+        cluster.tick()
+    assert c.health().state is HealthState.OK
+    assert cluster.loads() == {"a": 4, "b": 4, "c": 4}
+
+
+def test_connections_the_server_drops_are_replaced_without_losing_a_site(cluster: Cluster, postgres_url: str) -> None:
+    held = {name: set(replica.held) for name, replica in cluster.replicas.items()}
+    engine = make_engine(postgres_url)
+    with engine.connect() as conn:
+        dropped = conn.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    engine.dispose()
+    assert dropped >= 3  # each replica's pooled connection
+    cluster.clock.advance(EVERY)
+    cluster.tick()
+    assert {name: replica.held for name, replica in cluster.replicas.items()} == held
+    assert all(replica.status().last_error is None for replica in cluster.replicas.values())
 
 
 def test_a_site_that_fails_to_start_on_one_replica_is_released_and_runs_on_another(cluster: Cluster) -> None:

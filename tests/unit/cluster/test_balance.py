@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cluster.balance import plan, preference
 
@@ -156,3 +158,40 @@ def test_preference_separates_ids_that_concatenate_alike() -> None:
 def test_bad_input_is_refused_naming_what(sites: list[str], me: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         plan(sites, live=[], owners={}, me=me, held=())
+
+
+views = st.integers(min_value=0, max_value=40).flatmap(
+    lambda n: st.tuples(
+        st.just([f"s{i}" for i in range(n)]),
+        st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=6, unique=True),
+        st.lists(st.integers(min_value=-1, max_value=5), min_size=n, max_size=n),
+    )
+)
+
+
+@given(views)
+def test_any_view_plans_only_what_is_allowed(view: tuple[list[str], list[str], list[int]]) -> None:
+    sites, replicas, holders = view
+    # holders[i]: index of the replica holding sites[i]; -1: free; past the list: a dead replica, lease still live
+    owners = {
+        site: (replicas[h] if h < len(replicas) else f"dead-replica-{h}")
+        for site, h in zip(sites, holders, strict=True)
+        if h >= 0
+    }
+    for me in replicas:
+        held = {site for site, owner in owners.items() if owner == me}
+        decided = plan(sites, replicas, owners, me, held)
+        assert set(decided.release) <= held
+        assert all(site not in owners for site in decided.acquire)
+        assert not set(decided.acquire) & set(decided.release)
+        assert len(held) - len(decided.release) >= min(len(held), decided.target)
+
+
+@given(views)
+def test_from_any_start_the_live_replicas_settle_on_fair_shares(view: tuple[list[str], list[str], list[int]]) -> None:
+    sites, replicas, holders = view
+    owners = {site: replicas[h] for site, h in zip(sites, holders, strict=True) if 0 <= h < len(replicas)}
+    converge(sites, replicas, owners)
+    if sites:
+        assert_fair(sites, replicas, owners)
+    assert converge(sites, replicas, owners) == 0
