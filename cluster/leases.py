@@ -72,7 +72,7 @@ class LeaseBook:
         url: str = "",
     ) -> None:
         if not isinstance(replica_id, str) or not replica_id.strip():
-            raise ValueError(f"replica id {replica_id!r} must be a non-empty string (cluster.replica_id)")
+            raise ValueError(f"replica id {replica_id!r} must be a non-empty string")
         if ttl <= timedelta(0):
             raise ValueError(f"lease ttl {ttl} must be positive")
         self._sessions = sessions
