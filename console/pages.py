@@ -22,6 +22,7 @@ from console import (
     meter_pages,
     order_pages,
     patrol_pages,
+    portfolio_pages,
     report_pages,
     signin_pages,
 )
@@ -42,6 +43,7 @@ for pages in (
     maintenance_pages,
     patrol_pages,
     report_pages,
+    portfolio_pages,
 ):
     router.include_router(pages.router)
 
