@@ -24,7 +24,7 @@ UNIT_NAMES = {"m3": "m³", "kWh": "kWh"}
 
 @router.get("")
 def portfolio_page(
-    request: Request, month: str | None = None, sort: str = "site", desc: str = "0"
+    request: Request, month: str | None = None, sort: str = "", desc: str = "0"
 ) -> Response:  # fmt: skip
     viewer = staff_or_login(request, Permission.READ_REPORTS)
     if isinstance(viewer, Response):
@@ -36,7 +36,7 @@ def portfolio_page(
         months.append(f"{year:04d}-{number:02d}")
         year, number = (year - 1, 12) if number == 1 else (year, number - 1)
     period = month or months[0]
-    if period not in months or sort not in SORT_KEYS or desc not in ("0", "1"):
+    if period not in months or (sort and sort not in SORT_KEYS) or desc not in ("0", "1"):
         text = f"month: one of {months[-1]} … {months[0]}; sort: one of {', '.join(SORT_KEYS)}; desc: 0 or 1"
         return render(request, "message.html", 422, viewer=viewer, title_key="invalid", text=text)
     company, sites = deps.company_sites(viewer.identity)
@@ -50,10 +50,12 @@ def portfolio_page(
         arrow = ("▼" if descending else "▲") if key == sort else ""
         return words[key], "?" + urlencode({"month": period, "sort": key, "desc": flip}), arrow
 
-    rows = [_cells(site, summary.utilities, words) for site in sorted_sites(summary.sites, sort, descending=descending)]
+    ordered = sorted_sites(summary.sites, sort, descending=descending) if sort else summary.sites  # else: the file's
+    rows = [_cells(site, summary.utilities, words) for site in ordered]
     return render(
         request, "portfolio.html", viewer=viewer, p=words, company=summary.company, period=period, months=months,
         sort=sort, desc=desc, headings=[heading(key) for key in columns], rows=rows,
+        sort_choices=[(words[key], key) for key in columns],  # the headings are hidden on a phone: sort here too
     )  # fmt: skip
 
 

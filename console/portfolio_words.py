@@ -20,6 +20,10 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "没有可查看的小区。",
         "note": "各小区按当地日历统计当月；在办工单与当前报警为此刻数字。点击表头排序。",
         "orders_of": "{n} 单",
+        "sort": "排序",
+        "file_order": "默认顺序",
+        "ascending": "从小到大",
+        "descending": "从大到小",
     },
     "en": {
         "title": "Company overview",
@@ -38,5 +42,9 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "No site to show.",
         "note": "Each site's own calendar month; open orders and alarms are as of now. Sort by a column's heading.",
         "orders_of": "{n} orders",
+        "sort": "Sort by",
+        "file_order": "As listed",
+        "ascending": "Smallest first",
+        "descending": "Largest first",
     },
 }

@@ -146,7 +146,7 @@ def _used_this_month(utility: str) -> Callable[[SiteFigures], Decimal | None]:
 
 # The columns a summary can be sorted by, and each site's value in it; a missing figure sorts last either way.
 SORT_KEYS: dict[str, Callable[[SiteFigures], Any]] = {
-    "site": lambda s: s.site_name,
+    "site": lambda s: s.site_id,  # ids are mostly pinyin or English: an order people expect, unlike code points
     "open_orders": lambda s: s.open_orders,
     "sla": lambda s: s.sla_rate,
     "breaches": lambda s: s.breaches,
