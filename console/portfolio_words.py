@@ -18,7 +18,7 @@ WORDS: dict[str, dict[str, str]] = {
         "month": "月份",
         "show": "查看",
         "none": "没有可查看的小区。",
-        "note": "各小区按当地日历统计当月；在办工单与当前报警为此刻数字。点击表头排序。",
+        "note": "各小区按当地日历统计当月；在办工单与当前报警为此刻数字。点击表头或用上方的排序选择排列。",
         "orders_of": "{n} 单",
         "sort": "排序",
         "file_order": "默认顺序",
@@ -40,7 +40,10 @@ WORDS: dict[str, dict[str, str]] = {
         "month": "Month",
         "show": "Show",
         "none": "No site to show.",
-        "note": "Each site's own calendar month; open orders and alarms are as of now. Sort by a column's heading.",
+        "note": (
+            "Each site's own calendar month; open orders and alarms are as of now. "
+            "Sort by a heading or with the form above."
+        ),
         "orders_of": "{n} orders",
         "sort": "Sort by",
         "file_order": "As listed",
