@@ -73,3 +73,14 @@ def test_a_broken_portfolio_file_is_named_before_any_site(tmp_path: Path) -> Non
 
     assert result.exit_code == 2
     assert f"{bad}: sites[0].site_file: '../site.toml' is outside the portfolio's folder" in result.output
+
+
+def test_a_one_site_command_under_a_portfolio_asks_which_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FACILITIES_PORTFOLIO_FILE", str(PORTFOLIO / "portfolio.toml"))
+
+    result = CliRunner().invoke(app, ["config", "check"])
+
+    assert result.exit_code == 2
+    assert "names a company's sites; this command works on one: pass --site" in result.output
+    chosen = CliRunner().invoke(app, ["config", "check", "--site", str(PORTFOLIO / "harbour" / "site.toml")])
+    assert chosen.exit_code == 0 and "site harbour (海港苑 Harbour Court)" in chosen.output
