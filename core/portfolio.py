@@ -157,7 +157,11 @@ def _folder_entries(sites_dir: str, root: Path, problems: list[ConfigProblem]) -
     folder = _inside(root, sites_dir, "sites_dir", problems, folder=True)
     if folder is None:
         return []
-    subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    try:
+        subfolders = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:
+        problems.append(ConfigProblem("sites_dir", f"cannot list {folder}: {exc.strerror}"))
+        return []
     if len(subfolders) > MAX_SITES:
         problems.append(ConfigProblem("sites_dir", f"{len(subfolders)} site folders in {folder}; at most {MAX_SITES}"))
         return []
