@@ -70,7 +70,8 @@ def _cells(site: SiteFigures, utilities: tuple[str, ...], words: dict[str, str])
         (words["maintenance"], _share(site.maintenance_rate)),
     ]
     for utility in utilities:
-        cells.append((words[utility], _used(site.per_unit(utility), words["previous"])))
+        used = _used(site.per_unit(utility), words["previous"])
+        cells.append((words[utility], words["unavailable"] if site.consumption_unavailable else used))
     return cells
 
 

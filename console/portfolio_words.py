@@ -20,6 +20,7 @@ WORDS: dict[str, dict[str, str]] = {
         "none": "没有可查看的小区。",
         "note": "各小区按当地日历统计当月；在办工单与当前报警为此刻数字。点击表头或用上方的排序选择排列。",
         "orders_of": "{n} 单",
+        "unavailable": "读数暂不可用",
         "sort": "排序",
         "file_order": "默认顺序",
         "ascending": "从小到大",
@@ -45,6 +46,7 @@ WORDS: dict[str, dict[str, str]] = {
             "Sort by a heading or with the form above."
         ),
         "orders_of": "{n} orders",
+        "unavailable": "readings unavailable",
         "sort": "Sort by",
         "file_order": "As listed",
         "ascending": "Smallest first",

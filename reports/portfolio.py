@@ -8,6 +8,7 @@ from what the monthly report (`reports.gather`) computes; the counts of now from
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,9 +24,10 @@ from maintenance.reports import planned_completion
 from reports.gather import consumption, orders_of_month, parse_period
 from reports.model import UtilityLine
 from rules.state_store import firing_counts
-from storage.store import ReadingStore
+from storage.store import ReadingStore, StoreUnavailable
 from workorders.queries import open_order_counts
 
+log = logging.getLogger(__name__)
 PER_UNIT_PLACES = Decimal("0.01")
 UTILITIES = tuple(utility.value for utility in Utility)  # water, electricity, gas
 
@@ -61,6 +63,7 @@ class SiteFigures:
     maintenance_due: int  # planned maintenance due in the month (inspections' reminders excluded)
     maintenance_on_time: int
     consumption: tuple[UnitConsumption, ...]
+    consumption_unavailable: bool = False  # the reading store did not answer: no consumption, not zero
 
     @property
     def sla_rate(self) -> float | None:
@@ -110,7 +113,13 @@ def portfolio_summary(
         zone = ZoneInfo(site.info.timezone)
         orders = month_orders[site_id]
         planned = planned_completion(sessions, site_id=site_id, year=year, month=month, tz=zone)
-        used = consumption(site, stores(site_id), year, month, zone, last_year=False, units_only=True)
+        used: tuple[UtilityLine, ...] = ()
+        unavailable = False
+        try:
+            used = consumption(site, stores(site_id), year, month, zone, last_year=False, units_only=True)
+        except StoreUnavailable as exc:  # one site's store down leaves the others' figures on the page
+            log.warning("company view: no consumption for site %s, its reading store did not answer: %s", site_id, exc)
+            unavailable = True
         lines.append(
             SiteFigures(
                 site_id=site_id, site_name=site.info.name, timezone=site.info.timezone,
@@ -118,6 +127,7 @@ def portfolio_summary(
                 orders=sum(line.count for line in orders), within_sla=sum(line.within_sla for line in orders),
                 breaches=sum(line.breaches for line in orders), maintenance_due=planned.due,
                 maintenance_on_time=planned.on_time, consumption=tuple(_per_unit(line) for line in used),
+                consumption_unavailable=unavailable,
             )
         )  # fmt: skip
     return PortfolioSummary(company, f"{year:04d}-{month:02d}", clock.now(), tuple(lines))

@@ -41,6 +41,7 @@ class SiteFiguresOut(BaseModel):
     maintenance_on_time: int
     maintenance_rate: float | None
     consumption: list[UnitConsumptionOut]
+    consumption_unavailable: bool = Field(description="The site's reading store did not answer: no figures.")
 
 
 class PortfolioSummaryOut(BaseModel):
@@ -66,6 +67,7 @@ def _site_out(site: SiteFigures) -> SiteFiguresOut:
         open_alarms=site.open_alarms, orders=site.orders, within_sla=site.within_sla, sla_rate=site.sla_rate,
         breaches=site.breaches, maintenance_due=site.maintenance_due, maintenance_on_time=site.maintenance_on_time,
         maintenance_rate=site.maintenance_rate, consumption=[_consumption_out(line) for line in site.consumption],
+        consumption_unavailable=site.consumption_unavailable,
     )  # fmt: skip
 
 

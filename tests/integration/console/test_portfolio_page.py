@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from access.orders import Actor
 from access.roles import Role
 from core.portfolio import load_portfolio
+from storage.store import StoreUnavailable
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig, login_data
 from tests.support.patrols import firing
 from workorders import service
@@ -131,3 +132,24 @@ def test_the_form_sorts_too_where_a_phone_hides_the_headings(rig: ConsoleRig) ->
 
     assert '<option value="alarms" selected>当前报警</option>' in page.text
     assert '<option value="1" selected>从大到小</option>' in page.text
+
+
+class SilentStore:
+    """A reading store that does not answer (InfluxDB down)."""
+
+    def last_before(self, *_args: object) -> None:
+        raise StoreUnavailable("connection refused")
+
+
+def test_a_site_whose_store_does_not_answer_says_so_and_the_page_still_shows(rig: ConsoleRig) -> None:
+    deps = rig.app.state.deps
+    stores = {"harbour": SilentStore(), "lakeview": rig.store, "tianshan": rig.store}
+    rig.app.state.deps = replace(deps, portfolio_stores=stores.get)
+    try:
+        page = signed_in(rig, "lina").get("/console/portfolio?month=2026-11")
+    finally:
+        rig.app.state.deps = deps
+
+    assert page.status_code == 200
+    harbour = rows(page.text)[1]
+    assert harbour[0] == "海港苑 Harbour Court" and harbour[6:] == ["读数暂不可用"] * 3

@@ -26,6 +26,7 @@ from rules.state_store import RuleStateRow
 from storage.database import make_engine, session_factory
 from storage.embedded import EmbeddedStore
 from storage.points import to_point
+from storage.store import StoreUnavailable
 from tests.support.patrols import firing
 from workorders import service
 from workorders.alarms import AlarmFacts
@@ -208,3 +209,31 @@ def test_sites_sort_by_any_column_with_missing_figures_last(summary: PortfolioSu
     assert order("maintenance") == order("maintenance", descending=True) == [harbour, tianshan]
     assert order("gas") == [tianshan, harbour]  # Hong Kong has no gas: last, whichever way
     assert order("water", descending=True) == [harbour, tianshan]
+
+
+class SilentStore:
+    """A reading store that does not answer (InfluxDB down): the port's own error, from every read."""
+
+    def last_before(self, *_args: object) -> None:
+        raise StoreUnavailable("connection refused")
+
+
+def test_a_site_whose_store_does_not_answer_shows_no_consumption_and_the_others_theirs(
+    sessions: sa.orm.sessionmaker[Session], sites: dict[str, Site], tmp_path: Path
+) -> None:
+    harbour, tianshan = sites.values()
+    store = EmbeddedStore(tmp_path / "readings.db")
+    asset = AssetRegistry.from_site(tianshan).get("A-0101-G")
+    registers = ((datetime(2026, 10, 31, 23, tzinfo=URUMQI), 1.0), (datetime(2026, 11, 30, 23, tzinfo=URUMQI), 4.0))
+    store.write([to_point(Reading("A-0101-G", at, {"total": value}), asset) for at, value in registers])
+    stores = {harbour.id: SilentStore(), tianshan.id: store}
+    try:
+        summary = portfolio_summary("测试物业", sites, sessions, stores.get, "2026-11",  # type: ignore[arg-type]
+                                    clock=FakeClock(datetime(2026, 12, 3, tzinfo=UTC)))  # fmt: skip
+    finally:
+        store.close()
+
+    first, second = summary.sites
+    assert (first.consumption, first.consumption_unavailable) == ((), True)
+    assert second.consumption_unavailable is False
+    assert second.per_unit("gas") == UnitConsumption("gas", "m3", Decimal("3.00"), None, 24)
