@@ -23,6 +23,7 @@ from console import (
     meter_pages,
     order_pages,
     patrol_pages,
+    portfolio_pages,
     report_pages,
     signin_pages,
 )
@@ -44,6 +45,7 @@ for pages in (
     maintenance_pages,
     patrol_pages,
     report_pages,
+    portfolio_pages,
 ):
     router.include_router(pages.router)
 

@@ -169,6 +169,7 @@ ROWS: dict[str, Row] = {
     "monthly reports (月度小结)": Row(None, "GET", "/console/reports", DESK),
     "monthly report as PDF": Row(None, "GET", "/console/reports/{period}.pdf", DESK),
     "monthly report as Excel": Row(None, "GET", "/console/reports/{period}.xlsx", DESK),
+    "company overview (公司总览)": Row(None, "GET", "/console/portfolio", DESK),
     "order page": Row(Status.OPEN, "GET", ORDER, ("login", "ok", "ok", "ok", "ok", "ok", "403")),
     "acknowledge": Row(Status.OPEN, "POST", f"{ORDER}/act", FIELD, _act("acknowledge"), _moved(Status.ACKNOWLEDGED)),
     "arrive": Row(Status.ACKNOWLEDGED, "POST", f"{ORDER}/act", FIELD, _act("arrive"), _moved(Status.ON_SITE)),
