@@ -33,6 +33,8 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     site_file: Path = Path("examples/site.toml")
+    # A company's sites in one deployment (core.portfolio, docs/portfolio.md); set instead of site_file.
+    portfolio_file: Path | None = None
     data_dir: Path = Path("var")
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
@@ -130,6 +132,15 @@ class Settings(BaseSettings):
             raise ValueError("FACILITIES_MQTT_REPLICA must be 1-32 letters, digits, '_' or '-'")
         if replica is not None and group is None:
             raise ValueError("FACILITIES_MQTT_REPLICA goes with FACILITIES_MQTT_SHARE_GROUP: set both or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _one_site_or_a_portfolio(self) -> Settings:
+        if self.portfolio_file is not None and "site_file" in self.model_fields_set:
+            raise ValueError(
+                "set FACILITIES_PORTFOLIO_FILE (a company's sites) or FACILITIES_SITE_FILE (one site), not both: "
+                "the portfolio names each site's file"
+            )
         return self
 
     @model_validator(mode="after")
