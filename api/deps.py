@@ -121,15 +121,29 @@ KeyHolderDep = Annotated[KeyHolder, Depends(get_key_holder)]
 SITE_PARAM = "site_id"  # every route about one site has it in its path: /sites/{site_id}/…
 
 
+def _on_site(holder: KeyHolder, site_id: str) -> Caller:
+    caller = holder.at(site_id)
+    if caller is None:
+        raise HTTPException(
+            403, f"API key '{holder.name}' has no role on site '{site_id}' (it holds {holder.grants.describe()})"
+        )
+    return caller
+
+
+def site_member(request: Request, holder: KeyHolderDep) -> KeyHolder:
+    """The key, if it holds a role on the site in the path; else 403. `this_site` runs it before its 404, so a
+    key learns nothing about a site it has no role on, whatever order a route declares its dependencies in."""
+    site_id = request.path_params.get(SITE_PARAM)
+    if site_id is not None:
+        _on_site(holder, site_id)
+    return holder
+
+
 def caller_for(holder: KeyHolder, site_id: str | None, permission: Permission) -> Caller:
     """The key as it acts where the request is (`site_id` from the path, None off-site) if it may use
     `permission` there; else 403 naming the site or the missing all-sites role."""
     if site_id is not None:
-        caller = holder.at(site_id)
-        if caller is None:
-            raise HTTPException(
-                403, f"API key '{holder.name}' has no role on site '{site_id}' (it holds {holder.grants.describe()})"
-            )
+        caller = _on_site(holder, site_id)
         where = f" on site '{site_id}'"
     else:
         caller = holder.for_global(permission)
