@@ -146,14 +146,14 @@ def caller_for(holder: KeyHolder, site_id: str | None, permission: Permission) -
         caller = _on_site(holder, site_id)
         where = f" on site '{site_id}'"
     else:
-        caller = holder.for_global(permission)
-        if caller is None:
+        everywhere = holder.for_global(permission)
+        if everywhere is None:
             raise HTTPException(
                 403,
                 f"API key '{holder.name}' holds roles on some sites only ({holder.grants.describe()}); this "
                 "endpoint is not under /sites/{site_id} and needs a role on every site ('*')",
             )
-        where = ""
+        caller, where = everywhere, ""
     if not caller.may(permission):
         raise HTTPException(403, f"Role '{caller.role}'{where} lacks the permission '{permission}' this endpoint needs")
     return caller
