@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from access import audit
 from access.audit import SignInEvent
-from access.grant_store import grant_sites, grants_of
+from access.grant_store import grant, grant_sites, grants_of, grants_of_all, revoke
 from access.grants import ALL_SITES, GrantError, Grants, Principal, SiteRole, checked_grant, checked_site
 from access.roles import ROLE_PERMISSIONS, Permission, Role
 from console.orm import CONSOLE_ROLES, ConsoleUser
@@ -133,18 +133,36 @@ def create_user(
     )
 
 
-def user_grant(session: Session, username: str) -> tuple[ConsoleUser, Grants]:
-    """The account and its roles per site; `UserError` when there is no such account."""
-    row = _existing(session, username)
-    return row, grants_of(session, Principal.USER, row.id)
-
-
-def checked_user_role(role: str, team: str | None) -> SiteRole:
-    """A console role (not fee_module) and team from the command line, or `UserError` saying what is wrong."""
+def grant_user(session: Session, username: str, *, site_id: str, role: str, team: str | None, now: datetime) -> Grants:
+    """Give the account `role` (and crew `team`) on `site_id`, replacing its role there; in the caller's
+    transaction. `*` is every site without a grant of its own. Answers the account's grants afterwards."""
     try:
-        return checked_grant(role, team, allowed=[Role(name) for name in CONSOLE_ROLES])
+        held = checked_grant(role, team, allowed=[Role(name) for name in CONSOLE_ROLES])
+        row = _existing(session, username)
+        grant(session, Principal.USER, row.id, site_id, held, now=now)
     except GrantError as exc:
         raise UserError(str(exc)) from None
+    return grants_of(session, Principal.USER, row.id)
+
+
+def revoke_user(session: Session, username: str, *, site_id: str) -> Grants:
+    """Take the account's role on `site_id` away (its sessions there stop at their next page); `UserError` when it
+    held none there. Answers the account's grants afterwards."""
+    row = _existing(session, username)
+    try:
+        removed = revoke(session, Principal.USER, row.id, site_id)
+    except GrantError as exc:
+        raise UserError(str(exc)) from None
+    grants = grants_of(session, Principal.USER, row.id)
+    if not removed:
+        raise UserError(f"console user {row.username!r} holds no grant on {site_id!r} (holds {grants.describe()})")
+    return grants
+
+
+def users_with_grants(session: Session) -> list[tuple[ConsoleUser, Grants]]:
+    """Every account, by username, with its roles per site."""
+    grants = grants_of_all(session, Principal.USER)
+    return [(row, grants.get(row.id, Grants())) for row in list_users(session)]
 
 
 def set_password(session: Session, username: str, password: str, *, now: datetime | None = None) -> None:
