@@ -1,12 +1,14 @@
-"""Roles per site (issue 23), on branch `site_grants`: which key or console user holds which role on which site.
+"""Roles per site (issue 23), labelled `site_grants`: which key or console user holds which role on which site.
 
 Every key and console user there is keeps its role and team on every site: each gets an all-sites (`*`)
 grant copied from its `role` and `team` columns, so nobody is locked out by the upgrade. It reads those tables,
-so it runs after the `api_keys` and `console` branches (`depends_on`). Written by hand to match
-access/grant_store.py; tests/integration/access/test_site_grants_pg.py checks they agree.
+so it follows the `api_keys` branch (after `team` was added) and depends on the `console` branch. (Depending on
+the api_keys head instead would leave that head out of alembic_version while Alembic still lists it among the
+heads.) Written by hand to match access/grant_store.py; tests/integration/access/test_site_grants_pg.py checks
+they agree and that the upgrade keeps old keys working.
 
 Revision ID: 0019_site_grants
-Revises: 0001_base
+Revises: 0008_api_key_team
 Create Date: 2026-12-06
 """
 
@@ -18,9 +20,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019_site_grants"
-down_revision: str | None = "0001_base"
+down_revision: str | None = "0008_api_key_team"
 branch_labels: str | Sequence[str] | None = ("site_grants",)
-depends_on: str | Sequence[str] | None = ("0008_api_key_team", "0007_console")
+depends_on: str | Sequence[str] | None = ("0007_console",)
 
 
 def upgrade() -> None:
