@@ -26,6 +26,10 @@ _TEAM_ID = re.compile(TEAM_ID)
 # Permissions that are not about any one site's data: a global route needing only these lets in a principal
 # with a role on any site that holds them (every key may read the OpenAPI document).
 SITE_FREE_PERMISSIONS: frozenset[Permission] = frozenset({Permission.READ_API_SCHEMA})
+# Permissions of global routes that show sites side by side (the company view, `reports:read`): a role on any
+# site that holds one lets the principal in, and the route lists only the sites where it holds it
+# (`Grants.holds`), so a manager of ten communities compares those ten.
+LISTED_PER_SITE: frozenset[Permission] = frozenset({Permission.READ_REPORTS})
 
 
 class Principal(StrEnum):
@@ -59,12 +63,19 @@ class Grants:
         return self.by_site.get(site_id) or self.by_site.get(ALL_SITES)
 
     def for_global(self, permission: Permission) -> SiteRole | None:
-        """The role that answers on a route not under a site: the `*` grant; for a site-free permission
-        (the schema) any grant that holds it."""
+        """The role that answers on a route not under a site: the `*` grant; for a site-free or listed-per-site
+        permission (the schema, the company view) the `*` grant if it holds it, else any grant that does."""
         everywhere = self.by_site.get(ALL_SITES)
-        if everywhere is not None or permission not in SITE_FREE_PERMISSIONS:
+        if permission not in SITE_FREE_PERMISSIONS | LISTED_PER_SITE:
             return everywhere
-        return next((held for held in self.by_site.values() if permission in ROLE_PERMISSIONS[held.role]), None)
+        held = [everywhere] if everywhere is not None else []
+        held += [self.by_site[site] for site in self.sites if site != ALL_SITES]
+        return next((one for one in held if permission in ROLE_PERMISSIONS[one.role]), everywhere)
+
+    def holds(self, site_id: str, permission: Permission) -> bool:
+        """Whether the role on `site_id` grants `permission` (which sites a company-wide list shows)."""
+        held = self.at(site_id)
+        return held is not None and permission in ROLE_PERMISSIONS[held.role]
 
     @property
     def sites(self) -> tuple[str, ...]:

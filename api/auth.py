@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -50,6 +50,7 @@ class Caller:
     role: Role
     team: str | None = None  # whose work orders a crew key works (`access.orders`)
     site: str = ALL_SITES  # the site whose role this is; `*` on routes not under a site
+    grants: Grants = field(default_factory=Grants)  # every site's role: a company-wide list shows those it may
 
     def may(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
@@ -69,7 +70,7 @@ class KeyHolder:
     grants: Grants
 
     def _as(self, held: SiteRole | None, site: str) -> Caller | None:
-        return None if held is None else Caller(self.key_id, self.name, held.role, held.team, site)
+        return None if held is None else Caller(self.key_id, self.name, held.role, held.team, site, self.grants)
 
     def at(self, site_id: str) -> Caller | None:
         """The key as it acts on `site_id`, or None when it holds no role there."""

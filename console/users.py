@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -59,6 +59,7 @@ class StaffMember:
     team: str | None
     session_version: int
     site: str = ALL_SITES  # the site whose role this is
+    grants: Grants = field(default_factory=Grants)  # every site's role: the company page shows those it may
 
     @property
     def actor(self) -> str:
@@ -128,9 +129,9 @@ def create_user(
     except IntegrityError:
         raise UserError(f"username {username!r} is taken") from None
     grant_sites(session, Principal.USER, row.id, site_ids, SiteRole(Role(role), team or None), now=now)
-    return StaffMember(
-        row.id, row.username, row.display_name, Role(role), team or None, 1, site_ids[0] if site_ids else ALL_SITES
-    )
+    first = site_ids[0] if site_ids else ALL_SITES
+    grants = grants_of(session, Principal.USER, row.id)
+    return StaffMember(row.id, row.username, row.display_name, Role(role), team or None, 1, first, grants)
 
 
 def grant_user(session: Session, username: str, *, site_id: str, role: str, team: str | None, now: datetime) -> Grants:
@@ -225,7 +226,8 @@ def member_of(row: ConsoleUser, grants: Grants, site_id: str) -> StaffMember | N
     held = grants.at(site_id)
     if held is None:
         return None
-    return StaffMember(row.id, row.username, row.display_name, held.role, held.team, row.session_version, site_id)
+    version = row.session_version
+    return StaffMember(row.id, row.username, row.display_name, held.role, held.team, version, site_id, grants)
 
 
 def _existing(session: Session, username: str) -> ConsoleUser:

@@ -108,3 +108,25 @@ def test_the_refusal_is_told_only_for_the_right_password_and_is_audited(consoles
 
         rows, _ = entries(session, limit=5, username="chen")
     assert (rows[0].event, rows[0].detail) == ("failed", "no role on site hillside")
+
+
+def test_the_company_page_lists_the_sites_where_the_user_reads_reports(consoles: TwoSites) -> None:
+    from core.portfolio import load_portfolio
+    from tests.conftest import EXAMPLE_SITE
+
+    portfolio = load_portfolio(EXAMPLE_SITE.parent / "portfolio" / "portfolio.toml")
+    names = {site_id: entry.site.info.name for site_id, entry in portfolio.sites.items()}
+    rig = consoles.rig
+    app = mount_console(
+        create_app(dataclasses.replace(rig.deps, portfolio=portfolio), conflicts=WORK_ORDER_CONFLICTS), rig.config
+    )
+    with rig.sessions() as session:
+        grant(session, Principal.USER, consoles.chen_id, "harbour", SiteRole(Role.CREW), now=NOW)
+        grant(session, Principal.USER, consoles.chen_id, "tianshan", SiteRole(Role.STAFF), now=NOW)
+        session.commit()
+    browser = TestClient(app, base_url=BASE)
+    assert attempt(browser, "chen")[0] == 303
+    page = browser.get("/console/portfolio", follow_redirects=False)
+    assert page.status_code == 200, page.text[:300]
+    shown = {site_id for site_id, name in names.items() if name in page.text}
+    assert shown == {"lakeview", "tianshan"}  # crew on harbour reads no reports there

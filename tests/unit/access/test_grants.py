@@ -60,3 +60,16 @@ def test_a_grant_names_a_known_role_and_a_well_formed_team() -> None:
         checked_grant("fee_module", None, allowed=[Role.ADMIN, Role.STAFF, Role.CREW])
     with pytest.raises(GrantError, match="team 'a team'"):
         checked_grant("crew", "a team")
+
+
+def test_the_company_view_lets_in_a_role_of_any_site_and_lists_the_sites_it_reads_reports_on() -> None:
+    grants = Grants({"lakeview": CREW, "harbour": STAFF})
+    assert grants.for_global(Permission.READ_REPORTS) == STAFF
+    assert grants.for_global(Permission.READ_METRICS) is None  # not a listing: every site's role needed
+    assert [site for site in ("lakeview", "harbour", "tianshan") if grants.holds(site, Permission.READ_REPORTS)] == [
+        "harbour"
+    ]
+    assert Grants({"lakeview": CREW}).for_global(Permission.READ_REPORTS) is None
+    everywhere_but = Grants({"*": STAFF, "lakeview": CREW})
+    assert everywhere_but.holds("tianshan", Permission.READ_REPORTS)
+    assert not everywhere_but.holds("lakeview", Permission.READ_REPORTS)

@@ -70,7 +70,8 @@ TABLE: dict[tuple[str, str], str] = {
 }  # fmt: skip
 
 # Routes not under a site, for a key that holds admin on lakeview only: they need a role on every site ('*'),
-# except the schema, which any role on any site may read, and /health, which is open.
+# except the schema, which any role on any site may read, the company view, which lists the sites where the key
+# reads reports (`test_the_company_view_lists_the_sites_the_key_reads_reports_on`), and /health, which is open.
 GLOBAL_FOR_SITE_ADMIN: dict[tuple[str, str], int] = {
     ("GET", "/health"): 200, ("GET", "/health/live"): 200, ("GET", "/health/ready"): 200,
     ("GET", "/openapi.json"): 200, ("GET", "/sites"): 403,
@@ -80,6 +81,7 @@ GLOBAL_FOR_SITE_ADMIN: dict[tuple[str, str], int] = {
     ("POST", "/devices/adopt"): 403, ("GET", "/metrics"): 403,
     ("GET", "/keys"): 403, ("POST", "/keys"): 403, ("POST", "/keys/{key_id}/revoke"): 403,
     ("GET", "/audit/sign-ins"): 403, ("POST", "/admin/reload"): 403,
+    ("GET", "/portfolio/summary"): 200,  # the company view, listing only the sites it holds reports:read on
 }  # fmt: skip
 
 SITE_ROUTES = sorted(key for key in ROUTES if key[1].startswith("/sites/{site_id}"))
@@ -238,3 +240,23 @@ def _key_id(api: Api, secret: str) -> int:
         holder = authenticate(session, secret)
     assert holder is not None
     return holder.key_id
+
+
+def test_the_company_view_lists_the_sites_the_key_reads_reports_on(api: Api) -> None:
+    """A manager of two of the company's three sites compares those two; crew on a third adds nothing."""
+    from core.portfolio import load_portfolio
+
+    portfolio = load_portfolio(Path(__file__).resolve().parents[3] / "examples" / "portfolio" / "portfolio.toml")
+    client = TestClient(create_app(replace(api.deps, portfolio=portfolio), routers=HUB_ROUTERS))
+    regional = site_key(api, Role.STAFF, "lakeview", "harbour", name="regional manager")
+    with api.sessions() as session:
+        grant(session, Principal.KEY, _key_id(api, regional), "tianshan", SiteRole(Role.CREW), now=api.clock.now())
+        session.commit()
+
+    def listed(headers: dict[str, str]) -> list[str] | int:
+        answer = client.get("/portfolio/summary?period=2026-11", headers=headers)
+        return [site["site_id"] for site in answer.json()["sites"]] if answer.status_code == 200 else answer.status_code
+
+    assert listed({"X-API-Key": regional}) == ["lakeview", "harbour"]
+    assert listed(api.as_role(Role.ADMIN)) == ["lakeview", "harbour", "tianshan"]  # every site (*)
+    assert listed({"X-API-Key": site_key(api, Role.CREW, "lakeview", "harbour")}) == 403  # crew reads no reports
