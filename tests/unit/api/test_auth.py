@@ -53,7 +53,7 @@ def test_authenticate_finds_the_caller_of_a_valid_key(api: Api) -> None:
     assert (caller.key_id, caller.name) == (api.key_ids[Role.CREW], "crew key")
     # Issued without a site: the role and team hold on every site (`*`).
     assert caller.grants == Grants({"*": SiteRole(Role.CREW, "water")})
-    assert caller.at("anywhere") == Caller(caller.key_id, "crew key", Role.CREW, "water", "anywhere")
+    assert caller.at("anywhere") == Caller(caller.key_id, "crew key", Role.CREW, "water", "anywhere", caller.grants)
 
 
 def test_authenticate_refuses_malformed_unknown_tampered_and_revoked_keys(api: Api) -> None:
