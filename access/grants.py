@@ -4,7 +4,8 @@ One deployment runs many communities. A principal holds at most one role per sit
 every site, so a key issued before grants existed (migration `0019_site_grants` gave it `*`) or without
 `--site` works everywhere as before. On a site the site's own grant decides, else the `*` grant; without
 either the principal has no role there. Routes not under `/sites/{site_id}` need the `*` grant
-(`role_for_global`), so a manager of ten communities cannot reach keys, metrics or the dead letters of all.
+(`Grants.for_global`), so a manager of ten communities cannot reach keys, metrics or the dead letters of all;
+the schema and the company view (which lists only the sites the principal may see) are the exceptions.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class Principal(StrEnum):
 
 
 class GrantError(ValueError):
-    """A grant that cannot be (unknown role, bad site id, a team on a role that has none); nothing changed."""
+    """A grant that cannot be (unknown role, bad site id, a malformed team); nothing changed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,7 +125,7 @@ def _on_site(holder: KeyHolder, site_id: str) -> Caller:
     caller = holder.at(site_id)
     if caller is None:
         raise HTTPException(
-            403, f"API key '{holder.name}' has no role on site '{site_id}' (it holds {holder.grants.describe()})"
+            403, f"API key '{holder.name}' has no role on site '{site_id[:64]}' (it holds {holder.grants.describe()})"
         )
     return caller
 
