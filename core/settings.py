@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     site_file: Path = Path("examples/site.toml")
     # A company's sites in one deployment (core.portfolio, docs/portfolio.md); set instead of site_file.
     portfolio_file: Path | None = None
+    # With a portfolio, each `facilities run` is a replica sharing the sites under leases (docs/scaling.md):
+    # its id (default host-pid), the address other replicas redirect a site's requests to, and the lease ttl.
+    replica_id: str = Field(default="", max_length=200)
+    replica_url: str = ""
+    lease_ttl_s: float = Field(default=10.0, ge=3, le=300)
     data_dir: Path = Path("var")
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"

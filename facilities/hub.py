@@ -46,6 +46,7 @@ from console.pages import mount_console
 from core.clock import Clock
 from core.config_files import ConfigError
 from core.inventory import Adoption
+from core.portfolio import Portfolio
 from core.settings import Settings
 from core.site import Site
 from facilities.adopt import SiteEditor
@@ -74,6 +75,7 @@ from reports.files import write_monthly_files
 from reports.gather import build_monthly_report
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
+from storage.store import ReadingStore
 from workorders.events import SlaBreached, WorkOrderEvent
 from workorders.sla_job import schedule_sla_checks
 from workorders.unit_of_work import UnitOfWork
@@ -108,6 +110,8 @@ class Hub:
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
     reloader: SiteReloader | None = None  # live reload of the site file (SIGHUP, POST /admin/reload)
+    portfolio: Portfolio | None = None  # the company's sites, when this hub is one of a replica's (company view)
+    portfolio_stores: Callable[[str], ReadingStore | None] | None = None  # their readings, where they run here
     shared_database: bool = False  # the engine is a replica's, shared by its sites' hubs: stop leaves it open
     api_deps: ApiDependencies | None = field(default=None, init=False)  # the API's, to give it a reloaded site
 
@@ -229,6 +233,8 @@ class Hub:
             last_seen=self.ingest.seen,
             discovery=self.ingest.discovery,
             device_adopter=self.adopt if self.reloader is not None else None,
+            portfolio=self.portfolio,
+            portfolio_stores=self.portfolio_stores,
         )
         self.api_deps = deps
         app = create_app(deps, routers=HUB_ROUTERS, conflicts=WORK_ORDER_CONFLICTS)

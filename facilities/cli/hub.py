@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from core.clock import SystemClock
+from core.settings import Settings
 from facilities.cli.common import (
     SiteOption,
     database_unreachable,
@@ -93,6 +94,9 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
 
     settings = settings_from_env()
     configure_logging(log_level, settings.log_format)
+    if settings.portfolio_file is not None and site is None:
+        _run_replica(settings)
+        return
     try:
         hub = bootstrap(settings, site=site_from(settings, site))
     except (SetupError, ModbusConfigError, Dlt645ConfigError, SchemaTooNew) as exc:
@@ -104,6 +108,23 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     log.info("hub for site %s: API on http://%s:%d", hub.site.id, settings.api_host, settings.api_port)
     asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
     exit_if_fatal(hub.supervisor.fatal)
+
+
+def _run_replica(settings: Settings) -> None:
+    """A replica of the company's hub: the sites it holds leases for (facilities.portfolio_run)."""
+    from sqlalchemy.exc import OperationalError
+
+    from core.config_files import ConfigError
+    from facilities.portfolio_run import build_replica, serve
+
+    try:
+        running = build_replica(settings)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    except OperationalError as exc:
+        raise database_unreachable(settings, exc) from None
+    serve(running, host=settings.api_host, port=settings.api_port)
+    exit_if_fatal(running.fatal)
 
 
 def demo(
