@@ -30,7 +30,7 @@ from rules.config import AnyRule
 from rules.engine import RuleEngine
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from storage.points import Point
-from storage.spool import Spool
+from storage.spool_base import SpoolBase
 from storage.writer import Backoff
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class RulesHealth:
 class RulesWorker:
     def __init__(
         self,
-        spool: Spool,
+        spool: SpoolBase,
         engine: RuleEngine,
         dispatcher: AlarmDispatcher,
         annotate: Annotate,

@@ -44,7 +44,7 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     if settings.metrics_port:
         serve_metrics(service, settings.metrics_port)
     service.start()
-    log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.path)
+    log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.location)
     stop.wait()
     supervisor.stop()
     service.stop()
