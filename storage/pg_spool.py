@@ -221,13 +221,18 @@ class PgSpool(SpoolBase):
                 copy.write_row((self.site_id, received_at, source, payload, error))
 
     def _committed(self, readings: int, last_id: int) -> None:
-        with self._waiters:
-            self._depth += readings
-            self._learn(last_id)
+        self._seen(last_id)  # ids below ours that another process committed count too: see _seen
 
-    def _learn(self, last_id: int) -> None:
-        """Under the lock: the site's readings now reach `last_id`; wake the consumers."""
-        if last_id > self._last_id:
+    def _seen(self, last_id: int) -> None:
+        """The site's readings now reach `last_id` (ours or another process's, an old owner's); wake the consumers.
+
+        Ids are gap-free and commit in order, so every id up to `last_id` is a committed reading: depth grows
+        by the difference. Rows another process deleted since are still counted until we advance past them.
+        """
+        with self._waiters:
+            if last_id <= self._last_id:
+                return
+            self._depth += last_id - self._last_id
             self._last_id = last_id
             self._commits.append((last_id, self.clock.now()))
             self._waiters.notify_all()
@@ -250,6 +255,8 @@ class PgSpool(SpoolBase):
                 "WHERE site_id = %s AND id > %s ORDER BY id LIMIT %s",
                 (self.site_id, after, limit),
             ).fetchall()
+        if rows:
+            self._seen(int(rows[-1][0]))
         return cast(list[SpoolRow], rows)
 
     def wait_for_readings(self, consumer: str, timeout: float) -> bool:
@@ -266,10 +273,8 @@ class PgSpool(SpoolBase):
                 last_id = self._scalar(conn, "SELECT last_id FROM spool_sites WHERE site_id = %s")
         except SpoolUnavailable:
             return False  # the consumer's next take reports the fault
-        with self._waiters:
-            if last_id > self._last_id:
-                self._depth += last_id - self._last_id  # another process's readings (some may be gone: a bound)
-            self._learn(last_id)
+        self._seen(last_id)
+        with self._lock:
             return self._last_id > self._cursors[consumer]
 
     def wake_waiters(self) -> None:
