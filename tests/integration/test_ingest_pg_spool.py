@@ -1,0 +1,103 @@
+"""The spool in PostgreSQL behind a real broker: a replica's machine dies after acking, the next owner writes.
+
+The old owner's collector acks what its PgSpool committed, then its machine is gone before its writer stored
+anything (here: it never ran, and its database connections are terminated). A new replica with an empty data
+folder of its own takes the site over (same broker session, same database) and stores exactly every reading,
+none lost and none delivered again by the broker.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from core.settings import Settings
+from facilities.bootstrap import build_ingest
+from storage.database import upgrade
+from storage.pg_spool import PgSpool, libpq_dsn
+from tests.support.mqtt import publish
+from tests.support.postgres import sqlalchemy_url, throwaway_database
+from tests.support.services import Mosquitto, wait_until
+
+pytestmark = pytest.mark.integration
+
+METERS = [f"B1-{floor:02d}0{i}-E" for floor in (1, 2, 3) for i in (1, 2, 3)]
+BASE_TS = (int(time.time()) // 86_400 - 3) * 86_400  # three days ago: valid, and later minutes still past
+
+
+def messages(start: int, count: int) -> list[tuple[str, bytes | str | dict[str, object]]]:
+    return [
+        (f"facilities/lakeview/{METERS[n % len(METERS)]}/telemetry", {"ts": BASE_TS + n * 60, "total": 1000.0 + n})
+        for n in range(start, start + count)
+    ]
+
+
+def expected_keys(total: int) -> set[tuple[str, int]]:
+    return {(METERS[n % len(METERS)], (BASE_TS + n * 60) * 10**9) for n in range(total)}
+
+
+def stored_keys(readings_db: Path) -> list[tuple[str, int]]:
+    """Every stored `total` as (meter_id, time), read from the embedded store's file: a list, so duplicates show."""
+    with sqlite3.connect(readings_db) as db:
+        rows = db.execute(
+            "SELECT s.tagset, p.ts_ns FROM points p JOIN series s ON s.id = p.series_id WHERE p.field = 'total'"
+        ).fetchall()
+    return [(dict(json.loads(tagset))["meter_id"], int(ts_ns)) for tagset, ts_ns in rows]
+
+
+@pytest.fixture
+def database_url() -> Iterator[str]:
+    with throwaway_database("facilities_pgspool") as dsn:
+        url = sqlalchemy_url(dsn)
+        upgrade(url)
+        yield url
+
+
+def test_the_next_owner_stores_what_a_dead_replica_acknowledged(
+    tmp_path: Path, mosquitto: Mosquitto, example_site_path: Path, database_url: str
+) -> None:
+    def settings(machine: str) -> Settings:
+        return Settings(
+            mqtt_url=mosquitto.url,
+            mqtt_client_id="facilities-site-lakeview",  # one broker session per site, whichever replica owns it
+            spool="postgresql",
+            database_url=database_url,
+            data_dir=tmp_path / machine,
+            site_file=example_site_path,
+        )
+
+    old = build_ingest(settings("old"))
+    assert isinstance(old.spool, PgSpool) and old.spool.site_id == "lakeview"
+    old.collector.start()  # its writer never runs: the machine dies with every reading unwritten
+    try:
+        assert old.collector.subscribed.wait(10)
+        publish(mosquitto.port, messages(0, 120))
+        wait_until(lambda: old.collector.stats.accepted == 120, "the old owner to commit and ack all 120", 20)
+    finally:
+        old.collector.stop()
+    with psycopg.connect(libpq_dsn(database_url), autocommit=True) as admin:  # its connections die with it
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name LIKE 'facilities-spool-lakeview-%'"
+        )
+
+    new = build_ingest(settings("new"))
+    assert (new.spool.depth, new.spool.lag("store")) == (120, 120)
+    new.start()
+    try:
+        assert new.collector.subscribed.wait(10)
+        publish(mosquitto.port, messages(120, 30))  # QoS 1 keeps order: a redelivery would come before these
+        wait_until(lambda: new.collector.stats.accepted >= 30, "the new owner to take the next 30", 20)
+        wait_until(lambda: new.writer.stats.written >= 150 and new.spool.depth == 0, "all 150 stored", 30)
+        assert new.collector.stats.accepted == 30  # the broker redelivered nothing: the old owner's acks held
+    finally:
+        new.stop()
+        old.spool.close()
+    keys = stored_keys(tmp_path / "new" / "readings.db")
+    assert len(keys) == 150 and set(keys) == expected_keys(150)
