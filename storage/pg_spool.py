@@ -23,7 +23,8 @@ old owner not yet gone) is seen when `wait_for_readings` times out and reads the
 consumers' own interval, with no connection held open for LISTEN.
 
 Two connections, each behind its own lock: one for the collectors' writes, one for the consumers, so a take
-never waits for a COPY. A connection the server dropped is opened again on next use; a fault of the database
+never waits for a COPY. A connection the server dropped is opened again on next use (a read is tried once more
+at once; a write is not, as its caller keeps the messages un-acked and retries); a fault of the database
 (unreachable, terminated, read-only, a statement past `statement_timeout_s`) is SpoolUnavailable, nothing taken.
 """
 
@@ -85,6 +86,10 @@ class _Link:
             keepalives_count=3,
         )
         return self._conn
+
+    @property
+    def opened(self) -> bool:
+        return self._conn is not None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -188,6 +193,17 @@ class PgSpool(SpoolBase):
         if write:
             self.health.error = self.health.since = None
 
+    def _fetch(self, query: LiteralString, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        """A read on the consumers' connection; once more on a new one if the server had dropped it while idle."""
+        try:
+            with self._session(self._reads) as conn:
+                return conn.execute(query, params).fetchall()
+        except SpoolUnavailable:
+            if self._reads.opened:
+                raise  # the connection is still there: the fault is the database's, not a stale connection
+            with self._session(self._reads) as conn:
+                return conn.execute(query, params).fetchall()
+
     def _insert(self, messages: Sequence[Message]) -> int:
         rows = [row for m in messages for row in m.good]
         letters = [row for m in messages for row in m.bad]
@@ -249,12 +265,11 @@ class PgSpool(SpoolBase):
             after = self._cursors[consumer]
             if after >= self._last_id:
                 return []  # nothing new: no query, so an idle consumer costs nothing
-        with self._session(self._reads) as conn:
-            rows = conn.execute(
-                "SELECT id, asset_id, ts_ns, fields FROM spool_readings "
-                "WHERE site_id = %s AND id > %s ORDER BY id LIMIT %s",
-                (self.site_id, after, limit),
-            ).fetchall()
+        rows = self._fetch(
+            "SELECT id, asset_id, ts_ns, fields FROM spool_readings "
+            "WHERE site_id = %s AND id > %s ORDER BY id LIMIT %s",
+            (self.site_id, after, limit),
+        )
         if rows:
             self._seen(int(rows[-1][0]))
         return cast(list[SpoolRow], rows)
@@ -269,8 +284,8 @@ class PgSpool(SpoolBase):
             if self._waiters.wait_for(lambda: self._last_id > self._cursors[consumer], timeout):
                 return True
         try:
-            with self._session(self._reads) as conn:
-                last_id = self._scalar(conn, "SELECT last_id FROM spool_sites WHERE site_id = %s")
+            (row,) = self._fetch("SELECT last_id FROM spool_sites WHERE site_id = %s", (self.site_id,))
+            last_id = int(row[0])
         except SpoolUnavailable:
             return False  # the consumer's next take reports the fault
         self._seen(last_id)
@@ -302,12 +317,9 @@ class PgSpool(SpoolBase):
 
     def lag(self, consumer: str) -> int:
         """Readings the consumer has not processed yet."""
-        with self._session(self._reads) as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM spool_readings WHERE site_id = %s AND id > %s",
-                (self.site_id, self._cursors[consumer]),
-            ).fetchone()
-        return int(row[0]) if row is not None else 0
+        query = "SELECT count(*) FROM spool_readings WHERE site_id = %s AND id > %s"
+        (row,) = self._fetch(query, (self.site_id, self._cursors[consumer]))
+        return int(row[0])
 
     def oldest_pending_at(self, consumer: str) -> datetime | None:
         """When the oldest reading the consumer has not taken yet was committed (at the latest), or None."""
@@ -331,14 +343,13 @@ class PgSpool(SpoolBase):
         self.stats.dead_lettered += 1
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        with self._session(self._reads) as conn:
-            rows = conn.execute(
-                "SELECT id, received_at, source, payload, error FROM spool_dead_letters "
-                "WHERE site_id = %s ORDER BY id DESC LIMIT %s",
-                (self.site_id, limit),
-            ).fetchall()
+        rows = self._fetch(
+            "SELECT id, received_at, source, payload, error FROM spool_dead_letters "
+            "WHERE site_id = %s ORDER BY id DESC LIMIT %s",
+            (self.site_id, limit),
+        )
         return [DeadLetter(int(r[0]), r[1], r[2], bytes(r[3]), r[4]) for r in rows]
 
     def dead_letter_count(self) -> int:
-        with self._session(self._reads) as conn:
-            return self._scalar(conn, "SELECT count(*) FROM spool_dead_letters WHERE site_id = %s")
+        (row,) = self._fetch("SELECT count(*) FROM spool_dead_letters WHERE site_id = %s", (self.site_id,))
+        return int(row[0])

@@ -16,13 +16,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from core.settings import Settings
 from facilities.bootstrap import build_ingest
 from storage.database import upgrade
 from storage.pg_spool import PgSpool, libpq_dsn
 from tests.support.mqtt import publish
-from tests.support.postgres import sqlalchemy_url, throwaway_database
+from tests.support.postgres import POSTGRES_ADMIN_URL, sqlalchemy_url, throwaway_database
 from tests.support.services import Mosquitto, wait_until
 
 pytestmark = pytest.mark.integration
@@ -57,6 +58,50 @@ def database_url() -> Iterator[str]:
         url = sqlalchemy_url(dsn)
         upgrade(url)
         yield url
+
+
+def _terminate_spool_connections(url: str) -> None:
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name LIKE 'facilities-spool-lakeview-%'"
+        )
+
+
+def test_while_postgresql_refuses_writes_messages_wait_unacked_and_none_is_lost(
+    tmp_path: Path, mosquitto: Mosquitto, example_site_path: Path, database_url: str
+) -> None:
+    settings = Settings(
+        mqtt_url=mosquitto.url, mqtt_client_id="facilities-site-lakeview", spool="postgresql",
+        database_url=database_url, data_dir=tmp_path / "data", site_file=example_site_path,
+    )  # fmt: skip
+    ingest = build_ingest(settings)
+    database = make_url(database_url).database
+    ingest.collector.start()
+    try:
+        assert ingest.collector.subscribed.wait(10)
+        publish(mosquitto.port, messages(0, 50))
+        wait_until(lambda: ingest.collector.stats.accepted == 50, "the first 50 committed", 20)
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{database}" SET default_transaction_read_only = on')
+        _terminate_spool_connections(database_url)  # the spool reconnects, into a read-only database
+
+        publish(mosquitto.port, messages(50, 50))
+        # First the dropped connection, then (reconnected) the read-only database: each retry fails whole.
+        wait_until(lambda: "read-only" in (ingest.spool.health.error or ""), "the spool to meet read-only", 20)
+        assert ingest.collector.health.sink == "failing"
+        assert ingest.collector.stats.accepted == 50 and ingest.spool.depth == 50
+
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:  # not read-only: another database
+            admin.execute(f'ALTER DATABASE "{database}" RESET default_transaction_read_only')
+        _terminate_spool_connections(database_url)
+        wait_until(lambda: ingest.collector.stats.accepted == 100, "the held 50 committed once writable", 30)
+        assert ingest.spool.health.error is None and ingest.collector.health.sink == "ok"
+    finally:
+        ingest.collector.stop()
+    totals = sorted(float(item.reading.fields["total"]) for item in ingest.spool.take(1000))
+    ingest.spool.close()
+    assert totals == [1000.0 + n for n in range(100)]  # each once: nothing lost, nothing doubled
 
 
 def test_the_next_owner_stores_what_a_dead_replica_acknowledged(

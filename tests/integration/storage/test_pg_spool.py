@@ -271,3 +271,20 @@ def test_the_tables_exist_on_postgresql_only(dsn: str, tmp_path: Path) -> None:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT tablename FROM pg_tables WHERE tablename LIKE 'spool%%'").fetchall()
     assert {r[0] for r in rows} == {"spool_sites", "spool_readings", "spool_cursors", "spool_dead_letters"}
+
+
+def test_after_the_server_dropped_idle_connections_reads_go_on_and_a_write_fails_once(
+    dsn: str, site: str, opened: list[PgSpool]
+) -> None:
+    spool = open_spool(dsn, site, opened)
+    spool.accept_many([([meter(n)], "m") for n in range(3)])
+    with psycopg.connect(dsn, autocommit=True) as admin:  # a failover, a restart of PostgreSQL, a proxy timeout
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE %s",
+            (f"facilities-spool-{site}-%",),
+        )
+    assert spool.lag("store") == 3  # a read is tried once more on a new connection
+    with pytest.raises(SpoolUnavailable, match="terminating connection"):
+        spool.accept_many([([meter(9)], "m")])  # a write is not: its caller keeps the message un-acked
+    assert spool.accept_many([([meter(9)], "m")]) == 1
+    assert totals(spool) == [0.0, 1.0, 2.0, 9.0]
