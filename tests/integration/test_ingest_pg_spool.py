@@ -146,3 +146,26 @@ def test_the_next_owner_stores_what_a_dead_replica_acknowledged(
         old.spool.close()
     keys = stored_keys(tmp_path / "new" / "readings.db")
     assert len(keys) == 150 and set(keys) == expected_keys(150)
+
+
+def test_deadletters_list_reads_the_sites_dead_letters_from_postgresql(
+    tmp_path: Path, example_site_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from facilities.cli import app
+
+    for name, value in {"SPOOL": "postgresql", "DATABASE_URL": database_url, "DATA_DIR": str(tmp_path),
+                        "SITE_FILE": str(example_site_path)}.items():  # fmt: skip
+        monkeypatch.setenv(f"FACILITIES_{name}", value)
+    spool = build_ingest(Settings()).spool
+    spool.reject(source="facilities/lakeview/B1-0101-E/telemetry", payload=b"{not json", error="not JSON")
+    spool.close()
+    result = CliRunner().invoke(app, ["deadletters", "list"])
+    assert result.exit_code == 0, result.output
+    assert "1 dead letters in PostgreSQL " in result.output and "/facilities_pgspool_" in result.output
+    assert "site lakeview" in result.output and "error: not JSON" in result.output
+
+    monkeypatch.setenv("FACILITIES_DATABASE_URL", f"sqlite:///{tmp_path}/f.db")
+    refused = CliRunner().invoke(app, ["deadletters", "list"])
+    assert refused.exit_code != 0 and "FACILITIES_SPOOL=postgresql" in refused.output
