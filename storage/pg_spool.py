@@ -91,6 +91,10 @@ class _Link:
     def opened(self) -> bool:
         return self._conn is not None
 
+    def drop_if_broken(self) -> None:
+        if self._conn is not None and (self._conn.broken or self._conn.closed):
+            self.close()
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -130,6 +134,20 @@ class PgSpool(SpoolBase):
         self._reads = _Link(dsn, f"facilities-spool-{site_id}-reads", statement_timeout_s, connect_timeout_s)
         self._lock = threading.Lock()
         self._waiters = threading.Condition(self._lock)
+        try:
+            stored = self._open_site()
+        except BaseException:
+            self.close()  # no connection left behind by a spool that never opened
+            raise
+        # As in Spool: cursors of consumers no longer configured are ignored, so they cannot pin the site's rows.
+        self._cursors = {name: int(stored.get(name, 0)) for name in self.consumers}
+        # (last id of a commit, when this process learnt of it): the age of the oldest reading not yet taken.
+        self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
+        if self._last_id > min(self._cursors.values()):
+            self._commits.append((self._last_id, clock.now()))
+
+    def _open_site(self) -> dict[str, int]:
+        """Check the tables, register the site, read its depth, last id and cursors."""
         with self._session(self._reads) as conn:
             missing = [t for t in TABLES if conn.execute("SELECT to_regclass(%s)", (t,)).fetchone() == (None,)]
             if missing:
@@ -138,17 +156,14 @@ class PgSpool(SpoolBase):
                     "run `facilities db upgrade` with this FACILITIES_DATABASE_URL"
                 )
             conn.execute(
-                "INSERT INTO spool_sites (site_id, last_id) VALUES (%s, 0) ON CONFLICT (site_id) DO NOTHING", (site_id,)
+                "INSERT INTO spool_sites (site_id, last_id) VALUES (%s, 0) ON CONFLICT (site_id) DO NOTHING",
+                (self.site_id,),
             )
-            stored = dict(conn.execute("SELECT consumer, last_id FROM spool_cursors WHERE site_id = %s", (site_id,)))
+            rows = conn.execute("SELECT consumer, last_id FROM spool_cursors WHERE site_id = %s", (self.site_id,))
+            stored = {str(name): int(last_id) for name, last_id in rows}
             self._depth = self._scalar(conn, "SELECT count(*) FROM spool_readings WHERE site_id = %s")
             self._last_id = self._scalar(conn, "SELECT last_id FROM spool_sites WHERE site_id = %s")
-        # As in Spool: cursors of consumers no longer configured are ignored, so they cannot pin the site's rows.
-        self._cursors = {name: int(stored.get(name, 0)) for name in self.consumers}
-        # (last id of a commit, when this process learnt of it): the age of the oldest reading not yet taken.
-        self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
-        if self._last_id > min(self._cursors.values()):
-            self._commits.append((self._last_id, clock.now()))
+        return stored
 
     def _scalar(self, conn: Connection, query: LiteralString) -> int:
         row = conn.execute(query, (self.site_id,)).fetchone()
@@ -181,8 +196,7 @@ class PgSpool(SpoolBase):
             except self.data_errors:
                 raise
             except psycopg.Error as exc:
-                if link._conn is not None and link._conn.broken:
-                    link.close()  # opened again on next use
+                link.drop_if_broken()  # opened again on next use
                 error = f"spool {self._location}: {type(exc).__name__}: {exc}".strip()[:ERROR_MAX]
                 if write:
                     self.stats.unavailable += 1

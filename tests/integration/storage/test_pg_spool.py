@@ -288,3 +288,15 @@ def test_after_the_server_dropped_idle_connections_reads_go_on_and_a_write_fails
         spool.accept_many([([meter(9)], "m")])  # a write is not: its caller keeps the message un-acked
     assert spool.accept_many([([meter(9)], "m")]) == 1
     assert totals(spool) == [0.0, 1.0, 2.0, 9.0]
+
+
+def test_a_database_without_the_spool_tables_is_refused_saying_what_to_run() -> None:
+    from tests.support.postgres import throwaway_database
+
+    missing = r"tables spool_sites, .* are missing; run `facilities db upgrade`"
+    with throwaway_database("facilities_unmigrated") as bare, pytest.raises(SpoolUnavailable, match=missing):
+        PgSpool(bare, ReadingValidator(REGISTRY, CLOCK), CLOCK, site_id="s1")
+    with pytest.raises(ValueError, match="needs the id of the site"):
+        PgSpool("postgresql://x/y", ReadingValidator(REGISTRY, CLOCK), CLOCK, site_id="")
+    with pytest.raises(ValueError, match="needs a postgresql:// database URL, not sqlite://"):
+        libpq_dsn("sqlite:///var/facilities.db")
