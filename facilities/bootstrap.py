@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.build import build_channels
@@ -146,8 +147,8 @@ def open_spool(
     if settings.spool == "sqlite":
         path = settings.data_dir / "spool.db"
         return Spool(path, validator, clock, max_readings=settings.spool_max_readings, consumers=consumers)
-    upgrade(settings.database_url)  # `facilities ingest` runs without the hub, which would have migrated
     try:
+        upgrade(settings.database_url)  # `facilities ingest` runs without the hub, which would have migrated
         return PgSpool(
             libpq_dsn(settings.database_url),
             validator,
@@ -156,8 +157,8 @@ def open_spool(
             max_readings=settings.spool_max_readings,
             consumers=consumers,
         )
-    except SpoolUnavailable as exc:
-        raise SetupError(f"FACILITIES_SPOOL=postgresql: {exc}") from exc
+    except (SpoolUnavailable, SQLAlchemyError) as exc:
+        raise SetupError(f"FACILITIES_SPOOL=postgresql, FACILITIES_DATABASE_URL: {exc}") from exc
 
 
 def build_ingest(

@@ -26,6 +26,8 @@ Two connections, each behind its own lock: one for the collectors' writes, one f
 never waits for a COPY. A connection the server dropped is opened again on next use (a read is tried once more
 at once; a write is not, as its caller keeps the messages un-acked and retries); a fault of the database
 (unreachable, terminated, read-only, a statement past `statement_timeout_s`) is SpoolUnavailable, nothing taken.
+Only a connection lost during the COMMIT itself leaves it unknown whether the batch went in; the caller's retry
+may then spool it twice, which at-least-once allows (a point written twice overwrites itself).
 """
 
 from __future__ import annotations

@@ -169,3 +169,14 @@ def test_deadletters_list_reads_the_sites_dead_letters_from_postgresql(
     monkeypatch.setenv("FACILITIES_DATABASE_URL", f"sqlite:///{tmp_path}/f.db")
     refused = CliRunner().invoke(app, ["deadletters", "list"])
     assert refused.exit_code != 0 and "FACILITIES_SPOOL=postgresql" in refused.output
+
+
+def test_an_unreachable_database_at_start_is_a_setup_error_naming_the_settings(
+    tmp_path: Path, example_site_path: Path
+) -> None:
+    from facilities.bootstrap import SetupError
+
+    closed_port = "postgresql+psycopg://postgres@127.0.0.1:1/facilities"  # nothing listens on port 1
+    settings = Settings(spool="postgresql", database_url=closed_port, data_dir=tmp_path, site_file=example_site_path)
+    with pytest.raises(SetupError, match=r"FACILITIES_SPOOL=postgresql, FACILITIES_DATABASE_URL: .*127\.0\.0\.1"):
+        build_ingest(settings)
