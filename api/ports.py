@@ -6,7 +6,7 @@ pass fakes or temporary real ones and `facilities/bootstrap.py` passes the produ
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -14,12 +14,13 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
-from access.orders import TeamsFor
+from access.orders import Actor, TeamsFor
 from billing.config import BillingConfig
 from collectors.mqtt.discovered import DiscoveryBook
 from core.clock import Clock, SystemClock
 from core.health import ComponentHealth
 from core.inventory import Adoption, LastSeen
+from core.portfolio import Portfolio
 from core.registry import AssetRegistry
 from core.site import Site
 from storage.spool import DeadLetter
@@ -29,6 +30,8 @@ from workorders.unit_of_work import UnitOfWork
 
 # Makes database sessions: `storage.database.session_factory(engine)`.
 SessionFactory = Callable[[], Session]
+# The sites a person (an API key, a console account) may see in company-wide views; None: every site.
+VisibleSites = Callable[[Actor], Set[str] | None]
 # A health check answers a ComponentHealth (state, detail, figures), or the plain form (ok, detail):
 # detail says what was checked or what is wrong.
 HealthCheck = Callable[[], "ComponentHealth | tuple[bool, str]"]
@@ -114,3 +117,24 @@ class ApiDependencies:
     device_adopter: Callable[[Adoption, str | None], object] | None = None
     # The billing file: the default CSV headers (zh/en) of the billing export; None: Chinese headers.
     billing_config: BillingConfig | None = None
+    # The company's sites when the deployment runs a portfolio (`core.portfolio`), for the company-wide view;
+    # None: the one `site` above. `site` keeps meaning this hub's own site either way.
+    portfolio: Portfolio | None = None
+    # Each site's reading store for the company view's consumption; None: `store` for every site (one InfluxDB).
+    portfolio_stores: Callable[[str], ReadingStore | None] | None = None
+    # Which sites a caller may see in the company view; None: every site.
+    visible_sites: VisibleSites | None = None
+
+    def company_sites(self, who: Actor | None) -> tuple[str, dict[str, Site]]:
+        """The company's name and the sites `who` may see, in the portfolio's order (no portfolio: this site)."""
+        if self.portfolio is None:
+            company, sites = self.site.info.name, {self.site.id: self.site}
+        else:
+            company, sites = self.portfolio.company, {i: f.site for i, f in self.portfolio.sites.items()}
+        allowed: Set[str] | None = None
+        if self.visible_sites is not None:
+            allowed = self.visible_sites(who) if who is not None else set()  # nobody identified: no site
+        return company, sites if allowed is None else {i: s for i, s in sites.items() if i in allowed}
+
+    def store_of(self, site_id: str) -> ReadingStore | None:
+        return self.portfolio_stores(site_id) if self.portfolio_stores is not None else self.store

@@ -17,6 +17,7 @@ from api.routes import (
     health,
     keys,
     metrics,
+    portfolio,
     readings,
     sites,
     sla,
@@ -42,3 +43,4 @@ api_router.include_router(sla.router)
 api_router.include_router(deliveries.router)
 api_router.include_router(billing.router)
 api_router.include_router(billing_meters.router)
+api_router.include_router(portfolio.router)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from console import (
     alarm_pages,
     device_pages,
+    device_readings_page,
     dispatch,
     docs_pages,
     intake_pages,
@@ -22,6 +23,7 @@ from console import (
     meter_pages,
     order_pages,
     patrol_pages,
+    portfolio_pages,
     report_pages,
     signin_pages,
 )
@@ -39,9 +41,11 @@ for pages in (
     alarm_pages,
     live_pages,
     device_pages,
+    device_readings_page,
     maintenance_pages,
     patrol_pages,
     report_pages,
+    portfolio_pages,
 ):
     router.include_router(pages.router)
 

@@ -70,11 +70,14 @@ def problems_from_pydantic(exc: ValidationError) -> list[ConfigProblem]:
 
 
 def read_config_text(path: str | Path, what: str) -> str:
-    """The file's text, or ConfigError `cannot read the <what> file: ...`."""
+    """The file's text, or ConfigError `cannot read the <what> file: ...` (unreadable, or not UTF-8)."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [ConfigProblem("", f"cannot read the {what} file: {exc.strerror}")]) from None
+    except UnicodeDecodeError as exc:  # a file saved as GBK by a Windows editor: say where, not a traceback
+        message = f"the {what} file is not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); "
+        raise ConfigError(str(path), [ConfigProblem("", message + "save it as UTF-8")]) from None
 
 
 def parse_config_file(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
 
     env: Environment = Environment.DEVELOPMENT
     site_file: Path = Path("examples/site.toml")
+    # A company's sites in one deployment (core.portfolio, docs/portfolio.md); set instead of site_file.
+    portfolio_file: Path | None = None
     data_dir: Path = Path("var")
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
@@ -42,6 +46,14 @@ class Settings(BaseSettings):
     mqtt_cert_file: Path | None = None
     mqtt_key_file: Path | None = None
     mqtt_keepalive_s: int = 30
+    # MQTT 5 is needed for a shared subscription (several replicas ingest one site, docs/scaling.md); 3.1.1 stays
+    # the default because the demo's embedded broker (amqtt) speaks nothing else.
+    mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
+    # MQTT 5: how long the broker keeps the hub's session and its queued readings while no replica holds it.
+    mqtt_session_expiry_s: int = Field(default=7 * 86_400, ge=60, le=0xFFFFFFFF)
+    # Replicas of one site subscribe as $share/<group>/…; each needs its own FACILITIES_MQTT_REPLICA name.
+    mqtt_share_group: str | None = None
+    mqtt_replica: str | None = None
 
     # Alert routing (teams, channels, on-call, escalation); unset: alerts are off. See docs/alerts.md.
     alerts_file: Path | None = None
@@ -79,6 +91,10 @@ class Settings(BaseSettings):
     # a site over resumes its readings). See docs/scaling.md.
     spool: Literal["sqlite", "postgresql"] = "sqlite"
     spool_max_readings: int = 2_000_000
+    # Seconds the rules hold a reading for an older one of its asset that another producer commits later (replicas
+    # in one MQTT share group, docs/scaling.md); duration and silence alarms come that much later. Unset: 2 s in a
+    # share group, else none.
+    rules_reorder_s: float | None = Field(default=None, ge=0, le=60)
     metrics_port: int = 0  # 0 = no Prometheus endpoint
     log_format: Literal["text", "json"] = "text"
 
@@ -102,6 +118,34 @@ class Settings(BaseSettings):
             # The value is not quoted: a URL may carry a password.
             raise ValueError("FACILITIES_MQTT_URL must start with mqtt:// or mqtts://")
         return value
+
+    @model_validator(mode="after")
+    def _shared_subscription(self) -> Settings:
+        group, replica = self.mqtt_share_group, self.mqtt_replica
+        if group is not None:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", group):
+                raise ValueError("FACILITIES_MQTT_SHARE_GROUP must be 1-64 letters, digits, '_', '.' or '-'")
+            if self.mqtt_protocol != "5":
+                raise ValueError("FACILITIES_MQTT_SHARE_GROUP needs FACILITIES_MQTT_PROTOCOL=5 (shared subscriptions)")
+            if replica is None:
+                raise ValueError(
+                    "FACILITIES_MQTT_SHARE_GROUP needs FACILITIES_MQTT_REPLICA, a name of its own for each replica "
+                    "(two replicas with one client id would take the session from each other in turn)"
+                )
+        if replica is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", replica):
+            raise ValueError("FACILITIES_MQTT_REPLICA must be 1-32 letters, digits, '_' or '-'")
+        if replica is not None and group is None:
+            raise ValueError("FACILITIES_MQTT_REPLICA goes with FACILITIES_MQTT_SHARE_GROUP: set both or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _one_site_or_a_portfolio(self) -> Settings:
+        if self.portfolio_file is not None and "site_file" in self.model_fields_set:
+            raise ValueError(
+                "set FACILITIES_PORTFOLIO_FILE (a company's sites) or FACILITIES_SITE_FILE (one site), not both: "
+                "the portfolio names each site's file"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tls_files_exist(self) -> Settings:
@@ -152,6 +196,10 @@ class Settings(BaseSettings):
         if self.grafana_token is not None:
             secrets.append(("FACILITIES_GRAFANA_TOKEN", self.grafana_token))
         weak = [f"{name} {reason}" for name, secret in secrets if (reason := _weakness(secret)) is not None]
+        # Mosquitto's ACL file does not check SUBSCRIBE: any account that knows the share group can join it and
+        # swallow its share of the readings (docs/scaling.md). The name is the replicas' shared secret.
+        if self.mqtt_share_group is not None and (reason := weakness(self.mqtt_share_group)) is not None:
+            weak.append(f"FACILITIES_MQTT_SHARE_GROUP {reason}")
         database = urlsplit(self.database_url)
         if database.scheme.startswith("sqlite"):
             problems.append("FACILITIES_DATABASE_URL must be PostgreSQL, not SQLite")
@@ -178,6 +226,21 @@ class Settings(BaseSettings):
     def mqtt_port(self) -> int:
         parts = urlsplit(self.mqtt_url)
         return parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+
+    @property
+    def rules_reorder(self) -> timedelta:
+        if self.rules_reorder_s is not None:
+            return timedelta(seconds=self.rules_reorder_s)
+        return timedelta(seconds=2) if self.mqtt_share_group is not None else timedelta(0)
+
+    def mqtt_ingest_client_id(self, site_id: str) -> str:
+        """The collector's client id: FACILITIES_MQTT_CLIENT_ID, and per site and replica in a share group.
+
+        Unshared it is the setting itself, so an upgrade resumes the session (and readings) the broker kept.
+        """
+        if self.mqtt_share_group is None:
+            return self.mqtt_client_id
+        return f"{self.mqtt_client_id}-{site_id}-{self.mqtt_replica}"
 
     @property
     def mqtt_tls(self) -> bool:

@@ -48,7 +48,7 @@ from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
 from facilities.maintenance_wiring import build_maintenance, build_planner, condition_trigger
-from facilities.metrics import DeviceMetrics, IngestMetrics
+from facilities.metrics import DeviceMetrics, IngestMetrics, RulesMetrics
 from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
@@ -133,6 +133,29 @@ def subscriptions_for(site: Site, *extra: str) -> tuple[str, ...]:
     return (*subscription_filters(site.mqtt_mappings, own_topic_filter(site.id)), *DISCOVERY_FILTERS, *extra)
 
 
+def mqtt_options(
+    settings: Settings, site: Site, subscriptions: Sequence[str], *, unshared: Sequence[str] = ()
+) -> MqttOptions:
+    """The collector's options from the settings: broker, credentials, protocol, session and share group."""
+    return MqttOptions(
+        host=settings.mqtt_host,
+        port=settings.mqtt_port,
+        client_id=settings.mqtt_ingest_client_id(site.id),
+        username=settings.mqtt_username,
+        password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
+        tls=settings.mqtt_tls,
+        ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
+        cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
+        key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
+        keepalive_s=settings.mqtt_keepalive_s,
+        subscriptions=tuple(subscriptions),
+        protocol=settings.mqtt_protocol,
+        session_expiry_s=settings.mqtt_session_expiry_s,
+        share_group=settings.mqtt_share_group,
+        unshared=tuple(unshared),
+    )
+
+
 def open_spool(
     settings: Settings,
     registry: AssetRegistry,
@@ -146,7 +169,11 @@ def open_spool(
     validator = ReadingValidator(registry, clock, seen=seen)
     if settings.spool == "sqlite":
         path = settings.data_dir / "spool.db"
-        return Spool(path, validator, clock, max_readings=settings.spool_max_readings, consumers=consumers)
+        # In a share group, collector replicas on this machine may commit into this file too (docs/scaling.md).
+        shared = settings.mqtt_share_group is not None
+        return Spool(
+            path, validator, clock, max_readings=settings.spool_max_readings, consumers=consumers, shared=shared
+        )
     try:
         upgrade(settings.database_url)  # `facilities ingest` runs without the hub, which would have migrated
         return PgSpool(
@@ -182,24 +209,12 @@ def build_ingest(
     store = build_store(settings)
     seen = LastSeen()
     spool = open_spool(settings, registry, clock, consumers, seen, site_id=site.id)
-    options = MqttOptions(
-        host=settings.mqtt_host,
-        port=settings.mqtt_port,
-        client_id=settings.mqtt_client_id,
-        username=settings.mqtt_username,
-        password=settings.mqtt_password.get_secret_value() if settings.mqtt_password else None,
-        tls=settings.mqtt_tls,
-        ca_file=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
-        cert_file=str(settings.mqtt_cert_file) if settings.mqtt_cert_file else None,
-        key_file=str(settings.mqtt_key_file) if settings.mqtt_key_file else None,
-        keepalive_s=settings.mqtt_keepalive_s,
-        subscriptions=subscriptions_for(site),
-    )
+    options = mqtt_options(settings, site, subscriptions_for(site), unshared=DISCOVERY_FILTERS)
     discovery = DiscoveryBook()
     collector = MqttCollector(options, DiscoveryDecoder(build_decoder(site), discovery), spool, clock, spawn=spawn)
     # An availability topic a discovery config names is subscribed to when the config comes.
     discovery.on_availability_topic = lambda topic: collector.reconfigure(
-        collector.decoder, [*collector.options.subscriptions, topic]
+        collector.decoder, [*collector.options.subscriptions, topic], unshared=[topic]
     )
     # The embedded store lingers longer between writes: each SQLite commit costs an fsync, and the spool
     # holds the readings durably meanwhile.
@@ -298,7 +313,10 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         rules=rules, registry=ingest.registry, uow_factory=uow_factory, clock=clock, zone=zone,
         also=[condition_trigger(planner)] if planner is not None else [],
     )  # fmt: skip
-    worker = RulesWorker(ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn)
+    worker = RulesWorker(
+        ingest.spool, engine, dispatcher, ingest.writer.annotate, clock=clock, spawn=supervisor.spawn,
+        reorder=settings.rules_reorder,
+    )  # fmt: skip
     worker.restore()
     book = ingest.discovery
     reloader = SiteReloader(
@@ -329,6 +347,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(DeviceMetrics(ingest, clock))
+    hub.metrics.register(RulesMetrics(hub.rules.stats))
     hub.metrics.register(HealthMetrics(hub.health_checks()))
     hub.metrics.register(WorkOrderMetrics(sessions, site.id, zone, clock))
     return hub

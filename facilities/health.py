@@ -124,6 +124,7 @@ def rules_check(worker: RulesWorker, spool: SpoolBase, clock: Clock, policy: Hea
             "lag_seconds": behind,
             "raised": worker.stats.raised,
             "failed_readings": worker.stats.failed_readings,
+            "late_readings": worker.stats.late,
         }
         if worker.health.error is not None:
             since = _age(clock, worker.health.error_since) or 0.0

@@ -16,6 +16,7 @@ from prometheus_client.registry import Collector
 from collectors.mqtt.discovered import asset_availability
 from core.clock import Clock
 from core.inventory import inventory
+from rules.worker import RulesStats
 
 if TYPE_CHECKING:
     from facilities.ingest import Ingest
@@ -84,6 +85,23 @@ class DeviceMetrics(Collector):
             if row.last_seen is not None:
                 seen.add_metric([row.asset_id, row.kind, row.building or ""], row.last_seen.timestamp())
         yield seen
+
+
+class RulesMetrics(Collector):
+    """The rules worker's counters; `late` grows when one asset's readings reach the spool out of order."""
+
+    def __init__(self, stats: RulesStats) -> None:
+        self.stats = stats
+
+    def collect(self) -> Iterator[Metric]:
+        r = self.stats
+        yield _counter("facilities_rules_readings_judged", "Readings the rules judged", r.judged)
+        yield _counter(
+            "facilities_rules_readings_late",
+            "Readings older than (or as old as) their asset's last judged one: stored, judged by no rule",
+            r.late,
+        )
+        yield _counter("facilities_rules_alarms_raised", "Alarms raised", r.raised)
 
 
 def _counter(name: str, documentation: str, value: int) -> CounterMetricFamily:

@@ -29,7 +29,7 @@ from reports.model import (
     UtilityLine,
 )
 from rules.library import effective_rules
-from storage.store import ReadingStore
+from storage.store import ReadingStore, Sample
 from workorders.orm import SlaBreachRow, WorkOrderRow
 from workorders.queries import monthly_site_statistics, satisfaction_counts
 from workorders.stats import month_bounds
@@ -59,22 +59,36 @@ def build_monthly_report(
     start, end = month_bounds(year, month, zone)
     now = clock.now()
     with sessions() as session:
-        stats = monthly_site_statistics(session, site_id=site.id, year=year, month=month, tz=zone)
-        rows = session.scalars(
-            select(WorkOrderRow).where(
-                WorkOrderRow.site_id == site.id, WorkOrderRow.reported_at >= start, WorkOrderRow.reported_at < end
-            )
-        ).all()
-        breached = set(
-            session.scalars(
-                select(SlaBreachRow.work_order_id).where(SlaBreachRow.work_order_id.in_([row.id for row in rows]))
-            )
-        )
+        orders, rows = orders_of_month(session, site.id, year, month, zone)
         satisfaction = satisfaction_counts(session, site_id=site.id, recorded_from=start, recorded_before=end)
         patrols = _patrols(session, site, book, start, min(end, now), zone)
+    return MonthlyReport(
+        site_id=site.id, site_name=site.info.name, period=f"{year:04d}-{month:02d}", generated_at=now,
+        orders=orders, satisfaction={verdict.value: count for verdict, count in satisfaction.items()},
+        patrols=patrols, alarms=_alarms(site, rows), consumption=consumption(site, store, year, month, zone),
+        recurring=_recurring(rows), planned=planned(site.id, start, end) if planned is not None else None,
+    )  # fmt: skip
+
+
+def orders_of_month(
+    session: Session, site_id: str, year: int, month: int, zone: ZoneInfo
+) -> tuple[tuple[OrderLine, ...], Sequence[WorkOrderRow]]:
+    """The site's orders reported in the month (site calendar), by category, and the orders themselves."""
+    start, end = month_bounds(year, month, zone)
+    stats = monthly_site_statistics(session, site_id=site_id, year=year, month=month, tz=zone)
+    rows = session.scalars(
+        select(WorkOrderRow).where(
+            WorkOrderRow.site_id == site_id, WorkOrderRow.reported_at >= start, WorkOrderRow.reported_at < end
+        )
+    ).all()
+    breached = set(
+        session.scalars(
+            select(SlaBreachRow.work_order_id).where(SlaBreachRow.work_order_id.in_([row.id for row in rows]))
+        )
+    )
     resolved = Counter(row.category for row in rows if row.resolved_at is not None)
     within = Counter(row.category for row in rows if row.id not in breached)
-    orders = tuple(
+    lines = tuple(
         OrderLine(
             s.category.value, s.count, s.breaches, resolved[s.category.value],
             round(s.median_to_resolve / timedelta(hours=1), 1) if s.median_to_resolve else None,
@@ -82,12 +96,7 @@ def build_monthly_report(
         )
         for s in stats
     )  # fmt: skip
-    return MonthlyReport(
-        site_id=site.id, site_name=site.info.name, period=f"{year:04d}-{month:02d}", generated_at=now,
-        orders=orders, satisfaction={verdict.value: count for verdict, count in satisfaction.items()},
-        patrols=patrols, alarms=_alarms(site, rows), consumption=_consumption(site, store, year, month, zone),
-        recurring=_recurring(rows), planned=planned(site.id, start, end) if planned is not None else None,
-    )  # fmt: skip
+    return lines, rows
 
 
 def _patrols(
@@ -139,10 +148,12 @@ def _recurring(rows: Sequence[WorkOrderRow]) -> tuple[RecurringProblem, ...]:
     )  # fmt: skip
 
 
-def _consumption(
-    site: Site, store: ReadingStore | None, year: int, month: int, zone: ZoneInfo
-) -> tuple[UtilityLine, ...]:
-    """Per utility: the registers' rise over the month, the month before and the same month a year earlier.
+def consumption(
+    site: Site, store: ReadingStore | None, year: int, month: int, zone: ZoneInfo, *, last_year: bool = True,
+    units_only: bool = False,
+) -> tuple[UtilityLine, ...]:  # fmt: skip
+    """Per utility: the registers' rise over the month, the month before and (`last_year`) the same month a year
+    earlier; `units_only`: the units' meters alone, not the public areas'.
 
     From the last reading before each boundary, swaps not netted out: an overview, not the bill
     (billing's statements are the figures to charge).
@@ -152,30 +163,39 @@ def _consumption(
     registry = AssetRegistry.from_site(site)
     months = {"this": month_bounds(year, month, zone)}
     months["previous"] = month_bounds(year - (month == 1), 12 if month == 1 else month - 1, zone)
-    months["last_year"] = month_bounds(year - 1, month, zone)
+    if last_year:
+        months["last_year"] = month_bounds(year - 1, month, zone)
     totals: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
     counts: Counter[tuple[str, str]] = Counter()
-    missing: Counter[tuple[str, str]] = Counter()
+    missing: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     for meter in site.meters.values():
+        if units_only and meter.unit is None:
+            continue
         key = (meter.utility.value, meter.uom)
         counts[key] += 1
         asset = registry.get(meter.id)
+        registers: dict[datetime, Sample | None] = {}  # this month's start is the previous month's end: read once
         for name, (first, after) in months.items():
-            rise = _rise(store, asset, first, after)
+            rise = _rise(store, asset, first, after, registers)
             if rise is None:
-                missing[key] += name == "this"
+                missing[name][key] += 1
                 continue
             totals[key][name] = totals[key].get(name, Decimal(0)) + rise
     return tuple(
         UtilityLine(utility, uom, totals[(utility, uom)].get("this"), totals[(utility, uom)].get("previous"),
-                    totals[(utility, uom)].get("last_year"), counts[(utility, uom)], missing[(utility, uom)])
+                    totals[(utility, uom)].get("last_year"), counts[(utility, uom)], missing["this"][(utility, uom)],
+                    missing["previous"][(utility, uom)])
         for utility, uom in sorted(counts)
     )  # fmt: skip
 
 
-def _rise(store: ReadingStore, asset: AssetInfo, first: datetime, after: datetime) -> Decimal | None:
-    begin = store.last_before(asset, REGISTER, first)
-    finish = store.last_before(asset, REGISTER, after)
+def _rise(
+    store: ReadingStore, asset: AssetInfo, first: datetime, after: datetime, registers: dict[datetime, Sample | None]
+) -> Decimal | None:
+    for boundary in (first, after):
+        if boundary not in registers:
+            registers[boundary] = store.last_before(asset, REGISTER, boundary)
+    begin, finish = registers[first], registers[after]
     if begin is None or finish is None:
         return None
     try:

@@ -50,7 +50,8 @@ class UtilityLine:
     previous_month: Decimal | None
     last_year: Decimal | None
     meters: int
-    meters_without_data: int
+    meters_without_data: int  # this month
+    meters_without_data_before: int = 0  # the month before
 
 
 @dataclass(frozen=True)

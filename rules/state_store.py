@@ -7,12 +7,12 @@ start. Rows are keyed by site so hubs sharing one database never touch each othe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, DateTime, Engine, String, delete, select, tuple_
+from sqlalchemy import JSON, DateTime, Engine, String, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -125,6 +125,19 @@ class SqlRuleStateStore:
         pair = tuple_(RuleStateRow.rule_id, RuleStateRow.asset_id)
         with Session(self.engine) as session, session.begin():
             session.execute(delete(RuleStateRow).where(RuleStateRow.site_id == self.site_id, pair.in_(keys)))
+
+
+def firing_counts(session: Session, *, site_ids: Iterable[str]) -> dict[str, int]:
+    """Per site, its open (firing) alarms as the engines keep them; 0 for a site with none."""
+    counts = dict.fromkeys(site_ids, 0)
+    query = (
+        select(RuleStateRow.site_id, func.count())
+        .where(RuleStateRow.site_id.in_(list(counts)), RuleStateRow.status == "firing")
+        .group_by(RuleStateRow.site_id)
+    )
+    for site_id, count in session.execute(query):
+        counts[site_id] = count
+    return counts
 
 
 def _to_values(state: StoredState) -> dict[str, Any]:

@@ -7,6 +7,9 @@ per (site, asset, rule). While delivery fails, no further readings are judged.
 
 The worker sleeps until the spool commits (no polling interval between a reading and its alarm). A
 reading that makes a rule raise is kept as a dead letter (source `rules`) and the others are judged.
+Each batch goes to the engine sorted by (asset, time), after a reorder hold when several producers interleave
+one asset's readings (rules.reorder, docs/scaling.md); a reading older than its asset's last judged one is
+late: stored as usual, counted in `stats.late`, judged by no rule.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol, assert_never
 
 import orjson
@@ -29,6 +32,7 @@ from core.threads import Spawn, ThreadHandle, start_thread
 from rules.config import AnyRule
 from rules.engine import RuleEngine
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
+from rules.reorder import ReorderBuffer
 from storage.points import Point
 from storage.spool_base import SpoolBase
 from storage.writer import Backoff
@@ -52,6 +56,7 @@ class RulesStats:
     cleared: int = 0
     delivery_failures: int = 0
     failed_readings: int = 0  # readings a rule raised on, kept as dead letters
+    late: int = 0  # readings no newer than their asset's last judged one (or repeated): judged by no rule
 
 
 @dataclass
@@ -78,7 +83,10 @@ class RulesWorker:
         backoff: Backoff | None = None,
         clock: Clock | None = None,
         spawn: Spawn = start_thread,
+        reorder: timedelta = timedelta(0),
     ) -> None:
+        """`reorder`: how long a taken reading waits for an older one of its asset that another producer
+        commits later (0: only each batch is sorted). Ticks and so duration alarms come that much later."""
         self.spool = spool
         self.engine = engine
         self.dispatcher = dispatcher
@@ -91,6 +99,9 @@ class RulesWorker:
         self.clock = clock or SystemClock()
         self.spawn = spawn
         self.stats = RulesStats()
+        self.reorder = ReorderBuffer(reorder)
+        self._taken_through: int | None = None  # the last spool id taken into the reorder buffer
+        self._advanced = 0  # the cursor position last handed to the spool
         self.health = RulesHealth()
         self._undelivered: list[AlarmEvent] = []
         self._uncommitted_through: int | None = None  # cursor position waiting for delivery
@@ -120,11 +131,22 @@ class RulesWorker:
     def _step(self) -> int:
         if not self._deliver():
             return 0
-        rows = self.spool.take_rows(self.batch_size, self.consumer)
+        rows = self.spool.take_rows(self.batch_size, self.consumer, after=self._taken_through)
+        now = self.clock.now()
         if rows:
-            readings = [Reading(a, from_ns(ts_ns), orjson.loads(fields)) for _, a, ts_ns, fields in rows]
-            self._accept(self.engine.on_readings(readings, on_error=self._rule_failed), through=rows[-1][0])
-            self.stats.judged += len(rows)
+            self._taken_through = rows[-1][0]
+            self.reorder.add(((i, Reading(a, from_ns(ts), orjson.loads(f))) for i, a, ts, f in rows), now)
+        readings = self.reorder.release(now)
+        if readings:
+            late_before = self.engine.ignored_late
+            events = self.engine.on_readings(readings, on_error=self._rule_failed)
+            self.stats.late += self.engine.ignored_late - late_before
+            self.stats.judged += len(readings)
+        else:
+            events = []
+        through = None if self._taken_through is None else self.reorder.safe_through(self._taken_through)
+        # Never past a reading still held: after a crash the spool gives it (and what follows) again.
+        self._accept(events, through=through if through is not None and through > self._advanced else None)
         if self._deliver():
             self._recovered()  # a whole step went through: whatever failed before works again
         return len(rows)
@@ -139,7 +161,7 @@ class RulesWorker:
         """Let time pass: durations end and silent assets are noticed with no reading at all."""
         with self._lock:
             if self._deliver():
-                self._accept(self.engine.on_tick(), through=None)
+                self._accept(self.engine.on_tick(self.reorder.tick_horizon(self.clock.now())), through=None)
                 self._deliver()
 
     def _accept(self, events: Sequence[AlarmEvent], *, through: int | None) -> None:
@@ -170,6 +192,7 @@ class RulesWorker:
         self.engine.flush()
         if self._uncommitted_through is not None:
             self.spool.advance(self.consumer, self._uncommitted_through)
+            self._advanced = self._uncommitted_through
             self._uncommitted_through = None
         return True
 
@@ -228,4 +251,6 @@ class RulesWorker:
             elif judged < self.batch_size:
                 # Asleep until the spool commits, or until the next tick is due.
                 due = max(0.0, next_tick - time.monotonic()) if self.auto_tick else self.tick_s
-                woke = self.spool.wait_for_readings(self.consumer, due)
+                held = self.reorder.next_release_in(self.clock.now())
+                due = due if held is None else min(due, held)
+                woke = self.spool.wait_for_readings(self.consumer, due, after=self._taken_through)

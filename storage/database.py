@@ -13,12 +13,13 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 from storage.schema_version import refuse_newer
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+UPGRADE_LOCK = 0x66616369  # "faci": the advisory lock key that serialises schema upgrades on PostgreSQL
 
 # Stable constraint names, so Alembic migrations can refer to them on every backend.
 NAMING = {
@@ -75,6 +76,16 @@ def upgrade(url: str, revision: str = "heads") -> None:
     engine = make_engine(url)
     try:
         refuse_newer(engine, ScriptDirectory.from_config(config))
+        if engine.dialect.name != "postgresql":
+            command.upgrade(config, revision)
+            return
+        # Replicas starting together upgrade one at a time (a session-level advisory lock on another
+        # connection): two concurrent upgrades would both try to create the same tables.
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK})
+            try:
+                command.upgrade(config, revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK})
     finally:
         engine.dispose()
-    command.upgrade(config, revision)

@@ -45,8 +45,9 @@ from sqlalchemy.engine import make_url
 
 from core.clock import Clock
 from core.validation import ReadingValidator
-from storage.spool_base import ERROR_MAX, DeadLetter, Message, SpoolBase, SpoolHealth, SpoolRow, SpoolStats, row_payload
+from storage.spool_base import ERROR_MAX, DeadLetter, Message, SpoolBase, SpoolHealth, SpoolRow, SpoolStats
 from storage.spool_base import SpoolUnavailable as SpoolUnavailable
+from storage.spool_text import row_payload
 
 TABLES = ("spool_sites", "spool_readings", "spool_cursors", "spool_dead_letters")
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -121,9 +122,9 @@ class PgSpool(SpoolBase):
     ) -> None:
         if not site_id:
             raise ValueError("a spool in PostgreSQL needs the id of the site it holds")
+        # No consumers: a producer-only view (a collector replica, facilities/replica.py); as the site's rows are
+        # shared by every process anyway, it needs no other mode.
         self.consumers = tuple(consumers)
-        if not self.consumers:
-            raise ValueError("a spool needs at least one consumer")
         self.site_id = site_id
         self.validator = validator
         self.clock = clock
@@ -145,7 +146,7 @@ class PgSpool(SpoolBase):
         self._cursors = {name: int(stored.get(name, 0)) for name in self.consumers}
         # (last id of a commit, when this process learnt of it): the age of the oldest reading not yet taken.
         self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
-        if self._last_id > min(self._cursors.values()):
+        if self.consumers and self._last_id > min(self._cursors.values()):
             self._commits.append((self._last_id, clock.now()))
 
     def _open_site(self) -> dict[str, int]:
@@ -266,7 +267,8 @@ class PgSpool(SpoolBase):
                 return
             self._depth += last_id - self._last_id
             self._last_id = last_id
-            self._commits.append((last_id, self.clock.now()))
+            if self.consumers:
+                self._commits.append((last_id, self.clock.now()))
             self._waiters.notify_all()
 
     def reject(self, *, source: str, payload: bytes, error: str) -> None:
@@ -275,10 +277,13 @@ class PgSpool(SpoolBase):
             self._insert_letters(conn, [(received_at, source, payload, error[:ERROR_MAX])])
         self.stats.dead_lettered += 1
 
-    def take_rows(self, limit: int, consumer: str = "store") -> list[SpoolRow]:
-        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first."""
+    def take_rows(self, limit: int, consumer: str = "store", *, after: int | None = None) -> list[SpoolRow]:
+        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first.
+
+        `after`: past this id instead of the consumer's cursor (a consumer holding taken rows in memory).
+        """
         with self._lock:
-            after = self._cursors[consumer]
+            after = self._cursors[consumer] if after is None else max(after, self._cursors[consumer])
             if after >= self._last_id:
                 return []  # nothing new: no query, so an idle consumer costs nothing
         rows = self._fetch(
@@ -290,14 +295,14 @@ class PgSpool(SpoolBase):
             self._seen(int(rows[-1][0]))
         return cast(list[SpoolRow], rows)
 
-    def wait_for_readings(self, consumer: str, timeout: float) -> bool:
-        """Block until a commit left readings past the consumer's cursor, or `timeout` seconds passed.
+    def wait_for_readings(self, consumer: str, timeout: float, *, after: int | None = None) -> bool:
+        """Block until a commit left readings past the consumer's cursor (or `after`), or `timeout` seconds passed.
 
         Commits of this process wake it at once; at the timeout, the site's counter says whether another
         process (an old owner) committed meanwhile. A database fault then is no news: False, no exception.
         """
         with self._waiters:
-            if self._waiters.wait_for(lambda: self._last_id > self._cursors[consumer], timeout):
+            if self._waiters.wait_for(lambda: self._last_id > max(after or 0, self._cursors[consumer]), timeout):
                 return True
         try:
             (row,) = self._fetch("SELECT last_id FROM spool_sites WHERE site_id = %s", (self.site_id,))
@@ -306,7 +311,7 @@ class PgSpool(SpoolBase):
             return False  # the consumer's next take reports the fault
         self._seen(last_id)
         with self._lock:
-            return self._last_id > self._cursors[consumer]
+            return self._last_id > max(after or 0, self._cursors[consumer])
 
     def wake_waiters(self) -> None:
         """Release every `wait_for_readings` now (at shutdown)."""

@@ -9,6 +9,12 @@ the offending message (then reading) is left, which becomes a dead letter. A fau
 (disk full, read-only, locked) is `SpoolUnavailable`: nothing of the group was taken, the caller keeps it
 un-acked and tries again later. Those checks and the split live in storage/spool_base.py, shared with the
 spool in PostgreSQL (storage/pg_spool.py).
+
+`shared=True`: other processes write this file too (collector replicas in one MQTT share group on one machine,
+docs/scaling.md). SQLite serialises their commits, so ids still grow in commit order and every consumer's
+cursor stays valid; this process reads the last id and the depth from the file whenever `PRAGMA data_version`
+says another connection committed, and waits for readings by polling. A replica that only collects opens it
+with no consumers.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import collections
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,8 +30,8 @@ from pathlib import Path
 
 from core.clock import Clock
 from core.validation import ReadingValidator
+from storage import spool_text as text
 from storage.spool_base import (
-    ERROR_MAX,
     DeadLetter,
     Message,
     SpoolBase,
@@ -33,30 +40,10 @@ from storage.spool_base import (
     SpoolRow,
     SpoolStats,
     SpoolUnavailable,
-    row_payload,
 )
+from storage.spool_schema import SCHEMA
 
 __all__ = ["DeadLetter", "Spool", "SpoolHealth", "SpoolRow", "SpoolStats", "SpoolUnavailable", "SpooledReading"]
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS readings (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    asset_id TEXT NOT NULL,
-    ts_ns INTEGER NOT NULL,
-    fields TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS cursors (
-    consumer TEXT PRIMARY KEY,
-    last_id INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    received_at TEXT NOT NULL,
-    source TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    error TEXT NOT NULL
-);
-"""
 
 # Errors of the data, not of the file: binding a value SQLite cannot hold, a constraint. Splitting helps.
 _DATA_ERRORS = (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError, sqlite3.IntegrityError)
@@ -74,6 +61,8 @@ class Spool(SpoolBase):
         max_readings: int = 2_000_000,
         consumers: Sequence[str] = ("store",),
         busy_timeout_s: float = 5.0,
+        shared: bool = False,
+        poll_s: float = 0.02,
     ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,8 +82,10 @@ class Spool(SpoolBase):
         # opening the spool (to list dead letters, say) deletes nothing. Cursors of consumers no longer
         # configured are ignored, so they cannot pin the spool.
         self.consumers = tuple(consumers)
-        if not self.consumers:
-            raise ValueError("a spool needs at least one consumer")
+        if not self.consumers and not shared:
+            raise ValueError("a spool needs at least one consumer (only a shared spool may have none)")
+        self.shared, self.poll_s = shared, poll_s
+        self._data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         self._cursors = {name: 0 for name in self.consumers}
         for name, last_id in self._db.execute("SELECT consumer, last_id FROM cursors"):
             if name in self._cursors:
@@ -104,7 +95,7 @@ class Spool(SpoolBase):
         # (last id of a commit, when it was committed): the age of the oldest reading a consumer has not
         # taken. Rows already here at start count from the start: a lower bound, said so by /health.
         self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
-        if self._last_id > min(self._cursors.values()):
+        if self.consumers and self._last_id > min(self._cursors.values()):
             self._commits.append((self._last_id, clock.now()))
         self._committed_cv = threading.Condition(self._lock)
 
@@ -148,6 +139,11 @@ class Spool(SpoolBase):
                 raise
             self.health.error = self.health.since = None
 
+    def _before_accept(self) -> None:
+        if self.shared:
+            with self._lock:
+                self._refresh()
+
     def _insert(self, messages: Sequence[Message]) -> int:
         with self._write() as db:
             db.executemany(
@@ -165,21 +161,27 @@ class Spool(SpoolBase):
             self._depth += readings
             if last_id > self._last_id:
                 self._last_id = last_id
-                self._commits.append((last_id, self.clock.now()))
+                if self.consumers:
+                    self._commits.append((last_id, self.clock.now()))
             self._committed_cv.notify_all()
 
     def reject(self, *, source: str, payload: bytes, error: str) -> None:
         with self._write() as db:
             db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                (self.clock.now().isoformat(), source, payload, error[:ERROR_MAX]),
+                (self.clock.now().isoformat(), source, payload, error[: text.ERROR_MAX]),
             )
         self.stats.dead_lettered += 1
 
-    def take_rows(self, limit: int, consumer: str = "store") -> list[SpoolRow]:
-        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first."""
+    def take_rows(self, limit: int, consumer: str = "store", *, after: int | None = None) -> list[SpoolRow]:
+        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first.
+
+        `after`: past this id instead of the consumer's cursor (a consumer holding taken rows in memory).
+        """
         with self._lock:
-            after = self._cursors[consumer]
+            after = self._cursors[consumer] if after is None else max(after, self._cursors[consumer])
+            if self.shared and after >= self._last_id:
+                self._refresh()
             if after >= self._last_id:
                 return []  # nothing new: no query, so an idle consumer costs nothing
             try:
@@ -190,10 +192,41 @@ class Spool(SpoolBase):
             except sqlite3.Error as exc:
                 raise SpoolUnavailable(f"spool {self.path}: {exc}") from exc
 
-    def wait_for_readings(self, consumer: str, timeout: float) -> bool:
-        """Block until a commit left readings past the consumer's cursor, or `timeout` seconds passed."""
+    def wait_for_readings(self, consumer: str, timeout: float, *, after: int | None = None) -> bool:
+        """Block until a commit left readings past the consumer's cursor (or `after`), or `timeout` seconds passed."""
+
+        def ready() -> bool:
+            if self.shared:
+                self._refresh()
+            return self._last_id > max(after or 0, self._cursors[consumer])
+
         with self._committed_cv:
-            return self._committed_cv.wait_for(lambda: self._last_id > self._cursors[consumer], timeout)
+            if not self.shared:
+                return self._committed_cv.wait_for(ready, timeout)
+            deadline = time.monotonic() + timeout
+            while not ready():  # other processes' commits notify nobody here: look again every poll_s
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._committed_cv.wait(min(left, self.poll_s))
+            return True
+
+    def _refresh(self) -> None:
+        """Another process committed or deleted: read the last id and the depth from the file (holding the lock).
+
+        The depth counts ids from the first to the last: the rare reading moved to dead letters in the middle
+        is counted until it is passed, so back-pressure comes a little early, never late.
+        """
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        first, last = self._db.execute("SELECT min(id), max(id) FROM readings").fetchone()
+        self._depth = 0 if last is None else int(last) - int(first) + 1
+        if last is not None and int(last) > self._last_id:
+            self._last_id = int(last)
+            if self.consumers:
+                self._commits.append((self._last_id, self.clock.now()))
 
     def wake_waiters(self) -> None:
         """Release every `wait_for_readings` now (at shutdown)."""
@@ -242,7 +275,7 @@ class Spool(SpoolBase):
         with self._write() as db:
             db.execute(
                 "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                (self.clock.now().isoformat(), "store", row_payload(row[1:]), error[:ERROR_MAX]),
+                (self.clock.now().isoformat(), "store", text.row_payload(row[1:]), error[: text.ERROR_MAX]),
             )
             deleted = db.execute("DELETE FROM readings WHERE id = ?", (reading_id,)).rowcount
         self._depth -= deleted

@@ -8,7 +8,6 @@ every message ends, in bounded time, committed or as a dead letter, and a fault 
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,9 +19,10 @@ from core.clock import Clock
 from core.ports import SinkUnavailable
 from core.reading import Reading, from_ns
 from core.validation import InvalidReading, ReadingValidator
+from storage import spool_text as text
+from storage.spool_text import ERROR_MAX as ERROR_MAX
 
 SpoolRow = tuple[int, str, int, bytes]  # id, asset_id, ts_ns, fields as JSON
-ERROR_MAX = 1000  # characters of a dead letter's reason; a reason quoting a device's text stays short
 GoodRow = tuple[str, int, bytes]  # asset_id, ts_ns, fields JSON
 BadRow = tuple[str, str, bytes, str]  # received_at, source, payload, error
 
@@ -100,6 +100,9 @@ class SpoolBase(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    def _before_accept(self) -> None:  # noqa: B027 (a hook: most spools need nothing here)
+        """Learn of other processes' commits before the bound is checked (a shared spool); nothing by default."""
+
     @abstractmethod
     def _insert(self, messages: Sequence[Message]) -> int:
         """Write the group's rows and dead letters in one transaction; the highest reading id afterwards.
@@ -120,6 +123,7 @@ class SpoolBase(ABC):
         Messages that do not fit under `max_readings` are left to the caller (un-acked: back-pressure).
         Invalid readings become dead letters in the same transaction. SpoolUnavailable: none was taken.
         """
+        self._before_accept()
         depth = self.depth
         room = self.max_readings - depth
         now = self.clock.now()
@@ -137,7 +141,7 @@ class SpoolBase(ABC):
                     # orjson refuses what JSON cannot say (an integer past 64 bits): the reading's fault.
                     message.good.append((reading.asset_id, reading.ts_ns, orjson.dumps(fields)))
                 except (InvalidReading, TypeError, ValueError, OverflowError) as exc:
-                    message.bad.append((received_at, source, payload_of(reading), reason(exc)))
+                    message.bad.append((received_at, source, text.payload(reading), text.reason(exc)))
             size += len(message.good)
             prepared.append(message)
         if len(prepared) < len(messages):
@@ -160,10 +164,10 @@ class SpoolBase(ABC):
             message = messages[0]
             if not message.good:
                 # Only dead letters, and still refused: their text is made safe and tried once more.
-                safe = [(at, safe_text(src), payload, safe_text(error)) for at, src, payload, error in message.bad]
+                safe = [(at, text.safe(src), payload, text.safe(error)) for at, src, payload, error in message.bad]
                 if safe == message.bad:
                     raise
-                self._commit([Message(safe_text(message.source), bad=safe)], received_at)
+                self._commit([Message(text.safe(message.source), bad=safe)], received_at)
                 return
             if len(message.good) > 1:  # one message of many readings (a poll): split it by reading
                 halves = (message.good[: len(message.good) // 2], message.good[len(message.good) // 2 :])
@@ -172,7 +176,7 @@ class SpoolBase(ABC):
                 return
             # One reading the database refuses although validation passed it: a dead letter with the reason.
             refused = [
-                (received_at, message.source, row_payload(row), reason(exc, "the spool refused it"))
+                (received_at, message.source, text.row_payload(row), text.reason(exc, "the spool refused it"))
                 for row in message.good
             ]
             self._commit([Message(message.source, bad=[*message.bad, *refused])], received_at)
@@ -193,12 +197,15 @@ class SpoolBase(ABC):
         ]
 
     @abstractmethod
-    def take_rows(self, limit: int, consumer: str = "store") -> list[SpoolRow]:
-        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first."""
+    def take_rows(self, limit: int, consumer: str = "store", *, after: int | None = None) -> list[SpoolRow]:
+        """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first.
+
+        `after`: past this id instead of the consumer's cursor (a consumer holding taken rows in memory).
+        """
 
     @abstractmethod
-    def wait_for_readings(self, consumer: str, timeout: float) -> bool:
-        """Block until a commit left readings past the consumer's cursor, or `timeout` seconds passed."""
+    def wait_for_readings(self, consumer: str, timeout: float, *, after: int | None = None) -> bool:
+        """Block until a commit left readings past the consumer's cursor (or `after`), or `timeout` seconds passed."""
 
     @abstractmethod
     def wake_waiters(self) -> None:
@@ -225,23 +232,3 @@ class SpoolBase(ABC):
 
     @abstractmethod
     def dead_letter_count(self) -> int: ...
-
-
-def reason(exc: BaseException, what: str = "") -> str:
-    text = str(exc) if isinstance(exc, InvalidReading) else f"{what or 'cannot be stored'}: {type(exc).__name__}: {exc}"
-    return text[:ERROR_MAX]
-
-
-def safe_text(text: str) -> str:
-    """Text any database takes whatever a device sent: lone surrogates and NUL replaced."""
-    return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
-
-
-def payload_of(reading: Reading) -> bytes:
-    """The reading as the dead letter keeps it: JSON whatever its values (ASCII escapes, big numbers as text)."""
-    return json.dumps({"ts": reading.ts.isoformat(), **reading.fields}, default=repr).encode()
-
-
-def row_payload(row: tuple[str, int, bytes]) -> bytes:
-    asset_id, ts_ns, fields = row
-    return json.dumps({"asset_id": asset_id, "ts_ns": ts_ns, **orjson.loads(fields)}).encode()

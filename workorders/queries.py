@@ -6,6 +6,7 @@ neither their audit logs nor a lock, so these read rows into small frozen datacl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any, Generic, TypeVar
@@ -190,6 +191,19 @@ def active_orders_by_alarm(session: Session, *, site_id: str) -> dict[tuple[str,
         WorkOrderRow.status.in_([s.value for s in ACTIVE_STATES]),
     )
     return {(asset, rule): code for asset, rule, code in session.execute(query) if asset and rule}
+
+
+def open_order_counts(session: Session, *, site_ids: Iterable[str]) -> dict[str, int]:
+    """Per site, its orders still being worked on (open, acknowledged, on site); 0 for a site with none."""
+    counts = dict.fromkeys(site_ids, 0)
+    query = (
+        select(WorkOrderRow.site_id, func.count())
+        .where(WorkOrderRow.site_id.in_(list(counts)), WorkOrderRow.status.in_([s.value for s in ACTIVE_STATES]))
+        .group_by(WorkOrderRow.site_id)
+    )
+    for site_id, count in session.execute(query):
+        counts[site_id] = count
+    return counts
 
 
 def _order_conditions(filters: WorkOrderFilters) -> list[ColumnElement[bool]]:

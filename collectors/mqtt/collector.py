@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -18,8 +17,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
+from collectors.mqtt.session import MqttOptions as MqttOptions  # re-exported: callers build options from here
+from collectors.mqtt.session import connect_async, new_client, subscription_filter
 from collectors.mqtt.telemetry import PayloadError, decode_telemetry
 from core.clock import Clock
 from core.ports import ReadingSink
@@ -34,34 +34,6 @@ Ack = Callable[[], object]
 
 class NoRoute(PayloadError):
     pass
-
-
-@dataclass(frozen=True)
-class MqttOptions:
-    host: str = "127.0.0.1"
-    port: int = 1883
-    client_id: str = "facilities-ingest"
-    username: str | None = None
-    password: str | None = None
-    tls: bool = False
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    keepalive_s: int = 30
-    subscriptions: tuple[str, ...] = ()
-    reconnect_min_s: float = 0.5
-    reconnect_max_s: float = 30.0
-    # First retry interval while the sink is full or failing, doubled up to `retry_max_s`.
-    full_retry_s: float = 0.2
-    retry_max_s: float = 5.0
-    # Group commit: the network thread commits every `group_max` messages; a partial group is committed
-    # once no message came for `group_idle_s`, or its oldest message waited `group_max_delay_s`.
-    group_max: int = 500
-    group_idle_s: float = 0.002
-    group_max_delay_s: float = 0.05
-    # Un-acked messages held in memory while the sink cannot take them. The broker's in-flight window
-    # (Mosquitto max_inflight_messages) normally keeps far fewer; past this the network thread waits.
-    max_pending: int = 20_000
 
 
 def own_topic_filter(site_id: str) -> str:
@@ -145,25 +117,7 @@ class MqttCollector:
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.options.client_id,
-            clean_session=False,  # persistent session: the broker queues QoS 1 messages while we are away
-            protocol=mqtt.MQTTv311,
-            manual_ack=True,
-        )
-        if self.options.username:
-            client.username_pw_set(self.options.username, self.options.password)
-        if self.options.tls:
-            client.tls_set(
-                ca_certs=self.options.ca_file,
-                certfile=self.options.cert_file,
-                keyfile=self.options.key_file,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
-        client.reconnect_delay_set(
-            min_delay=max(1, int(self.options.reconnect_min_s)), max_delay=int(self.options.reconnect_max_s)
-        )
+        client = new_client(self.options)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -185,19 +139,24 @@ class MqttCollector:
         for thread in self._threads:
             thread.join(10)
 
-    def reconfigure(self, decoder: Decoder, subscriptions: Sequence[str]) -> tuple[list[str], list[str]]:
+    def reconfigure(
+        self, decoder: Decoder, subscriptions: Sequence[str], *, unshared: Sequence[str] = ()
+    ) -> tuple[list[str], list[str]]:
         """A live reload: decode with `decoder` from the next message on, subscribe to the new filters and
-        drop the old ones (on this connection and every later one). Returns (added, removed) filters."""
+        drop the old ones (on this connection and every later one); `unshared` adds filters that stay out of
+        the share group. Returns (added, removed) filters."""
         old = list(self.options.subscriptions)
         added = [topic for topic in subscriptions if topic not in old]
         removed = [topic for topic in old if topic not in subscriptions]
+        gone = [self._filter(topic) for topic in removed]
         self.decoder = decoder
-        self.options = replace(self.options, subscriptions=tuple(subscriptions))
+        keep = (*self.options.unshared, *(t for t in unshared if t not in self.options.unshared))
+        self.options = replace(self.options, subscriptions=tuple(subscriptions), unshared=keep)
         if self.health.connected:  # otherwise _on_connect subscribes to the new list
             for topic in added:
-                self._client.subscribe(topic, qos=1)
-            if removed:
-                self._client.unsubscribe(removed)
+                self._client.subscribe(self._filter(topic), qos=1)
+            if gone:
+                self._client.unsubscribe(gone)
         log.info("MQTT subscriptions reloaded: +%s -%s", added, removed)
         return added, removed
 
@@ -205,7 +164,7 @@ class MqttCollector:
         """paho's loop in our own (supervised) thread; after a crash, a reconnect makes the broker resend."""
         self._network_runs += 1
         if self._network_runs == 1:
-            self._client.connect_async(self.options.host, self.options.port, keepalive=self.options.keepalive_s)
+            connect_async(self._client, self.options)
         elif not self._stopping.is_set():
             try:
                 self._client.reconnect()
@@ -229,9 +188,14 @@ class MqttCollector:
         self.health.connected, self.health.disconnected_since = True, None
         # Subscribing again after every reconnect is harmless and covers a broker that lost its state.
         for topic in self.options.subscriptions:
-            client.subscribe(topic, qos=1)
+            client.subscribe(self._filter(topic), qos=1)
         self.connected.set()
         log.info("connected to MQTT broker %s:%s", self.options.host, self.options.port)
+
+    def _filter(self, topic: str) -> str:
+        """Shared, unless retained state (discovery, availability) that a shared subscription never gets."""
+        shared = topic not in self.options.unshared
+        return subscription_filter(topic, self.options.share_group if shared else None)
 
     def _on_subscribe(
         self, _client: mqtt.Client, _userdata: object, _mid: int, reasons: object, _props: object

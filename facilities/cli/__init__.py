@@ -17,6 +17,7 @@ from facilities.cli.devices import devices_app
 from facilities.cli.keys import keys_app
 from facilities.cli.maintenance import maintenance_app
 from facilities.cli.patrols import patrols_app
+from facilities.cli.portfolio import portfolio_app
 from facilities.cli.readings import readings_app
 from facilities.cli.report import report_app
 from facilities.cli.secrets import secrets_app
@@ -41,12 +42,13 @@ for name, sub_app in (
     ("secrets", secrets_app),
     ("patrols", patrols_app),
     ("report", report_app),
+    ("portfolio", portfolio_app),
 ):
     app.add_typer(sub_app, name=name)
 app.command("status")(status.status)
 app.command("backup")(operations_cli.backup)
 app.command("restore")(operations_cli.restore)
-for command in (hub.ingest, hub.run, hub.demo, simulate.simulate):
+for command in (hub.ingest, hub.collect, hub.run, hub.demo, simulate.simulate):
     app.command()(command)
 
 

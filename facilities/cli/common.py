@@ -32,6 +32,11 @@ def settings_from_env() -> Settings:
 
 
 def site_from(settings: Settings, path: Path | None) -> Site:
+    if path is None and settings.portfolio_file is not None:  # not the example site in its place, silently
+        raise fail(
+            f"FACILITIES_PORTFOLIO_FILE={settings.portfolio_file} names a company's sites; this command works on one: "
+            "pass --site with one of their site files (`facilities portfolio check` lists them)"
+        )
     try:
         return load_site(path or settings.site_file)
     except ConfigError as exc:

@@ -1,4 +1,4 @@
-"""`facilities ingest`, `run` and `demo`: the long-running processes, until Ctrl-C or SIGTERM."""
+"""`facilities ingest`, `collect`, `run` and `demo`: the long-running processes, until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -48,6 +48,33 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     stop.wait()
     supervisor.stop()
     service.stop()
+    exit_if_fatal(supervisor.fatal)
+
+
+def collect(site: SiteOption = None, log_level: str = "INFO") -> None:
+    """Run one more MQTT collector of a share group into the hub's spool (docs/scaling.md) until interrupted."""
+    from facilities.bootstrap import SetupError
+    from facilities.replica import build_collector_replica
+    from facilities.supervisor import Supervisor
+
+    settings = settings_from_env()
+    configure_logging(log_level, settings.log_format)
+    supervisor = Supervisor(SystemClock())
+    try:
+        replica = build_collector_replica(settings, site=site_from(settings, site), spawn=supervisor.spawn)
+    except SetupError as exc:
+        raise fail(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    supervisor.on_fatal(lambda _reason: stop.set())
+    replica.start()
+    log.info(
+        "collecting site %s as %s into %s", replica.site.id, replica.collector.options.client_id, replica.spool.location
+    )
+    stop.wait()
+    supervisor.stop()
+    replica.stop()
     exit_if_fatal(supervisor.fatal)
 
 

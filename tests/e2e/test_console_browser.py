@@ -17,7 +17,6 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from access.roles import Role
@@ -25,7 +24,7 @@ from alerts.channels.http import WebhookChannel
 from alerts.dispatcher import OutboxDispatcher
 from api.keys_crud import create_key
 from tests.integration.alerts.peers import HttpPeer, http_peer
-from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
+from tests.support.browser import LiveServer, console_errors, page_replaced, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig
 
@@ -80,7 +79,7 @@ def _tap(driver: webdriver.Chrome, element_id: str) -> None:
 def _submit(driver: webdriver.Chrome, button: WebElement) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(page_replaced(page))
 
 
 def _no_horizontal_scroll(driver: webdriver.Chrome) -> None:
@@ -169,7 +168,7 @@ def test_a_double_tap_acknowledges_once(served: Served, browser: webdriver.Chrom
     browser.execute_script(
         "const f = document.getElementById('act-acknowledge').form; f.requestSubmit(); f.requestSubmit();"
     )
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 10).until(page_replaced(page))
     assert _text(browser, "status") == "已接单"
     browser.back()  # the old page, with its stale button, tapped again
     _submit(browser, browser.find_element(By.ID, "act-acknowledge"))

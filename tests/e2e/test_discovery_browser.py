@@ -20,7 +20,7 @@ from core.settings import Settings
 from facilities.bootstrap import bootstrap as build_hub
 from facilities.hub import Hub
 from tests.e2e.test_discovery import SITE, publish
-from tests.support.browser import console_errors, save_screenshot
+from tests.support.browser import console_errors, page_replaced, save_screenshot
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.discovery_messages import TASMOTA_ENERGY, TASMOTA_LWT, TASMOTA_MAC, TASMOTA_STATE, Z2M_LEAK, Z2M_TEMP
 from tests.support.services import Mosquitto, wait_until
@@ -57,7 +57,7 @@ def hub(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[Hub]:
 def _submit(driver: webdriver.Chrome, element_id: str) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.ID, element_id).click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(page_replaced(page))
 
 
 def test_staff_adopt_a_discovered_plug_in_the_browser_and_its_readings_land(

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
+from tests.support.browser import LiveServer, console_errors, page_replaced, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig
 from tests.support.duty_room import car_readings, entrapment_order, fire
@@ -43,7 +42,7 @@ def _sign_in(browser: webdriver.Chrome, server: LiveServer, username: str) -> No
 def _submit(browser: webdriver.Chrome, element_id: str) -> None:
     page = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, element_id).click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(browser, 10).until(page_replaced(page))
 
 
 def _fits(browser: webdriver.Chrome) -> None:

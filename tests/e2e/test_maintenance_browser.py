@@ -24,7 +24,7 @@ from maintenance.orders import Occurrence, open_occurrence
 from maintenance.orm import Trigger
 from maintenance.reports import occurrences
 from storage.points import to_point
-from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
+from tests.support.browser import LiveServer, console_errors, page_replaced, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig
 from workorders.codes import local_day
@@ -77,7 +77,7 @@ def _tap(driver: webdriver.Chrome, element_id: str) -> None:
     page = driver.find_element(By.TAG_NAME, "html")
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(page_replaced(page))
 
 
 def test_a_crew_member_completes_the_half_monthly_checklist_on_a_phone(

@@ -17,7 +17,7 @@ from billing.config import load_billing_config
 from billing.periods import BillingPeriod
 from billing.run import run_billing
 from core.clock import FakeClock
-from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
+from tests.support.browser import LiveServer, console_errors, page_replaced, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig
 from tests.unit.billing.sample import D, cst, write
@@ -43,7 +43,7 @@ def _tap(driver: webdriver.Chrome, element_id: str) -> None:
     assert button.size["height"] >= 48, f"{element_id} is {button.size['height']} px tall: too small for a thumb"
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(page_replaced(page))
 
 
 def _fill(driver: webdriver.Chrome, values: dict[str, str]) -> None:

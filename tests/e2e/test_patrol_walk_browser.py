@@ -16,7 +16,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from patrols.service import list_patrols
-from tests.support.browser import LiveServer, console_errors, save_screenshot, set_viewport
+from tests.support.browser import LiveServer, console_errors, page_replaced, save_screenshot, set_viewport
 from tests.support.browser_fixtures import LiveServerFactory
 from tests.support.console_rig import NOW, PASSWORD, ConsoleRig, console_rig
 from tests.support.patrols import firing
@@ -39,7 +39,7 @@ def _tap(driver: webdriver.Chrome, element_id: str) -> None:
     assert button.size["height"] >= 48, f"{element_id} is {button.size['height']} px tall: too small for a thumb"
     page = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(page))
+    WebDriverWait(driver, 10).until(page_replaced(page))
 
 
 def _type_code(driver: webdriver.Chrome, code: str) -> None:

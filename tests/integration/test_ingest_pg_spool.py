@@ -180,3 +180,33 @@ def test_an_unreachable_database_at_start_is_a_setup_error_naming_the_settings(
     settings = Settings(spool="postgresql", database_url=closed_port, data_dir=tmp_path, site_file=example_site_path)
     with pytest.raises(SetupError, match=r"FACILITIES_SPOOL=postgresql, FACILITIES_DATABASE_URL: .*127\.0\.0\.1"):
         build_ingest(settings)
+
+
+def test_a_collector_replica_on_another_machine_commits_into_the_sites_spool(
+    tmp_path: Path, mosquitto: Mosquitto, example_site_path: Path, database_url: str
+) -> None:
+    from facilities.replica import build_collector_replica
+
+    def settings(machine: str, replica: str) -> Settings:
+        return Settings(
+            mqtt_url=mosquitto.url, mqtt_client_id="hub", mqtt_protocol="5", mqtt_share_group="ingest-pg-0b7c2e91",
+            mqtt_replica=replica, spool="postgresql", database_url=database_url, data_dir=tmp_path / machine,
+            site_file=example_site_path,
+        )  # fmt: skip
+
+    hub = build_ingest(settings("one", "r1"))
+    replica = build_collector_replica(settings("two", "r2"))  # no data folder in common with the hub
+    assert isinstance(replica.spool, PgSpool) and replica.spool.consumers == ()
+    hub.start()
+    replica.start()
+    try:
+        assert hub.collector.subscribed.wait(10) and replica.collector.subscribed.wait(10)
+        publish(mosquitto.port, messages(0, 300))
+        wait_until(lambda: hub.writer.stats.written >= 300, "300 readings stored through the site's spool", 30)
+        assert hub.collector.stats.accepted + replica.collector.stats.accepted == 300
+        assert hub.collector.stats.accepted > 0 and replica.collector.stats.accepted > 0
+    finally:
+        replica.stop()
+        hub.stop()
+    keys = stored_keys(tmp_path / "one" / "readings.db")
+    assert len(keys) == 300 and set(keys) == expected_keys(300)

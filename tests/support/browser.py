@@ -13,6 +13,7 @@ import shutil
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -20,7 +21,9 @@ from typing import Any
 
 import uvicorn
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webelement import WebElement
 
 from tests.support.servers import MissingBinary, wait_until
 
@@ -225,3 +228,24 @@ class LiveServer:
 def console_errors(driver: webdriver.Chrome) -> list[str]:
     """The page's console errors since the last call: script errors, refused resources, CSP violations."""
     return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def page_replaced(page: WebElement) -> Callable[[webdriver.Chrome], bool]:
+    """A wait condition: the page whose <html> element is `page` has been replaced by the next one.
+
+    Selenium's `staleness_of`, except that chromedriver sometimes answers a node of the old document, mid-
+    navigation, with "Node with given id does not belong to the document" instead of a stale-element error.
+    """
+
+    def replaced(_driver: webdriver.Chrome) -> bool:
+        try:
+            page.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return replaced

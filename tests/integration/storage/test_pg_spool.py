@@ -300,3 +300,16 @@ def test_a_database_without_the_spool_tables_is_refused_saying_what_to_run() -> 
         PgSpool("postgresql://x/y", ReadingValidator(REGISTRY, CLOCK), CLOCK, site_id="")
     with pytest.raises(ValueError, match="needs a postgresql:// database URL, not sqlite://"):
         libpq_dsn("sqlite:///var/facilities.db")
+
+
+def test_a_producer_only_view_commits_for_the_owner_and_keeps_no_history(
+    dsn: str, site: str, opened: list[PgSpool]
+) -> None:
+    """A collector replica (facilities collect), on this machine or another, writes the site's rows too."""
+    owner = open_spool(dsn, site, opened, consumers=("store",))
+    replica = open_spool(dsn, site, opened, consumers=())
+    for n in range(50):
+        assert replica.accept_many([([meter(n)], "replica")]) == 1
+    assert not replica._commits  # it never advances a cursor, so it must not remember every commit
+    assert owner.wait_for_readings("store", 0)  # seen from the site's counter
+    assert sorted(totals(owner)) == [float(n) for n in range(50)]

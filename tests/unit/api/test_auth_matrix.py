@@ -112,6 +112,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         "/sites/lakeview/rules/elevator-vibration/assets/B1-L1/baseline/reset"
     ),
     ("POST", "/admin/reload"): Sample("/admin/reload"),
+    ("GET", "/portfolio/summary"): Sample("/portfolio/summary?period=2026-11"),
 }
 
 # Every route the hub serves with the permission it requires; create_app only stores deps, so a
@@ -225,6 +226,7 @@ def test_routes_require_the_permissions_we_mean() -> None:
         ("POST", f"{BILLING}/readings"): {Permission.RUN_BILLING},
         ("POST", "/sites/{site_id}/rules/{rule_id}/assets/{asset_id}/baseline/reset"): {Permission.RESET_BASELINES},
         ("POST", "/admin/reload"): {Permission.RELOAD_SITE},
+        ("GET", "/portfolio/summary"): {Permission.READ_REPORTS},
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from core.reading import Reading
 from core.registry import AssetRegistry
 from core.site_loader import parse_site
 from core.validation import ReadingValidator
+from storage.spool import Spool
 from storage.spool_base import SpoolBase
 from tests.unit.core.test_config import MINIMAL
 from tests.unit.storage.conftest import MakeSpool
@@ -22,6 +24,12 @@ REGISTRY = AssetRegistry.from_site(parse_site(MINIMAL))
 
 def reading(n: int, asset: str = "B1-0101-W") -> Reading:
     return Reading(asset, NOW - timedelta(minutes=n), {"total": float(n)})
+
+
+def open_sqlite(path: Path, **kw: Any) -> Spool:
+    """A SQLite spool file in `path` (its own modes: test_spool_shared.py)."""
+    clock = FakeClock(NOW)
+    return Spool(path / "spool.db", ReadingValidator(REGISTRY, clock), clock, **kw)
 
 
 def open_spool(make_spool: MakeSpool, **kw: Any) -> SpoolBase:
@@ -117,6 +125,7 @@ def test_refused_reading_moves_to_dead_letters(make_spool: MakeSpool) -> None:
     assert b'"asset_id": "B1-0101-W"' in letter.payload
 
 
-def test_a_spool_needs_a_consumer(make_spool: MakeSpool) -> None:
+def test_a_spool_needs_a_consumer(tmp_path: Path) -> None:
+    """SQLite's; a spool in PostgreSQL may have none (a producer-only view: tests/integration/storage)."""
     with pytest.raises(ValueError, match="at least one consumer"):
-        open_spool(make_spool, consumers=())
+        open_sqlite(tmp_path, consumers=())
