@@ -1,4 +1,8 @@
-"""Dependencies for the routers, as `Annotated` aliases, and `require(permission)` for access control."""
+"""Dependencies for the routers, as `Annotated` aliases, and `require(permission)` for access control.
+
+`require` is the one place a key's role is decided: on a route under `/sites/{site_id}` the key's role on that
+site (from the path, not from the site this process serves), elsewhere its all-sites role (`access.grants`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy.orm import Session
 
 from access.roles import Permission
-from api.auth import Caller, authenticate
+from api.auth import Caller, KeyHolder, authenticate
 from api.ports import ApiDependencies, DeadLetterSource
 from api.schemas import MAX_OFFSET, MAX_PAGE, Pagination
 from core.clock import Clock
@@ -94,11 +98,11 @@ def get_pagination(
 PaginationDep = Annotated[Pagination, Depends(get_pagination)]
 
 
-def get_caller(
+def get_key_holder(
     session: SessionDep,
     api_key: Annotated[str | None, Security(api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_token)],
-) -> Caller:
+) -> KeyHolder:
     """The key presented in `X-API-Key` (or as `Authorization: Bearer`), or 401."""
     secret = api_key or (bearer.credentials if bearer is not None else None)
     if not secret:
@@ -107,13 +111,53 @@ def get_caller(
             "Missing API key: send it in the X-API-Key header or as 'Authorization: Bearer <key>'",
             headers=_UNAUTHORIZED_HEADERS,
         )
-    caller = authenticate(session, secret)
-    if caller is None:
+    holder = authenticate(session, secret)
+    if holder is None:
         raise HTTPException(401, "Invalid or revoked API key", headers=_UNAUTHORIZED_HEADERS)
+    return holder
+
+
+KeyHolderDep = Annotated[KeyHolder, Depends(get_key_holder)]
+SITE_PARAM = "site_id"  # every route about one site has it in its path: /sites/{site_id}/…
+
+
+def _on_site(holder: KeyHolder, site_id: str) -> Caller:
+    caller = holder.at(site_id)
+    if caller is None:
+        raise HTTPException(
+            403, f"API key '{holder.name}' has no role on site '{site_id[:64]}' (it holds {holder.grants.describe()})"
+        )
     return caller
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+def site_member(request: Request, holder: KeyHolderDep) -> KeyHolder:
+    """The key, if it holds a role on the site in the path; else 403. `this_site` runs it before its 404, so a
+    key learns nothing about a site it has no role on, whatever order a route declares its dependencies in."""
+    site_id = request.path_params.get(SITE_PARAM)
+    if site_id is not None:
+        _on_site(holder, site_id)
+    return holder
+
+
+def caller_for(holder: KeyHolder, site_id: str | None, permission: Permission) -> Caller:
+    """The key as it acts where the request is (`site_id` from the path, None off-site) if it may use
+    `permission` there; else 403 naming the site or the missing all-sites role."""
+    if site_id is not None:
+        caller = _on_site(holder, site_id)
+        where = f" on site '{site_id}'"
+    else:
+        everywhere = holder.for_global(permission)
+        if everywhere is None:
+            raise HTTPException(
+                403,
+                f"API key '{holder.name}' holds roles on some sites only ({holder.grants.describe()}); this "
+                "endpoint is not under /sites/{site_id} and needs a role on every site ('*')",
+            )
+        caller, where = everywhere, ""
+    if not caller.may(permission):
+        raise HTTPException(403, f"Role '{caller.role}'{where} lacks the permission '{permission}' this endpoint needs")
+    return caller
+
 
 # Each permission's check function, so a route's requirements can be read back (`required_permissions`).
 _CHECKS: dict[Callable[..., Caller], Permission] = {}
@@ -121,17 +165,16 @@ _CHECKS: dict[Callable[..., Caller], Permission] = {}
 
 @cache
 def _check_for(permission: Permission) -> Callable[..., Caller]:
-    def check(caller: CallerDep) -> Caller:
-        if not caller.may(permission):
-            raise HTTPException(403, f"Role '{caller.role}' lacks the permission '{permission}' this endpoint needs")
-        return caller
+    def check(request: Request, holder: KeyHolderDep) -> Caller:
+        return caller_for(holder, request.path_params.get(SITE_PARAM), permission)
 
     _CHECKS[check] = permission
     return check
 
 
 def require(permission: Permission) -> Any:
-    """A dependency that lets a request through only with a key whose role grants `permission`.
+    """A dependency that lets a request through only with a key whose role grants `permission`: its role on
+    the site in the path for `/sites/{site_id}/…`, its all-sites (`*`) role elsewhere.
 
     Use it in a route's `dependencies=[require(Permission.READ_SITE)]`, or as a parameter
     `caller: Annotated[Caller, require(Permission.MANAGE_KEYS)]` when the route needs the caller.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from access.grant_store import grant_sites
+from access.grants import Principal, SiteRole, checked_site
 from access.roles import Role
 from api.auth import generate_key
 from api.keys_table import ApiKey
@@ -21,13 +23,15 @@ class KeyAlreadyRevoked(Exception):
 
 
 def create_key(
-    *, session: Session, role: Role, name: str, now: datetime, team: str | None = None
+    *, session: Session, role: Role, name: str, now: datetime, team: str | None = None, sites: Iterable[str] = ()
 ) -> tuple[ApiKey, str]:
-    """Store a new key and commit; returns the row and the secret, which is not stored anywhere.
+    """Store a new key with `role` on each of `sites` (none: every site, `*`) and commit; returns the row and the
+    secret, which is not stored anywhere.
 
     `team` is the alerts team whose work orders a crew key works; without one, a crew key works only the orders
-    assigned to its name and those nobody has taken (`access.orders`).
+    assigned to its name and those nobody has taken (`access.orders`). A bad site id raises `GrantError`.
     """
+    sites = tuple(checked_site(site) for site in sites)  # before anything is written
     attempts = 0
     while True:
         attempts += 1
@@ -38,6 +42,8 @@ def create_key(
         )  # fmt: skip
         session.add(row)
         try:
+            session.flush()  # the id, for its grants
+            grant_sites(session, Principal.KEY, row.id, sites, SiteRole(role, team), now=now)
             session.commit()
         except IntegrityError:
             session.rollback()

@@ -1,7 +1,8 @@
 """The `api_keys` table: one row per issued key, holding a salted hash and never the key itself.
 
 Created by migration `0003_api_keys` (its own branch from `0001_base`), `team` added by `0008_api_key_team`;
-keep them in step.
+keep them in step. `role` and `team` say what the key was issued with; what it may do on which site is its
+grants in `site_grants` (`access.grant_store`), all with this role and team.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Depends, HTTPException, Path
 
-from api.deps import DepsDep, SiteDep
+from api.deps import DepsDep, SiteDep, site_member
 from api.ports import ApiDependencies
 from api.schemas_workorders import WorkOrderOut, order_out
 from api.time_bounds import EARLIEST, LATEST
@@ -37,8 +37,8 @@ Code = Annotated[
 ]
 
 
-def this_site(site_id: SiteId, site: SiteDep) -> str:
-    """The site id in the path, or 404 when this hub does not serve it."""
+def this_site(site_id: SiteId, site: SiteDep, _: Annotated[object, Depends(site_member)]) -> str:
+    """The site id in the path, or 404 when this hub does not serve it (403 first for a key with no role there)."""
     # One site per hub today; the id in the path keeps URLs stable when a hub serves several.
     if site_id != site.id:
         raise HTTPException(404, f"Site {site_id} not found")

@@ -91,10 +91,18 @@ class Replica:
         self._live: tuple[str, ...] = ()
         self._target: int | None = None
         self._joined = False
+        self._given_up: dict[str, str] = {}  # site → why its running hub failed; handled at the next tick
+
+    def give_up(self, site: str, reason: str) -> None:
+        """A site we run has failed for good (its hub's supervisor gave up on a thread): at the next tick it is
+        stopped and its lease released, so another replica takes it; here it is retried only after a back-off."""
+        with self._lock:
+            self._given_up[site] = reason
 
     def tick(self) -> None:
         """One round: heartbeat, renew, fence, then acquire and release per the balance plan."""
         self._fence()  # a tick that comes late (the previous ones hung on the database) stops overdue sites first
+        self._drop_given_up()
         began = self._clock.now()
         try:
             self.book.heartbeat()
@@ -221,6 +229,19 @@ class Replica:
             self._backoff[site] = _Backoff(failures, self._clock.now() + wait)
         self._note_error(f"site {site}: start failed ({error}); retrying here in {wait}")
         log.error("site %s: start failed (attempt %d), releasing its lease: %s", site, failures, error, exc_info=error)
+
+    def _drop_given_up(self) -> None:
+        with self._lock:
+            given_up, self._given_up = self._given_up, {}
+        for site, reason in sorted(given_up.items()):
+            if site not in self.held:
+                continue
+            self._stop_site(site)
+            self._failed_start(site, RuntimeError(reason))  # the same back-off as a site that fails to start
+            try:
+                self.book.release(site)
+            except LeaseStoreUnavailable as error:
+                self._note_error(f"releasing {site}: {error}; its lease expires within {self.book.ttl}")
 
     def _fence(self) -> None:
         """Stop every site whose lease may be about to expire unrenewed, before another replica can take it."""

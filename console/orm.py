@@ -23,7 +23,8 @@ KIND_CHECK = "kind IN ('repair', 'complaint')"
 
 
 class ConsoleUser(Base):
-    """A person who signs in to the console; `team` is their alerts team (whose orders they see first)."""
+    """A person who signs in to the console; `role` and `team` (their alerts team) are what the account was
+    created with: its role on each site is in `site_grants` (`access.grant_store`)."""
 
     __tablename__ = "console_users"
     __table_args__ = (CheckConstraint(ROLE_CHECK, name="role"),)

@@ -40,6 +40,8 @@ def portfolio_page(
         text = f"month: one of {months[-1]} … {months[0]}; sort: one of {', '.join(SORT_KEYS)}; desc: 0 or 1"
         return render(request, "message.html", 422, viewer=viewer, title_key="invalid", text=text)
     company, sites = deps.company_sites(viewer.identity)
+    if viewer.staff is not None:  # a person of some sites compares those where their role reads reports
+        sites = {i: site for i, site in sites.items() if viewer.staff.grants.holds(i, Permission.READ_REPORTS)}
     summary = portfolio_summary(company, sites, deps.session_factory, deps.store_of, period, clock=deps.clock)
     descending = desc == "1"
     columns = [*COLUMNS, *summary.utilities]

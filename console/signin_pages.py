@@ -18,7 +18,7 @@ from access.audit import SignInEvent
 from console.i18n import LANGS
 from console.session_store import SIGNED_OUT, end_session, open_session
 from console.sessions import COOKIE, LANG_COOKIE, LOGIN_COOKIE, csrf_matches, new_pre_session
-from console.users import sign_in
+from console.users import NoRoleOnSite, sign_in
 from console.web import (
     STATIC,
     FormText,
@@ -110,8 +110,14 @@ def login(
         page = _login_page(request, 429, next=next, error="wait", seconds=seconds, minutes=-(-seconds // 60))
         page.headers["Retry-After"] = str(seconds)
         return page
-    with deps.session_factory() as session:
-        member = sign_in(session, username, password)
+    try:
+        with deps.session_factory() as session:
+            member = sign_in(session, username, password, site_id=deps.site.id)
+    except NoRoleOnSite as exc:
+        # The password was right (no throttle), but this console's site is not theirs: say so, let nobody in.
+        note(SignInEvent.FAILED, f"no role on site {exc.site_id}")
+        log.warning("console sign-in for %r from %s refused: %s", username[:64], client, exc)
+        return _login_page(request, 403, next=next, error="no_site", site=deps.site.info.name)
     if member is None:
         config.throttle.failed(username, client, now)
         note(SignInEvent.FAILED)

@@ -63,8 +63,9 @@ def site_zone(request: Request) -> ZoneInfo:
 
 
 def signed_in(request: Request) -> Viewer | None:
-    """The signed-in staff member, if the cookie is genuine, its session live on the server (not signed out,
-    ended or expired) and its account active and unchanged since."""
+    """The signed-in staff member with their role on this console's site, if the cookie is genuine, its session
+    live on the server (not signed out, ended or expired), its account active and unchanged since, and still
+    holding a role on the site."""
     deps, config = app_deps(request), console_config(request)
     now = deps.clock.now()
     claims = config.sessions.read(request.cookies.get(COOKIE), now=now)
@@ -73,7 +74,7 @@ def signed_in(request: Request) -> Viewer | None:
     with deps.session_factory() as session:
         if not is_live(session, key=claims.session_key, user_id=claims.user_id, now=now):
             return None
-        member = current_member(session, claims.user_id, claims.session_version)
+        member = current_member(session, claims.user_id, claims.session_version, site_id=deps.site.id)
     return None if member is None else Viewer(staff=member, csrf=claims.csrf)
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -260,17 +261,22 @@ def build_alerts(
     return Alerts(sessions, outbox, dispatcher, publisher)
 
 
-def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | None = None) -> Hub:
+def bootstrap(
+    settings: Settings, *, site: Site | None = None, clock: Clock | None = None, database: Engine | None = None
+) -> Hub:
     """The whole hub from settings: database, rule-state store, unit of work, alerts, collectors, spool, store.
 
     `facilities run`, the demo and the benchmarks start what this returns; `facilities ingest` runs its
-    `build_ingest` half, which needs no database.
+    `build_ingest` half, which needs no database. `database`: an engine shared by the hubs of a replica's sites
+    (already upgraded; the hub does not dispose of it), so a hundred sites do not open a hundred pools.
     """
     clock = clock or SystemClock()
     site = site or load_site(settings.site_file)
     supervisor = Supervisor(clock)
-    upgrade(settings.database_url)
-    database = make_engine(settings.database_url)
+    shared_database = database is not None
+    if database is None:
+        upgrade(settings.database_url)
+        database = make_engine(settings.database_url)
     sessions = session_factory(database)
     rules = effective_rules(site.rules, use_builtin=site.use_builtin_rules)
     # autosave off: the worker writes engine state only after the alarms were handed on.
@@ -344,6 +350,7 @@ def bootstrap(settings: Settings, *, site: Site | None = None, clock: Clock | No
         reloader=reloader,
         planner=planner,
         patrols=patrols,
+        shared_database=shared_database,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(DeviceMetrics(ingest, clock))

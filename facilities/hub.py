@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
@@ -107,6 +108,7 @@ class Hub:
     metrics: CollectorRegistry = field(default_factory=CollectorRegistry)
     server: uvicorn.Server | None = None  # set while the API runs, so another thread can stop it
     reloader: SiteReloader | None = None  # live reload of the site file (SIGHUP, POST /admin/reload)
+    shared_database: bool = False  # the engine is a replica's, shared by its sites' hubs: stop leaves it open
     api_deps: ApiDependencies | None = field(default=None, init=False)  # the API's, to give it a reloaded site
 
     def __post_init__(self) -> None:
@@ -170,7 +172,8 @@ class Hub:
             self.alerts.stop()
         self.ingest.writer.stop()
         self.ingest.spool.close()
-        self.database.dispose()
+        if not self.shared_database:
+            self.database.dispose()
 
     def uow(self) -> UnitOfWork:
         return self.uow_factory()
@@ -265,8 +268,23 @@ class Hub:
     async def serve(self, *, host: str, port: int, checks_every: timedelta | None = None) -> None:
         """Run the API and the scheduled jobs until uvicorn is told to stop (SIGINT/SIGTERM)."""
         scheduler = AsyncIOScheduler()
+        self.schedule_jobs(scheduler, checks_every)
+        scheduler.start()  # inside the running loop, as APScheduler 3 requires
+        server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
+        self.supervisor.on_fatal(lambda _reason: setattr(server, "should_exit", True))  # then run exits non-zero
+        try:
+            await server.serve()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    def schedule_jobs(self, scheduler: BaseScheduler, checks_every: timedelta | None = None) -> None:
+        """This site's jobs: SLA and escalation checks, billing and the monthly report on the 1st, retention,
+        patrols and the maintenance planner (a replica running several sites gives each its own scheduler)."""
         every = checks_every or timedelta(seconds=30)
-        schedule_sla_checks(scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=every)
+        schedule_sla_checks(
+            scheduler, uow_factory=self.uow, clock=self.clock, publish=_publish_breach, every=every,
+            site_id=self.site.id,
+        )  # fmt: skip
         if self.billing is not None:
             # The fee module wants last month's drafts on the 1st; a missed run (hub down) runs once at start.
             scheduler.add_job(
@@ -299,13 +317,6 @@ class Hub:
             )
         if self.planner is not None:  # planned orders as they fall due, in the site's zone and calendar
             schedule_planner(scheduler, self.planner, every=timedelta(minutes=15))
-        scheduler.start()  # inside the running loop, as APScheduler 3 requires
-        server = self.server = uvicorn.Server(uvicorn.Config(self.api(), host=host, port=port, log_level="warning"))
-        self.supervisor.on_fatal(lambda _reason: setattr(server, "should_exit", True))  # then run exits non-zero
-        try:
-            await server.serve()
-        finally:
-            scheduler.shutdown(wait=False)
 
 
 def _publish_breach(event: WorkOrderEvent) -> None:

@@ -42,7 +42,10 @@ class OpenRequest(Command):
 
 @dataclass(frozen=True, kw_only=True)
 class CheckSla(Command):
-    """Mark every SLA step missed by now (returns the new `SlaBreached` events)."""
+    """Mark every SLA step missed by now (returns the new `SlaBreached` events); of one site when `site_id` is set
+    (each site's hub checks its own: its breach alerts follow that site's routing)."""
+
+    site_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -42,7 +42,7 @@ def open_request(c: cmd.OpenRequest, uow: UnitOfWork, ctx: Context) -> service.O
 
 
 def check_sla(c: cmd.CheckSla, uow: UnitOfWork, ctx: Context) -> object:
-    return check_breaches(uow, ctx.clock.now())
+    return check_breaches(uow, ctx.clock.now(), site_id=c.site_id)
 
 
 def acknowledge(c: cmd.Acknowledge, uow: UnitOfWork, ctx: Context) -> None:

@@ -48,8 +48,9 @@ class WorkOrderRepository(Protocol):
     def next_code_number(self, *, site_id: str, day: date) -> int:
         """The next number of the site's day, taken inside the current transaction (given back by a rollback)."""
 
-    def breach_candidates(self, now: datetime) -> list[WorkOrder]:
-        """Active orders with a step past its deadline, not done and not yet marked; locked like `get`."""
+    def breach_candidates(self, now: datetime, *, site_id: str | None = None) -> list[WorkOrder]:
+        """Active orders (of `site_id`, or of every site) with a step past its deadline, not done and not yet
+        marked; locked like `get`."""
 
     def timings(self, *, reported_from: datetime, reported_before: datetime) -> list[OrderTimes]:
         """Statistics view of the orders reported in [reported_from, reported_before)."""
@@ -99,8 +100,12 @@ class FakeWorkOrderRepository:
         self.counters[site_id, day] = self.counters.get((site_id, day), 0) + 1
         return self.counters[site_id, day]
 
-    def breach_candidates(self, now: datetime) -> list[WorkOrder]:
-        due = [o for o in self.orders.values() if o.status in ACTIVE_STATES and o.breaches_due(now)]
+    def breach_candidates(self, now: datetime, *, site_id: str | None = None) -> list[WorkOrder]:
+        due = [
+            o
+            for o in self.orders.values()
+            if o.status in ACTIVE_STATES and o.breaches_due(now) and site_id in (None, o.site_id)
+        ]
         for order in due:
             self._see(order)
         return due
@@ -171,7 +176,7 @@ class SqlAlchemyWorkOrderRepository:
             raise NotImplementedError(f"work-order codes need PostgreSQL or SQLite, not {dialect}")
         return int(self.session.execute(statement).scalar_one())
 
-    def breach_candidates(self, now: datetime) -> list[WorkOrder]:
+    def breach_candidates(self, now: datetime, *, site_id: str | None = None) -> list[WorkOrder]:
         query = (
             select(WorkOrderRow)
             .where(
@@ -184,6 +189,8 @@ class SqlAlchemyWorkOrderRepository:
             )
             .order_by(WorkOrderRow.id)  # one lock order for every checker, so two of them cannot deadlock
         )
+        if site_id is not None:
+            query = query.where(WorkOrderRow.site_id == site_id)
         return self._all(query, lock=True)
 
     def timings(self, *, reported_from: datetime, reported_before: datetime) -> list[OrderTimes]:

@@ -77,13 +77,14 @@ DEFAULT_SLA = SlaTable(
 )
 
 
-def check_breaches(uow: UnitOfWork, now: datetime) -> list[SlaBreached]:
+def check_breaches(uow: UnitOfWork, now: datetime, *, site_id: str | None = None) -> list[SlaBreached]:
     """Mark every step missed by `now`, each (order, step) exactly once, and return the new breaches.
 
     The same `SlaBreached` events are also left on the unit of work for the message bus.
     """
 
     def mark() -> list[SlaBreached]:
-        return [breach for order in uow.work_orders.breach_candidates(now) for breach in order.record_breaches(now)]
+        due = uow.work_orders.breach_candidates(now, site_id=site_id)
+        return [breach for order in due for breach in order.record_breaches(now)]
 
     return run_in_transaction(uow, mark)

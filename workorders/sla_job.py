@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import BaseScheduler
 
 from core.clock import Clock
 from workorders.commands import CheckSla
@@ -18,23 +18,28 @@ SLA_JOB_ID = "workorders.sla_check"
 
 
 def run_sla_check(
-    *, uow_factory: Callable[[], UnitOfWork], clock: Clock, publish: Callable[[WorkOrderEvent], None]
+    *,
+    uow_factory: Callable[[], UnitOfWork],
+    clock: Clock,
+    publish: Callable[[WorkOrderEvent], None],
+    site_id: str | None = None,
 ) -> int:
     """One round of the scheduled job: the `CheckSla` command on the bus; returns how many breaches.
 
     The breaches are recorded either way; a failing `publish` is logged and the other events still go out.
     """
-    breaches = build_bus(uow_factory, clock=clock, publish=publish).handle(CheckSla())
+    breaches = build_bus(uow_factory, clock=clock, publish=publish).handle(CheckSla(site_id=site_id))
     return len(breaches)
 
 
 def schedule_sla_checks(
-    scheduler: AsyncIOScheduler,
+    scheduler: BaseScheduler,
     *,
     uow_factory: Callable[[], UnitOfWork],
     clock: Clock,
     publish: Callable[[WorkOrderEvent], None],
     every: timedelta = timedelta(seconds=30),
+    site_id: str | None = None,
 ) -> Any:
     """Add (or replace) the interval job that runs `run_sla_check`; returns APScheduler's Job.
 
@@ -49,7 +54,7 @@ def schedule_sla_checks(
         seconds=every.total_seconds(),
         id=SLA_JOB_ID,
         name="work-order SLA check",
-        kwargs={"uow_factory": uow_factory, "clock": clock, "publish": publish},
+        kwargs={"uow_factory": uow_factory, "clock": clock, "publish": publish, "site_id": site_id},
         replace_existing=True,
         max_instances=1,
         coalesce=True,

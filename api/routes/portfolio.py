@@ -78,6 +78,8 @@ def get_summary(
     period: Annotated[str, Query(description="The month, YYYY-MM (each site's own calendar).", max_length=7)],
 ) -> PortfolioSummaryOut:
     company, sites = deps.company_sites(caller.actor)
+    # A key of some sites compares those where its role reads reports (`access.grants.LISTED_PER_SITE`).
+    sites = {site_id: site for site_id, site in sites.items() if caller.grants.holds(site_id, Permission.READ_REPORTS)}
     try:
         summary = portfolio_summary(company, sites, deps.session_factory, deps.store_of, period, clock=deps.clock)
     except ValueError as exc:

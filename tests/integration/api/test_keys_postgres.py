@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from access.grants import Grants, SiteRole
 from access.roles import Role
 from api.auth import authenticate
 from api.keys_cli import create_key, revoke_key
@@ -54,7 +55,8 @@ def test_a_cli_key_authenticates_until_revoked(postgres_url: str) -> None:
     secret = create_key(sessions, "crew", "pg crew")
     with sessions() as session:
         caller = authenticate(session, secret)
-        assert caller is not None and caller.role is Role.CREW and caller.name == "pg crew"
+        assert caller is not None and caller.name == "pg crew"
+        assert caller.grants == Grants({"*": SiteRole(Role.CREW)})  # no --site: every site
         row = session.get_one(ApiKey, caller.key_id)
         # PostgreSQL hands back an aware time; the model keeps it in UTC.
         assert row.created_at.tzinfo is UTC

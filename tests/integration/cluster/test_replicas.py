@@ -235,6 +235,23 @@ def test_a_site_that_fails_to_start_on_one_replica_is_released_and_runs_on_anoth
     assert site in str(a.health().detail)
 
 
+def test_a_site_whose_hub_gives_up_is_stopped_released_and_run_by_another(cluster: Cluster) -> None:
+    """A running site's hub fails for good (its supervisor's EXIT policy): the replica stops it at its next tick,
+    releases the lease and backs off; another replica runs it; the rest of the replica's sites keep running."""
+    a = cluster.replicas["a"]
+    site, *others = sorted(a.held)
+    cluster.runs.refuse.add(("a", site))  # and it would fail here again
+    a.give_up(site, "rules thread died: boom")
+    cluster.tick("a")
+    assert site not in a.held and set(others) <= a.held
+    assert ("a", site) in cluster.runs.stopped_at
+    assert site in str(a.health().detail) and "boom" in str(a.status().last_error)
+    cluster.run_until(lambda: bool(cluster.runs.running[site]), within=TTL + 2 * EVERY)
+    assert cluster.runs.running[site] <= {"b", "c"}
+    a.give_up("not-ours", "ignored")  # a site it does not hold: nothing happens
+    cluster.tick("a")
+
+
 def test_a_site_that_fails_everywhere_is_retried_with_backoff_and_the_rest_keep_running(pg_books: Books) -> None:
     cluster = Cluster(pg_books, sites=["good-1", "good-2", "bad"])
     for name in ("a", "b"):

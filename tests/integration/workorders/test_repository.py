@@ -142,6 +142,20 @@ def test_breaches_are_marked_once_per_order_and_step(uow: SqlAlchemyUnitOfWork, 
     assert (breach.order_id, breach.kind) == (ref.order_id, SlaKind.ON_SITE)
 
 
+def test_a_site_hub_marks_the_breaches_of_its_own_site_only(uow: SqlAlchemyUnitOfWork, site_id: str) -> None:
+    """Hubs of several sites share one database; each marks its own (its breach alerts follow its own routing)."""
+    clock = FakeClock(T0)
+    other = f"{site_id}-other"
+    mine = service.open_from_alarm(uow, elevator_alarm(site_id=site_id), clock=clock)
+    theirs = service.open_from_alarm(uow, elevator_alarm(site_id=other), clock=clock)
+    list(uow.collect_new_events())
+    late = T0 + 10 * MINUTE
+
+    assert [b.order_id for b in check_breaches(uow, late, site_id=site_id)] == [mine.order_id]
+    assert [b.order_id for b in check_breaches(uow, late, site_id=site_id)] == []
+    assert [b.order_id for b in check_breaches(uow, late)] == [theirs.order_id]  # every site: the rest
+
+
 def test_a_stale_writer_is_told_to_start_again(uow: SqlAlchemyUnitOfWork, engine: Engine, site_id: str) -> None:
     clock = FakeClock(T0)
     ref = service.open_from_alarm(uow, elevator_alarm(site_id=site_id), clock=clock)

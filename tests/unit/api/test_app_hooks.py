@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from access.roles import Permission, Role
 from api.app import create_app
-from api.deps import CallerDep, require, route_permissions
+from api.deps import KeyHolderDep, require, route_permissions
 from tests.unit.api.harness import running_api
 
 
@@ -25,7 +25,7 @@ def work_order_router() -> APIRouter:
         raise IllegalTransition(f"work order {order_id} is open; resolve it before closing")
 
     @router.delete("/{order_id}", dependencies=[require(Permission.DELETE_WORK_ORDERS)])
-    def delete(order_id: str, caller: CallerDep) -> dict[str, str]:
+    def delete(order_id: str, caller: KeyHolderDep) -> dict[str, str]:
         return {"deleted": order_id, "by": caller.name}
 
     return router

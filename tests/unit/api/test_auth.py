@@ -6,8 +6,9 @@ import hashlib
 
 from sqlalchemy import select
 
+from access.grants import Grants, SiteRole
 from access.roles import Role
-from api.auth import authenticate, generate_key, hash_key, lookup_prefix, well_formed
+from api.auth import Caller, authenticate, generate_key, hash_key, lookup_prefix, well_formed
 from api.keys_table import ApiKey
 from tests.unit.api.harness import Api
 
@@ -49,7 +50,10 @@ def test_authenticate_finds_the_caller_of_a_valid_key(api: Api) -> None:
     with api.sessions() as session:
         caller = authenticate(session, api.keys[Role.CREW])
     assert caller is not None
-    assert (caller.key_id, caller.name, caller.role) == (api.key_ids[Role.CREW], "crew key", Role.CREW)
+    assert (caller.key_id, caller.name) == (api.key_ids[Role.CREW], "crew key")
+    # Issued without a site: the role and team hold on every site (`*`).
+    assert caller.grants == Grants({"*": SiteRole(Role.CREW, "water")})
+    assert caller.at("anywhere") == Caller(caller.key_id, "crew key", Role.CREW, "water", "anywhere", caller.grants)
 
 
 def test_authenticate_refuses_malformed_unknown_tampered_and_revoked_keys(api: Api) -> None:

@@ -26,6 +26,7 @@ def test_a_created_key_is_shown_once_and_works_for_its_role(api: Api) -> None:
         "name": "北区维修班 crew",
         "role": "crew",
         "team": None,
+        "grants": [{"site": "*", "role": "crew", "team": None}],
         "prefix": secret[4:12],
         "created_at": "2026-11-26T08:00:00Z",
         "revoked_at": None,

@@ -183,7 +183,7 @@ def test_a_failing_subscriber_does_not_undo_or_fail_the_command(
 
 def test_crew_works_orders_but_may_not_create_dispatch_or_follow_up(api: OrdersApi) -> None:
     code = api.order_in(Status.RESOLVED, team=CREW_TEAM)
-    forbidden = "Role 'crew' lacks the permission '{}' this endpoint needs"
+    forbidden = "Role 'crew' on site 'lakeview' lacks the permission '{}' this endpoint needs"
     for method, path, body, permission in [
         ("POST", ORDERS, {"category": "other", "title": "x"}, "work_orders:create"),
         ("POST", f"{ORDERS}/{code}/assign", {"assignee": "me"}, "work_orders:assign"),

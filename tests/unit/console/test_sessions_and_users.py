@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from access.grants import Grants, SiteRole
 from access.roles import Permission, Role
 from console.orm import ConsoleUser
 from console.sessions import SessionClaims, SessionSigner, csrf_matches, new_pre_session
@@ -188,7 +189,8 @@ def count_users(sessions: sessionmaker[Session]) -> int:
 def test_a_new_account_is_stored_with_a_hash_and_version_one(sessions: sessionmaker[Session]) -> None:
     member = add(sessions, " Wang ", display_name=" 王师傅 ")
 
-    assert member == StaffMember(member.user_id, "wang", "王师傅", Role.CREW, "elevator-crew", 1)
+    every_site = Grants({"*": SiteRole(Role.CREW, "elevator-crew")})  # no site named: every site
+    assert member == StaffMember(member.user_id, "wang", "王师傅", Role.CREW, "elevator-crew", 1, "*", every_site)
     assert member.actor == "王师傅 (wang)"
     assert member.may(Permission.TRANSITION_WORK_ORDERS) and not member.may(Permission.CREATE_WORK_ORDERS)
     with sessions() as session:
