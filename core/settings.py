@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     console_link_ttl_h: float = Field(default=72.0, gt=0, le=24 * 31)  # how long an alert's link works
     console_session_h: float = Field(default=12.0, gt=0, le=24 * 31)  # a staff sign-in lasts one shift
 
+    # Where the spool keeps readings until the store and the rules took them: "sqlite" (a file in data_dir:
+    # fast, lost with the machine) or "postgresql" (tables in database_url, by site: the replica that takes
+    # a site over resumes its readings). See docs/scaling.md.
+    spool: Literal["sqlite", "postgresql"] = "sqlite"
     spool_max_readings: int = 2_000_000
     # Seconds the rules hold a reading for an older one of its asset that another producer commits later (replicas
     # in one MQTT share group, docs/scaling.md); duration and silence alarms come that much later. Unset: 2 s in a
@@ -156,6 +160,16 @@ class Settings(BaseSettings):
                 raise ValueError(f"FACILITIES_{name.upper()}={path} is not a readable file")
         if (self.mqtt_cert_file is None) != (self.mqtt_key_file is None):
             raise ValueError("set both FACILITIES_MQTT_CERT_FILE and FACILITIES_MQTT_KEY_FILE, or neither")
+        return self
+
+    @model_validator(mode="after")
+    def _spool_in_postgresql(self) -> Settings:
+        if self.spool == "postgresql" and not urlsplit(self.database_url).scheme.startswith("postgresql"):
+            # The scheme only: the URL may carry a password.
+            raise ValueError(
+                "FACILITIES_SPOOL=postgresql keeps the spool in FACILITIES_DATABASE_URL, which is not PostgreSQL "
+                f"({urlsplit(self.database_url).scheme}://); set a postgresql:// URL or FACILITIES_SPOOL=sqlite"
+            )
         return self
 
     @model_validator(mode="after")

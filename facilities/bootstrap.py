@@ -14,6 +14,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels.build import build_channels
@@ -62,8 +63,10 @@ from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
+from storage.pg_spool import PgSpool, libpq_dsn
 from storage.photos import PhotoStore
 from storage.spool import Spool
+from storage.spool_base import SpoolBase, SpoolUnavailable
 from storage.store import ReadingStore, StoreUnavailable
 from storage.writer import SpoolWriter
 from workorders.alarm_policy import AlarmDispatcher
@@ -160,16 +163,30 @@ def open_spool(
     clock: Clock,
     consumers: Sequence[str] = ("store",),
     seen: LastSeen | None = None,
-) -> Spool:
-    return Spool(
-        settings.data_dir / "spool.db",
-        ReadingValidator(registry, clock, seen=seen),
-        clock,
-        max_readings=settings.spool_max_readings,
-        consumers=consumers,
+    *,
+    site_id: str,
+) -> SpoolBase:
+    """The spool FACILITIES_SPOOL names: a SQLite file in data_dir, or the site's rows in the database."""
+    validator = ReadingValidator(registry, clock, seen=seen)
+    if settings.spool == "sqlite":
+        path = settings.data_dir / "spool.db"
         # In a share group, collector replicas on this machine may commit into this file too (docs/scaling.md).
-        shared=settings.mqtt_share_group is not None,
-    )
+        shared = settings.mqtt_share_group is not None
+        return Spool(
+            path, validator, clock, max_readings=settings.spool_max_readings, consumers=consumers, shared=shared
+        )
+    try:
+        upgrade(settings.database_url)  # `facilities ingest` runs without the hub, which would have migrated
+        return PgSpool(
+            libpq_dsn(settings.database_url),
+            validator,
+            clock,
+            site_id=site_id,
+            max_readings=settings.spool_max_readings,
+            consumers=consumers,
+        )
+    except (SpoolUnavailable, SQLAlchemyError) as exc:
+        raise SetupError(f"FACILITIES_SPOOL=postgresql, FACILITIES_DATABASE_URL: {exc}") from exc
 
 
 def build_ingest(
@@ -192,7 +209,7 @@ def build_ingest(
     dlt645_meters = dlt645_meters_from_site(site)
     store = build_store(settings)
     seen = LastSeen()
-    spool = open_spool(settings, registry, clock, consumers, seen)
+    spool = open_spool(settings, registry, clock, consumers, seen, site_id=site.id)
     options = mqtt_options(settings, site, subscriptions_for(site), unshared=DISCOVERY_FILTERS)
     discovery = DiscoveryBook()
     collector = MqttCollector(options, DiscoveryDecoder(build_decoder(site), discovery), spool, clock, spawn=spawn)

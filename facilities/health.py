@@ -23,7 +23,7 @@ from core.clock import Clock
 from core.health import ComponentHealth, HealthState
 from facilities.supervisor import Supervisor
 from rules.worker import RulesWorker
-from storage.spool import Spool
+from storage.spool_base import SpoolBase
 from storage.writer import SpoolWriter
 
 Check = Callable[[], ComponentHealth]
@@ -75,7 +75,7 @@ def mqtt_check(collector: MqttCollector, clock: Clock, policy: HealthPolicy) -> 
     return check
 
 
-def spool_check(spool: Spool, clock: Clock, policy: HealthPolicy) -> Check:
+def spool_check(spool: SpoolBase, clock: Clock, policy: HealthPolicy) -> Check:
     def check() -> ComponentHealth:
         figures = {
             "depth": spool.depth,
@@ -95,7 +95,7 @@ def spool_check(spool: Spool, clock: Clock, policy: HealthPolicy) -> Check:
     return check
 
 
-def store_check(writer: SpoolWriter, spool: Spool, clock: Clock, policy: HealthPolicy) -> Check:
+def store_check(writer: SpoolWriter, spool: SpoolBase, clock: Clock, policy: HealthPolicy) -> Check:
     def check() -> ComponentHealth:
         behind = _age(clock, spool.oldest_pending_at(writer.consumer))
         figures = {
@@ -116,7 +116,7 @@ def store_check(writer: SpoolWriter, spool: Spool, clock: Clock, policy: HealthP
     return check
 
 
-def rules_check(worker: RulesWorker, spool: Spool, clock: Clock, policy: HealthPolicy) -> Check:
+def rules_check(worker: RulesWorker, spool: SpoolBase, clock: Clock, policy: HealthPolicy) -> Check:
     def check() -> ComponentHealth:
         behind = _age(clock, spool.oldest_pending_at(worker.consumer))
         figures = {

@@ -11,7 +11,7 @@ from collectors.mqtt.discovered import DiscoveryBook
 from core.inventory import LastSeen
 from core.registry import AssetRegistry
 from core.site import Site
-from storage.spool import Spool
+from storage.spool_base import SpoolBase
 from storage.store import ReadingStore
 from storage.writer import SpoolWriter
 
@@ -22,7 +22,7 @@ class Ingest:
 
     site: Site
     registry: AssetRegistry
-    spool: Spool
+    spool: SpoolBase
     collector: MqttCollector
     writer: SpoolWriter
     store: ReadingStore

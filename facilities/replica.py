@@ -20,13 +20,15 @@ from core.site_loader import load_site
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from facilities.bootstrap import SetupError, build_decoder, mqtt_options
+from storage.pg_spool import PgSpool, libpq_dsn
 from storage.spool import Spool
+from storage.spool_base import SpoolBase
 
 
 @dataclass
 class CollectorReplica:
     site: Site
-    spool: Spool
+    spool: SpoolBase
     collector: MqttCollector
 
     def start(self) -> None:
@@ -49,10 +51,17 @@ def build_collector_replica(
     clock = clock or SystemClock()
     site = site or load_site(settings.site_file)
     validator = ReadingValidator(AssetRegistry.from_site(site), clock)
-    spool = Spool(
-        settings.data_dir / "spool.db", validator, clock,
-        max_readings=settings.spool_max_readings, consumers=(), shared=True,
-    )  # fmt: skip
+    spool: SpoolBase
+    if settings.spool == "postgresql":  # the site's rows in the database: the replica may be on another machine
+        spool = PgSpool(
+            libpq_dsn(settings.database_url), validator, clock,
+            site_id=site.id, max_readings=settings.spool_max_readings, consumers=(),
+        )  # fmt: skip
+    else:
+        spool = Spool(
+            settings.data_dir / "spool.db", validator, clock,
+            max_readings=settings.spool_max_readings, consumers=(), shared=True,
+        )  # fmt: skip
     filters = subscription_filters(site.mqtt_mappings, own_topic_filter(site.id))
     collector = MqttCollector(mqtt_options(settings, site, filters), build_decoder(site), spool, clock, spawn=spawn)
     return CollectorReplica(site, spool, collector)

@@ -34,7 +34,7 @@ from rules.engine import RuleEngine
 from rules.events import AlarmCleared, AlarmEvent, AlarmRaised
 from rules.reorder import ReorderBuffer
 from storage.points import Point
-from storage.spool import Spool
+from storage.spool_base import SpoolBase
 from storage.writer import Backoff
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class RulesHealth:
 class RulesWorker:
     def __init__(
         self,
-        spool: Spool,
+        spool: SpoolBase,
         engine: RuleEngine,
         dispatcher: AlarmDispatcher,
         annotate: Annotate,

@@ -7,7 +7,8 @@ Every message ends, in bounded time, committed or as a dead letter: readings are
 storage can hold before the commit, and a group whose commit still fails on its data is split until only
 the offending message (then reading) is left, which becomes a dead letter. A fault of the file itself
 (disk full, read-only, locked) is `SpoolUnavailable`: nothing of the group was taken, the caller keeps it
-un-acked and tries again later.
+un-acked and tries again later. Those checks and the split live in storage/spool_base.py, shared with the
+spool in PostgreSQL (storage/pg_spool.py).
 
 `shared=True`: other processes write this file too (collector replicas in one MQTT share group on one machine,
 docs/scaling.md). SQLite serialises their commits, so ids still grow in commit order and every consumer's
@@ -24,71 +25,33 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import orjson
-
 from core.clock import Clock
-from core.ports import SinkUnavailable
-from core.reading import Reading, from_ns
-from core.validation import InvalidReading, ReadingValidator
+from core.validation import ReadingValidator
 from storage import spool_text as text
+from storage.spool_base import (
+    DeadLetter,
+    Message,
+    SpoolBase,
+    SpooledReading,
+    SpoolHealth,
+    SpoolRow,
+    SpoolStats,
+    SpoolUnavailable,
+)
 from storage.spool_schema import SCHEMA
 
-SpoolRow = tuple[int, str, int, bytes]  # id, asset_id, ts_ns, fields as JSON
+__all__ = ["DeadLetter", "Spool", "SpoolHealth", "SpoolRow", "SpoolStats", "SpoolUnavailable", "SpooledReading"]
+
 # Errors of the data, not of the file: binding a value SQLite cannot hold, a constraint. Splitting helps.
 _DATA_ERRORS = (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError, sqlite3.IntegrityError)
 
-_GoodRow = tuple[str, int, bytes]  # asset_id, ts_ns, fields JSON
-_BadRow = tuple[str, str, bytes, str]  # received_at, source, payload, error
 
+class Spool(SpoolBase):
+    data_errors = _DATA_ERRORS
 
-class SpoolUnavailable(SinkUnavailable):
-    """The spool file cannot be written now; the message names the file and SQLite's reason."""
-
-
-@dataclass
-class SpoolStats:
-    spooled: int = 0
-    dead_lettered: int = 0
-    refused_full: int = 0
-    split_commits: int = 0  # group commits that failed on their data and were split
-    unavailable: int = 0  # commits that failed because of the file (disk full, read-only, locked)
-
-
-@dataclass
-class SpoolHealth:
-    """What /health says about the spool: the last fault of the file, if it has not cleared."""
-
-    error: str | None = None
-    since: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SpooledReading:
-    id: int
-    reading: Reading
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    id: int
-    received_at: datetime
-    source: str
-    payload: bytes
-    error: str
-
-
-@dataclass
-class _Message:
-    source: str
-    good: list[_GoodRow] = field(default_factory=list)
-    bad: list[_BadRow] = field(default_factory=list)
-
-
-class Spool:
     def __init__(
         self,
         path: str | Path,
@@ -134,7 +97,7 @@ class Spool:
         self._commits: collections.deque[tuple[int, datetime]] = collections.deque()
         if self.consumers and self._last_id > min(self._cursors.values()):
             self._commits.append((self._last_id, clock.now()))
-        self._committed = threading.Condition(self._lock)
+        self._committed_cv = threading.Condition(self._lock)
 
     def close(self) -> None:
         with self._lock:
@@ -143,6 +106,10 @@ class Spool:
     def _count(self, table: str) -> int:
         row = self._db.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 (fixed table names)
         return int(row[0])
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
 
     @property
     def depth(self) -> int:
@@ -172,93 +139,31 @@ class Spool:
                 raise
             self.health.error = self.health.since = None
 
-    def accept(self, readings: Sequence[Reading], *, source: str) -> bool:
-        return self.accept_many([(readings, source)]) == 1
-
-    def accept_many(self, messages: Sequence[tuple[Sequence[Reading], str]]) -> int:
-        """Commit a group of messages in one transaction: how many, from the front, were taken.
-
-        Messages that do not fit under `max_readings` are left to the caller (un-acked: back-pressure).
-        Invalid readings become dead letters in the same transaction. SpoolUnavailable: none was taken.
-        """
+    def _before_accept(self) -> None:
         if self.shared:
             with self._lock:
                 self._refresh()
-        room = self.max_readings - self._depth
-        now = self.clock.now()
-        received_at = now.isoformat()
-        prepared: list[_Message] = []
-        size = 0
-        for readings, source in messages:
-            # The first message is taken into an empty spool whatever its size, so no message can wedge it.
-            if len(readings) > room - size and not (not prepared and self._depth == 0):
-                break
-            message = _Message(source)
-            for reading in readings:
-                try:
-                    fields = self.validator.coerced_fields(reading, now)
-                    # orjson refuses what JSON cannot say (an integer past 64 bits): the reading's fault.
-                    message.good.append((reading.asset_id, reading.ts_ns, orjson.dumps(fields)))
-                except (InvalidReading, TypeError, ValueError, OverflowError) as exc:
-                    message.bad.append((received_at, source, text.payload(reading), text.reason(exc)))
-            size += len(message.good)
-            prepared.append(message)
-        if len(prepared) < len(messages):
-            self.stats.refused_full += 1
-        if prepared:
-            self._commit(prepared, received_at)
-        return len(prepared)
 
-    def _commit(self, messages: list[_Message], received_at: str) -> None:
-        """Commit the group; on an error of its data, split it until only the offender is a dead letter."""
-        try:
-            with self._write() as db:
-                db.executemany(
-                    "INSERT INTO readings (asset_id, ts_ns, fields) VALUES (?, ?, ?)",
-                    [row for m in messages for row in m.good],
-                )
-                db.executemany(
-                    "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
-                    [row for m in messages for row in m.bad],
-                )
-                last_id = int(db.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()[0])
-        except _DATA_ERRORS as exc:
-            self.stats.split_commits += 1
-            if len(messages) > 1:
-                middle = len(messages) // 2
-                self._commit(messages[:middle], received_at)
-                self._commit(messages[middle:], received_at)
-                return
-            message = messages[0]
-            if not message.good:
-                # Only dead letters, and still refused: their text is made safe and tried once more.
-                cleaned = [(at, text.safe(src), body, text.safe(error)) for at, src, body, error in message.bad]
-                if cleaned == message.bad:
-                    raise
-                self._commit([_Message(text.safe(message.source), bad=cleaned)], received_at)
-                return
-            if len(message.good) > 1:  # one message of many readings (a poll): split it by reading
-                halves = (message.good[: len(message.good) // 2], message.good[len(message.good) // 2 :])
-                self._commit([_Message(message.source, halves[0], message.bad)], received_at)
-                self._commit([_Message(message.source, halves[1])], received_at)
-                return
-            # One reading the database refuses although validation passed it: a dead letter with the reason.
-            refused = [
-                (received_at, message.source, text.row_payload(row), text.reason(exc, "the spool refused it"))
-                for row in message.good
-            ]
-            self._commit([_Message(message.source, bad=[*message.bad, *refused])], received_at)
-            return
-        good = sum(len(m.good) for m in messages)
-        with self._committed:
-            self._depth += good
+    def _insert(self, messages: Sequence[Message]) -> int:
+        with self._write() as db:
+            db.executemany(
+                "INSERT INTO readings (asset_id, ts_ns, fields) VALUES (?, ?, ?)",
+                [row for m in messages for row in m.good],
+            )
+            db.executemany(
+                "INSERT INTO dead_letters (received_at, source, payload, error) VALUES (?, ?, ?, ?)",
+                [row for m in messages for row in m.bad],
+            )
+            return int(db.execute("SELECT coalesce(max(id), 0) FROM readings").fetchone()[0])
+
+    def _committed(self, readings: int, last_id: int) -> None:
+        with self._committed_cv:
+            self._depth += readings
             if last_id > self._last_id:
                 self._last_id = last_id
                 if self.consumers:
                     self._commits.append((last_id, self.clock.now()))
-            self._committed.notify_all()
-        self.stats.spooled += good
-        self.stats.dead_lettered += sum(len(m.bad) for m in messages)
+            self._committed_cv.notify_all()
 
     def reject(self, *, source: str, payload: bytes, error: str) -> None:
         with self._write() as db:
@@ -267,13 +172,6 @@ class Spool:
                 (self.clock.now().isoformat(), source, payload, error[: text.ERROR_MAX]),
             )
         self.stats.dead_lettered += 1
-
-    def take(self, limit: int, consumer: str = "store") -> list[SpooledReading]:
-        """The consumer's next readings, oldest first, as Reading objects."""
-        return [
-            SpooledReading(row[0], Reading(row[1], from_ns(row[2]), orjson.loads(row[3])))
-            for row in self.take_rows(limit, consumer)
-        ]
 
     def take_rows(self, limit: int, consumer: str = "store", *, after: int | None = None) -> list[SpoolRow]:
         """The consumer's next readings as raw rows (id, asset_id, ts_ns, fields JSON), oldest first.
@@ -302,15 +200,15 @@ class Spool:
                 self._refresh()
             return self._last_id > max(after or 0, self._cursors[consumer])
 
-        with self._committed:
+        with self._committed_cv:
             if not self.shared:
-                return self._committed.wait_for(ready, timeout)
+                return self._committed_cv.wait_for(ready, timeout)
             deadline = time.monotonic() + timeout
             while not ready():  # other processes' commits notify nobody here: look again every poll_s
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._committed.wait(min(left, self.poll_s))
+                self._committed_cv.wait(min(left, self.poll_s))
             return True
 
     def _refresh(self) -> None:
@@ -332,8 +230,8 @@ class Spool:
 
     def wake_waiters(self) -> None:
         """Release every `wait_for_readings` now (at shutdown)."""
-        with self._committed:
-            self._committed.notify_all()
+        with self._committed_cv:
+            self._committed_cv.notify_all()
 
     def advance(self, consumer: str, last_id: int) -> None:
         """The consumer is done with every reading up to `last_id`; delete what every consumer is done with."""

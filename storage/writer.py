@@ -21,7 +21,7 @@ from core.clock import Clock, SystemClock
 from core.registry import AssetRegistry
 from core.threads import Spawn, ThreadHandle, start_thread
 from storage.points import Point
-from storage.spool import Spool, SpoolRow, SpoolUnavailable
+from storage.spool_base import SpoolBase, SpoolRow, SpoolUnavailable
 from storage.store import ReadingStore, StoreRejected, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class WriterHealth:
 class SpoolWriter:
     def __init__(
         self,
-        spool: Spool,
+        spool: SpoolBase,
         store: ReadingStore,
         registry: AssetRegistry,
         *,

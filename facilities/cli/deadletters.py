@@ -21,10 +21,10 @@ def deadletters_list(
     from facilities.bootstrap import open_spool
 
     settings = settings_from_env()
-    registry = AssetRegistry.from_site(site_from(settings, site))
-    spool = open_spool(settings, registry, SystemClock())
+    chosen = site_from(settings, site)
+    spool = open_spool(settings, AssetRegistry.from_site(chosen), SystemClock(), site_id=chosen.id)
     letters = spool.dead_letters(limit)
-    typer.echo(f"{spool.dead_letter_count()} dead letters in {spool.path}")
+    typer.echo(f"{spool.dead_letter_count()} dead letters in {spool.location}")
     for letter in letters:
         payload = letter.payload[:120].decode("utf-8", errors="replace")
         typer.echo(f"#{letter.id} {letter.received_at.isoformat()} {letter.source}")

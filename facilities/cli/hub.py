@@ -45,7 +45,7 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
     if settings.metrics_port:
         serve_metrics(service, settings.metrics_port)
     service.start()
-    log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.path)
+    log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.location)
     stop.wait()
     supervisor.stop()
     service.stop()
@@ -71,7 +71,7 @@ def collect(site: SiteOption = None, log_level: str = "INFO") -> None:
     supervisor.on_fatal(lambda _reason: stop.set())
     replica.start()
     log.info(
-        "collecting site %s as %s into %s", replica.site.id, replica.collector.options.client_id, replica.spool.path
+        "collecting site %s as %s into %s", replica.site.id, replica.collector.options.client_id, replica.spool.location
     )
     stop.wait()
     supervisor.stop()

@@ -99,3 +99,15 @@ def test_development_accepts_the_defaults() -> None:
 def test_bad_mqtt_url_is_named() -> None:
     with pytest.raises(ValidationError, match="must start with mqtt:// or mqtts://"):
         Settings(mqtt_url="http://broker:1883")
+
+
+def test_the_spool_in_postgresql_refuses_a_sqlite_database() -> None:
+    with pytest.raises(ValidationError, match=r"FACILITIES_SPOOL=postgresql .* not PostgreSQL \(sqlite://\)"):
+        Settings(spool="postgresql", database_url="sqlite:///var/facilities.db")  # type: ignore[arg-type]
+    chosen = Settings(spool="postgresql", database_url="postgresql+psycopg://u:p@db/facilities")  # type: ignore[arg-type]
+    assert chosen.spool == "postgresql" and Settings().spool == "sqlite"
+
+
+def test_an_unknown_spool_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValidationError, match="'sqlite' or 'postgresql'"):
+        Settings(spool="redis")  # type: ignore[arg-type]

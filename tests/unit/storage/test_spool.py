@@ -1,9 +1,10 @@
-"""The spool on a real SQLite file: bounds, dead letters, and consumers that each read past their own cursor."""
+"""The spool contract on SQLite and PostgreSQL (conftest.py): bounds, dead letters, a cursor per consumer."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,9 @@ from core.registry import AssetRegistry
 from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from storage.spool import Spool
+from storage.spool_base import SpoolBase
 from tests.unit.core.test_config import MINIMAL
+from tests.unit.storage.conftest import MakeSpool
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 REGISTRY = AssetRegistry.from_site(parse_site(MINIMAL))
@@ -23,17 +26,23 @@ def reading(n: int, asset: str = "B1-0101-W") -> Reading:
     return Reading(asset, NOW - timedelta(minutes=n), {"total": float(n)})
 
 
-def open_spool(path: Path, **kw: object) -> Spool:
+def open_sqlite(path: Path, **kw: Any) -> Spool:
+    """A SQLite spool file in `path` (its own modes: test_spool_shared.py)."""
     clock = FakeClock(NOW)
-    return Spool(path / "spool.db", ReadingValidator(REGISTRY, clock), clock, **kw)  # type: ignore[arg-type]
+    return Spool(path / "spool.db", ReadingValidator(REGISTRY, clock), clock, **kw)
 
 
-def totals(spool: Spool, consumer: str = "store") -> list[float]:
+def open_spool(make_spool: MakeSpool, **kw: Any) -> SpoolBase:
+    clock = FakeClock(NOW)
+    return make_spool(ReadingValidator(REGISTRY, clock), clock, **kw)
+
+
+def totals(spool: SpoolBase, consumer: str = "store") -> list[float]:
     return [float(item.reading.fields["total"]) for item in spool.take(100, consumer)]
 
 
-def test_group_is_taken_up_to_the_bound_and_the_rest_left_to_the_caller(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, max_readings=3)
+def test_group_is_taken_up_to_the_bound_and_the_rest_left_to_the_caller(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool, max_readings=3)
     messages = [([reading(n)], f"m{n}") for n in range(5)]
     assert spool.accept_many(messages) == 3
     assert spool.depth == 3
@@ -42,14 +51,14 @@ def test_group_is_taken_up_to_the_bound_and_the_rest_left_to_the_caller(tmp_path
     assert totals(spool) == [0.0, 1.0, 2.0]
 
 
-def test_a_message_larger_than_the_bound_still_enters_an_empty_spool(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, max_readings=2)
+def test_a_message_larger_than_the_bound_still_enters_an_empty_spool(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool, max_readings=2)
     assert spool.accept_many([([reading(n) for n in range(5)], "burst")]) == 1
     assert spool.depth == 5
 
 
-def test_invalid_readings_become_dead_letters_beside_the_good_ones(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path)
+def test_invalid_readings_become_dead_letters_beside_the_good_ones(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool)
     bad_future = Reading("B1-0101-W", NOW + timedelta(hours=2), {"total": 1.0})
     assert spool.accept_many([([reading(1), bad_future, reading(2, "NOPE")], "t")]) == 1
     assert totals(spool) == [1.0]
@@ -59,8 +68,8 @@ def test_invalid_readings_become_dead_letters_beside_the_good_ones(tmp_path: Pat
     assert spool.dead_letter_count() == 2 == spool.stats.dead_lettered
 
 
-def test_readings_are_deleted_only_when_every_consumer_is_past_them(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, consumers=("store", "rules"))
+def test_readings_are_deleted_only_when_every_consumer_is_past_them(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool, consumers=("store", "rules"))
     spool.accept_many([([reading(n)], "t") for n in range(4)])
     first_two = spool.take_rows(2, "store")
     spool.advance("store", first_two[-1][0])
@@ -74,38 +83,38 @@ def test_readings_are_deleted_only_when_every_consumer_is_past_them(tmp_path: Pa
     assert spool.lag("store") == 2 and spool.lag("rules") == 1
 
 
-def test_cursors_survive_a_restart_and_dropped_consumers_do_not_pin_the_spool(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, consumers=("store", "rules"))
+def test_cursors_survive_a_restart_and_dropped_consumers_do_not_pin_the_spool(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool, consumers=("store", "rules"))
     spool.accept_many([([reading(n)], "t") for n in range(3)])
     rows = spool.take_rows(10, "store")
     spool.advance("store", rows[0][0])
     spool.close()
 
-    reopened = open_spool(tmp_path, consumers=("store", "rules"))
+    reopened = open_spool(make_spool, consumers=("store", "rules"))
     assert totals(reopened, "store") == [1.0, 2.0]
     assert reopened.depth == 3
     reopened.close()
 
-    store_only = open_spool(tmp_path, consumers=("store",))  # rules switched off
+    store_only = open_spool(make_spool, consumers=("store",))  # rules switched off
     assert store_only.depth == 3  # opening deletes nothing
     assert totals(store_only) == [1.0, 2.0]
     store_only.advance("store", rows[1][0])
     assert store_only.depth == 1  # the rules cursor, no longer configured, does not pin the spool
 
 
-def test_opening_a_spool_with_fewer_consumers_deletes_nothing(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, consumers=("store", "rules"))
+def test_opening_a_spool_with_fewer_consumers_deletes_nothing(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool, consumers=("store", "rules"))
     spool.accept_many([([reading(n)], "t") for n in range(3)])
     spool.advance("store", spool.take_rows(10, "store")[-1][0])
     spool.close()
-    reader = open_spool(tmp_path)  # e.g. `facilities deadletters list`
+    reader = open_spool(make_spool)  # e.g. `facilities deadletters list`
     reader.close()
-    again = open_spool(tmp_path, consumers=("store", "rules"))
+    again = open_spool(make_spool, consumers=("store", "rules"))
     assert totals(again, "rules") == [0.0, 1.0, 2.0]
 
 
-def test_refused_reading_moves_to_dead_letters(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path)
+def test_refused_reading_moves_to_dead_letters(make_spool: MakeSpool) -> None:
+    spool = open_spool(make_spool)
     spool.accept_many([([reading(n)], "t") for n in range(2)])
     first = spool.take_rows(1)[0]
     spool.move_to_dead_letters(first, "store said no")
@@ -117,5 +126,6 @@ def test_refused_reading_moves_to_dead_letters(tmp_path: Path) -> None:
 
 
 def test_a_spool_needs_a_consumer(tmp_path: Path) -> None:
+    """SQLite's; a spool in PostgreSQL may have none (a producer-only view: tests/integration/storage)."""
     with pytest.raises(ValueError, match="at least one consumer"):
-        open_spool(tmp_path, consumers=())
+        open_sqlite(tmp_path, consumers=())

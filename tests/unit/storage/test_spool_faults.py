@@ -1,10 +1,15 @@
-"""The spool never wedges: bad data is split out of a group commit, file faults leave nothing half-taken."""
+"""The spool never wedges: bad data is split out of a group commit, file faults leave nothing half-taken.
+
+The split and the hostile input run on SQLite and PostgreSQL (conftest.py); the file faults are SQLite's own.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +22,9 @@ from core.registry import AssetRegistry
 from core.site_loader import parse_site
 from core.validation import ReadingValidator
 from storage.spool import Spool, SpoolUnavailable
+from storage.spool_base import SpoolBase
 from tests.unit.core.test_config import MINIMAL
+from tests.unit.storage.conftest import MakeSpool
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SITE_TEXT = MINIMAL + '[[elevators]]\nid = "L1"\nbuilding = "B1"\nhighest_floor = 6\n'
@@ -38,12 +45,17 @@ def open_spool(path: Path, *, validator: type[ReadingValidator] = ReadingValidat
     return Spool(path / "spool.db", validator(REGISTRY, clock), clock, **kw)  # type: ignore[arg-type]
 
 
+def open_any(make_spool: MakeSpool, *, validator: type[ReadingValidator] = ReadingValidator, **kw: Any) -> SpoolBase:
+    clock = FakeClock(NOW)
+    return make_spool(validator(REGISTRY, clock), clock, **kw)
+
+
 def meter(n: int, asset: str = "B1-0101-W") -> Reading:
     return Reading(asset, NOW - timedelta(minutes=n), {"total": float(n)})
 
 
-def test_a_reading_the_database_refuses_is_split_out_of_its_group(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, validator=PassThroughValidator)
+def test_a_reading_the_database_refuses_is_split_out_of_its_group(make_spool: MakeSpool) -> None:
+    spool = open_any(make_spool, validator=PassThroughValidator)
     poison = Reading("B1-\ud800", NOW, {"total": 1.0})  # SQLite cannot encode a lone surrogate
     messages = [([meter(n)], f"m{n}") for n in range(6)]
     messages.insert(3, ([poison], "poison"))
@@ -55,24 +67,24 @@ def test_a_reading_the_database_refuses_is_split_out_of_its_group(tmp_path: Path
     assert spool.accept_many([([meter(9)], "after")]) == 1  # no transaction was left open
 
 
-def test_one_poll_of_many_readings_loses_only_the_refused_reading(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, validator=PassThroughValidator)
+def test_one_poll_of_many_readings_loses_only_the_refused_reading(make_spool: MakeSpool) -> None:
+    spool = open_any(make_spool, validator=PassThroughValidator)
     poll = [meter(1), Reading("\udcff", NOW, {"total": 2.0}), meter(3)]
     assert spool.accept_many([(poll, "modbus")]) == 1
     assert sorted(item.reading.fields["total"] for item in spool.take(100)) == [1.0, 3.0]
     assert spool.dead_letter_count() == 1
 
 
-def test_an_integer_json_cannot_hold_becomes_a_dead_letter(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, validator=PassThroughValidator)
+def test_an_integer_json_cannot_hold_becomes_a_dead_letter(make_spool: MakeSpool) -> None:
+    spool = open_any(make_spool, validator=PassThroughValidator)
     assert spool.accept_many([([Reading("L1", NOW, {"floor": 2**70})], "big"), ([meter(1)], "ok")]) == 2
     assert spool.depth == 1
     (letter,) = spool.dead_letters()
     assert "Integer exceeds 64-bit range" in letter.error and b"1180591620717411303424" in letter.payload
 
 
-def test_dead_letter_text_a_database_refuses_is_made_safe(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path)
+def test_dead_letter_text_a_database_refuses_is_made_safe(make_spool: MakeSpool) -> None:
+    spool = open_any(make_spool)
     spool.accept_many([([Reading("NOPE", NOW, {"total": 1.0})], "facilities/x/\ud800/telemetry")])
     (letter,) = spool.dead_letters()
     assert letter.source == "facilities/x/\ufffd/telemetry" and "unknown asset id" in letter.error
@@ -115,8 +127,8 @@ def test_a_locked_file_is_unavailable_not_a_crash(tmp_path: Path) -> None:
     assert spool.accept_many([([meter(1)], "a")]) == 1
 
 
-def test_consumers_learn_of_a_commit_without_polling(tmp_path: Path) -> None:
-    spool = open_spool(tmp_path, consumers=("store", "rules"))
+def test_consumers_learn_of_a_commit_without_polling(make_spool: MakeSpool) -> None:
+    spool = open_any(make_spool, consumers=("store", "rules"))
     assert not spool.wait_for_readings("rules", 0.01)
     spool.accept_many([([meter(1)], "a")])
     assert spool.wait_for_readings("rules", 0)
@@ -152,10 +164,8 @@ def hostile_reading(draw: st.DrawFn) -> Reading:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(hostile_reading(), min_size=1, max_size=3), min_size=1, max_size=8))
-def test_every_reading_is_committed_or_dead_lettered(
-    tmp_path_factory: pytest.TempPathFactory, group: list[list[Reading]]
-) -> None:
-    spool = open_spool(tmp_path_factory.mktemp("spool"))
+def test_every_reading_is_committed_or_dead_lettered(make_spool: MakeSpool, group: list[list[Reading]]) -> None:
+    spool = open_any(make_spool, place=uuid.uuid4().hex)
     before = spool.dead_letter_count()
     assert spool.accept_many([(readings, f"m{i}") for i, readings in enumerate(group)]) == len(group)
     committed = spool.take(1000)

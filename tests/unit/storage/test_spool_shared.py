@@ -12,7 +12,8 @@ import pytest
 
 from core.reading import Reading
 from storage.spool import Spool
-from tests.unit.storage.test_spool import open_spool, reading, totals
+from tests.unit.storage.test_spool import open_sqlite as open_spool
+from tests.unit.storage.test_spool import reading, totals
 
 
 def pair(tmp_path: Path, max_readings: int = 1000) -> tuple[Spool, Spool]:
