@@ -4,7 +4,8 @@
   owner's FACILITIES_PUBLIC_URL from the lease table); one nobody runs at this moment (a take-over under way)
   answers 503 with Retry-After; an id not in the portfolio answers 404.
 - `/health` is the replica's: its lease loop and each running site's state (503 when the replica is failing or a
-  site it runs is); `/replica/sites` lists every site of the portfolio with the replica that runs it.
+  site it runs is); `/replica/sites` lists every site of the portfolio with the replica that runs it (and, for
+  the sites running here, whether their collector is subscribed at the broker).
 - Everything else (the console, the API docs, the company view, keys) goes to the site the visitor chose with
   `/replica/choose?site=<id>` (a cookie), else the first site this replica runs.
 """
@@ -106,7 +107,10 @@ class PortfolioApp:
         except Exception as exc:  # the list still shows what runs here
             owners = {site: self.replica.book.replica_id for site in self.hubs.held()}
             problem = str(exc)
-        rows = [{"site_id": site, "replica": owners.get(site)} for site in self.portfolio.sites]
+        rows = [
+            {"site_id": site, "replica": owners.get(site), "subscribed_here": self.hubs.subscribed(site)}
+            for site in self.portfolio.sites
+        ]
         await _json(send, 200, {"sites": rows, "problem": problem})
 
     async def _choose(self, scope: Scope, send: Send) -> None:

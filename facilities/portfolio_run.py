@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 from dataclasses import dataclass
@@ -29,6 +30,13 @@ from facilities.site_hubs import SiteHubs
 from storage.database import make_engine, session_factory, upgrade
 
 log = logging.getLogger(__name__)
+
+
+def after_uvicorn_signals() -> None:
+    """Make the SIGTERM/SIGINT that uvicorn re-raises once it has stopped harmless, so the graceful stop after it
+    (every site's hub, then the leases) runs; with the default handlers the process would die right there."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: log.info("signal %d: stopping", number))
 
 
 def default_replica_id() -> str:
@@ -81,6 +89,7 @@ def serve(running: PortfolioReplica, *, host: str, port: int) -> None:
             raise
 
     thread = start_thread("replica-leases", loop)
+    after_uvicorn_signals()
     log.info(
         "replica %s: %d sites in the portfolio, API on http://%s:%d",
         running.replica.book.replica_id, len(running.portfolio.sites), host, port,

@@ -119,6 +119,11 @@ class SiteHubs:
         hub = self.hub_for(site_id)
         return hub.ingest.store if hub is not None else None
 
+    def subscribed(self, site_id: str) -> bool | None:
+        """Whether the site's collector has its subscriptions at the broker (None: the site does not run here)."""
+        hub = self.hub_for(site_id)
+        return hub.ingest.collector.subscribed.is_set() if hub is not None else None
+
     def health(self) -> dict[str, HealthState]:
         """Each running site's overall state, as its own /health computes it."""
         states = {}

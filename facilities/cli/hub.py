@@ -90,6 +90,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     from facilities.bootstrap import SetupError, bootstrap
     from facilities.hub import run_until_stopped
     from facilities.metrics import serve_registry
+    from facilities.portfolio_run import after_uvicorn_signals
     from storage.schema_version import SchemaTooNew
 
     settings = settings_from_env()
@@ -106,6 +107,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     if settings.metrics_port:
         serve_registry(hub.metrics, settings.metrics_port, address=settings.api_host)
     log.info("hub for site %s: API on http://%s:%d", hub.site.id, settings.api_host, settings.api_port)
+    after_uvicorn_signals()  # so the hub's own graceful stop runs after uvicorn's
     asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
     exit_if_fatal(hub.supervisor.fatal)
 
