@@ -18,6 +18,7 @@ WORDS: dict[str, dict[str, str]] = {
         "month": "月份",
         "show": "查看",
         "none": "没有可查看的小区。",
+        "open_site": "进入小区控制台",
         "note": "各小区按当地日历统计当月；在办工单与当前报警为此刻数字。点击表头或用上方的排序选择排列。",
         "orders_of": "{n} 单",
         "unavailable": "读数暂不可用",
@@ -41,6 +42,7 @@ WORDS: dict[str, dict[str, str]] = {
         "month": "Month",
         "show": "Show",
         "none": "No site to show.",
+        "open_site": "Open a site's console",
         "note": (
             "Each site's own calendar month; open orders and alarms are as of now. "
             "Sort by a heading or with the form above."

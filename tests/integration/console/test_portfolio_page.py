@@ -153,3 +153,13 @@ def test_a_site_whose_store_does_not_answer_says_so_and_the_page_still_shows(rig
     assert page.status_code == 200
     harbour = rows(page.text)[1]
     assert harbour[0] == "海港苑 Harbour Court" and harbour[6:] == ["读数暂不可用"] * 3
+
+
+def test_under_a_portfolio_each_site_links_to_its_console_on_the_replicas_front(rig: ConsoleRig) -> None:
+    page = signed_in(rig, "lina").get("/console/portfolio?month=2026-11").text
+    links = re.findall(r'<a href="(/replica/choose\?site=[^"]+)" class="site-link">([^<]+)</a>', page)
+    assert links == [
+        ("/replica/choose?site=lakeview", "湖景花園 Lakeview Gardens"),
+        ("/replica/choose?site=harbour", "海港苑 Harbour Court"),
+        ("/replica/choose?site=tianshan", "天山雅苑 Tianshan Gardens"),
+    ]
