@@ -37,10 +37,10 @@ from tests.support.servers import Influxd, Mosquitto, wait_until
 SITE_FILE = Path(__file__).resolve().parents[1] / "examples" / "site.toml"
 
 
-def payloads(count: int, meters: list[str], start_ts: int) -> list[tuple[str, str]]:
+def payloads(count: int, meters: list[str], start_ts: int, site_id: str = "lakeview") -> list[tuple[str, str]]:
     return [
         (
-            f"facilities/lakeview/{meters[n % len(meters)]}/telemetry",
+            f"facilities/{site_id}/{meters[n % len(meters)]}/telemetry",
             json.dumps({"ts": start_ts + (n // len(meters)) * 60, "total": 1000.0 + n / 10}),
         )
         for n in range(count)
@@ -67,7 +67,7 @@ def publish_from_other_process(port: int, messages: list[tuple[str, str]]) -> No
         raise RuntimeError(f"publisher exited with {process.exitcode}")
 
 
-def bare_subscriber_rate(broker: Mosquitto, messages: list[tuple[str, str]]) -> float:
+def bare_subscriber_rate(broker: Mosquitto, messages: list[tuple[str, str]], site_id: str = "lakeview") -> float:
     received = 0
     done = threading.Event()
 
@@ -80,7 +80,7 @@ def bare_subscriber_rate(broker: Mosquitto, messages: list[tuple[str, str]]) -> 
     def client() -> mqtt.Client:
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", clean_session=False)
         c.on_message = on_message
-        c.on_connect = lambda cl, *_: cl.subscribe("facilities/lakeview/+/telemetry", qos=1)
+        c.on_connect = lambda cl, *_: cl.subscribe(f"facilities/{site_id}/+/telemetry", qos=1)
         return c
 
     first = client()  # create the persistent session, then go away

@@ -33,20 +33,31 @@ from core.clock import SystemClock
 from core.registry import AssetRegistry
 from core.site_loader import load_site
 from core.validation import ReadingValidator
+from storage.pg_spool import PgSpool
 from storage.spool import Spool
+from storage.spool_base import SpoolBase
 from tests.support.servers import Mosquitto, wait_until
 
 SITE_FILE = Path(__file__).resolve().parents[1] / "examples" / "site.toml"
 
 
 def collector_process(port: int, group: str, replica: str, spool_path: str, shared: bool, ready: Event, go: Event,
-                      stop: Event, spooled: multiprocessing.sharedctypes.Synchronized[int]) -> None:  # fmt: skip
-    """One replica: join the group (so the broker queues its share), wait for `go`, ingest until `stop`."""
-    site = load_site(SITE_FILE)
+                      stop: Event, spooled: multiprocessing.sharedctypes.Synchronized[int],
+                      site_file: str = str(SITE_FILE)) -> None:  # fmt: skip
+    """One replica: join the group (so the broker queues its share), wait for `go`, ingest until `stop`.
+
+    `spool_path` is a SQLite file, or a libpq DSN (postgresql://…): then the replica commits into the site's rows
+    of the spool in PostgreSQL, as `facilities collect` does with FACILITIES_SPOOL=postgresql.
+    """
+    site = load_site(site_file)
     clock = SystemClock()
     validator = ReadingValidator(AssetRegistry.from_site(site), clock)
     consumers = () if shared else ("store",)
-    spool = Spool(spool_path, validator, clock, max_readings=10**8, consumers=consumers, shared=shared)
+    spool: SpoolBase
+    if spool_path.startswith("postgresql://"):
+        spool = PgSpool(spool_path, validator, clock, site_id=site.id, max_readings=10**8, consumers=consumers)
+    else:
+        spool = Spool(spool_path, validator, clock, max_readings=10**8, consumers=consumers, shared=shared)
     options = MqttOptions(
         port=port, client_id=f"bench-{group}-{replica}", subscriptions=(own_topic_filter(site.id),),
         protocol="5", share_group=group, session_expiry_s=3600,
@@ -68,18 +79,28 @@ def collector_process(port: int, group: str, replica: str, spool_path: str, shar
 
 
 def share_group_rate(
-    broker: Mosquitto, messages: list[tuple[str, str]], replicas: int, folder: Path, *, shared: bool = False
+    broker: Mosquitto,
+    messages: list[tuple[str, str]],
+    replicas: int,
+    folder: Path,
+    *,
+    shared: bool = False,
+    site_file: Path = SITE_FILE,
+    pg_dsn: str | None = None,
 ) -> dict[str, object]:
+    """`replicas` collector processes in one share group; `shared`: one spool for all (`pg_dsn`: in PostgreSQL)."""
     context = multiprocessing.get_context("spawn")
-    group = f"bench{replicas}{'shared' if shared else ''}"
+    group = f"bench{replicas}{'shared' if shared else ''}{'pg' if pg_dsn else ''}"
     go, stop = context.Event(), context.Event()
     counts = [context.Value("q", 0) for _ in range(replicas)]
     readies = [context.Event() for _ in range(replicas)]
     paths = [str(folder / (f"{group}.db" if shared else f"{group}-r{i}.db")) for i in range(replicas)]
+    if pg_dsn is not None:
+        paths = [pg_dsn] * replicas
     processes = [
         context.Process(
             target=collector_process,
-            args=(broker.port, group, f"r{i}", paths[i], shared, readies[i], go, stop, counts[i]),
+            args=(broker.port, group, f"r{i}", paths[i], shared, readies[i], go, stop, counts[i], str(site_file)),
         )
         for i in range(replicas)
     ]
