@@ -8,7 +8,8 @@ baseline), one collector process and two in an MQTT 5 share group, each with the
 process) and with the spool in PostgreSQL (one site's rows for both, as `facilities collect` on another
 machine commits them). Part 2, memory (bench/scale_memory.py, a fresh interpreter per case): the per-site
 in-memory parts of 10, 100 and 1,000 sites of 1,000 meters, and full running one-site hubs (SiteHubs, as a
-replica runs them) for 10 and 50 sites against a throwaway PostgreSQL database and a local Mosquitto.
+replica runs them) for 10 sites with the spool in PostgreSQL and 50 with the SQLite spool (50 PostgreSQL spools
+would take more connections than the shared server allows), against a throwaway database and a local Mosquitto.
 Prints a table, then JSON with every figure and the ratios: each rate against the bare subscriber, MB per
 1,000 assets against the 10-site case, and a full hub's MB per site against its in-memory parts.
 """
@@ -99,13 +100,13 @@ def memory_case(*args: str) -> Case:
     return result
 
 
-def memory(model_sites: list[int], hub_sites: list[int], root: Path, spool: str) -> list[Case]:
+def memory(model_sites: list[int], hub_cases: list[tuple[int, str]], root: Path) -> list[Case]:
     results = [memory_case("model", "--sites", str(n)) for n in model_sites]
-    if hub_sites:
+    if hub_cases:
         broker = Mosquitto(root / "mosquitto-hubs")
         broker.start()
         try:
-            for n in hub_sites:
+            for n, spool in hub_cases:
                 with throwaway_database("facilities_bench_hubs") as dsn:
                     args = ["--database-url", sqlalchemy_url(dsn), "--mqtt-url", broker.url, "--spool", spool]
                     results.append(memory_case("hubs", "--sites", str(n), *args))
@@ -122,12 +123,12 @@ def table(ingested: Ingested | None, cases: list[Case]) -> str:
         ratios = ingested.ratios()
         for name, rate in ingested.per_s.items():
             lines.append(f"  {name:<40} {rate:>10,.0f} {ratios[name]:>8.2f}")
-    heading = f"  {'case':<28} {'RSS MB':>8} {'MB/1000 assets':>15} {'threads/site':>13} {'DB conns/site':>14}"
+    heading = f"  {'case':<36} {'RSS MB':>8} {'MB/1000 assets':>15} {'threads/site':>13} {'DB conns/site':>14}"
     lines += ["memory", heading]
     for case in cases:
-        name = f"{case['case']} {case['sites']} sites"
+        name = f"{case['case']} {case['sites']} sites" + (f" ({case['spool']} spool)" if "spool" in case else "")
         lines.append(
-            f"  {name:<28} {case['rss_after_mb']:>8} {case['mb_per_1000_assets']:>15} "
+            f"  {name:<36} {case['rss_after_mb']:>8} {case['mb_per_1000_assets']:>15} "
             f"{case.get('threads_per_site', ''):>13} {case.get('db_connections_per_site', ''):>14}"
         )
     return "\n".join(lines)
@@ -164,6 +165,18 @@ def summary(ingested: Ingested | None, cases: list[Case]) -> dict[str, Any]:
     return result
 
 
+def hub_cases(text: str) -> list[tuple[int, str]]:
+    """`10:postgresql,50:sqlite`: how many full hubs, each case with its spool (postgresql when not given)."""
+    cases = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        count, _, spool = part.partition(":")
+        spool = spool or "postgresql"
+        if not count.isdigit() or int(count) < 1 or spool not in ("sqlite", "postgresql"):
+            raise argparse.ArgumentTypeError(f"{part!r}: write <sites>[:sqlite|:postgresql], e.g. 10:postgresql")
+        cases.append((int(count), spool))
+    return cases
+
+
 def sizes(text: str) -> list[int]:
     values = [int(part) for part in text.split(",") if part.strip()]
     if any(v < 1 for v in values):
@@ -176,13 +189,16 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20_000, help="0 skips the ingest part")
     parser.add_argument("--no-pg-ingest", action="store_true", help="skip the PostgreSQL-spool ingest cases")
     parser.add_argument("--model-sites", type=sizes, default=[10, 100, 1000])
-    parser.add_argument("--hub-sites", type=sizes, default=[10, 50], help="empty ('') skips the full hubs")
-    parser.add_argument("--hub-spool", choices=("sqlite", "postgresql"), default="postgresql")
+    # 50 hubs with the spool in PostgreSQL take ~125 connections: more than a default server's 100, which the
+    # machine's other users share. The spool's two connections per site are measured with 10.
+    parser.add_argument(
+        "--hub-sites", type=hub_cases, default=hub_cases("10:postgresql,50:sqlite"), help="'' skips the full hubs"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         ingested = ingest(args.messages, root, not args.no_pg_ingest) if args.messages > 0 else None
-        cases = memory(args.model_sites, args.hub_sites, root, args.hub_spool)
+        cases = memory(args.model_sites, args.hub_sites, root)
     print(table(ingested, cases))
     result = summary(ingested, cases)
     print(json.dumps(result, indent=2, ensure_ascii=False))

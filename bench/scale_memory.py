@@ -112,16 +112,21 @@ def publish_rounds(mqtt_url: str, sites: Iterable[str], *, rounds: int) -> int:
     sent = 0
     try:
         start = datetime.now(UTC) - timedelta(minutes=rounds)
-        infos = []
         for step in range(rounds):
             ts = (start + timedelta(minutes=step)).isoformat()
             for site in sites:
-                for n, meter in enumerate(meters):
-                    body = json.dumps({"ts": ts, "total": 1000.0 + n + step / 10})
-                    infos.append(client.publish(f"facilities/{site}/{meter}/telemetry", body, qos=1))
-        for info in infos:
-            info.wait_for_publish(timeout=60)
-        sent = len(infos)
+                # One site at a time: paho's message ids wrap at 65,535, so never that many in flight.
+                infos = [
+                    client.publish(
+                        f"facilities/{site}/{meter}/telemetry",
+                        json.dumps({"ts": ts, "total": 1000.0 + n + step / 10}),
+                        qos=1,
+                    )
+                    for n, meter in enumerate(meters)
+                ]
+                for info in infos:
+                    info.wait_for_publish(timeout=60)
+                sent += len(infos)
     finally:
         client.disconnect()
         client.loop_stop()  # its network thread ends here, before the threads are counted
