@@ -152,6 +152,7 @@ def hubs(sites: int, database_url: str, mqtt_url: str, spool: str, settle_s: flo
             data_dir=root / "data",
             spool=spool,
         )
+        start = rss_mb()  # before the portfolio: its parsed site models are the hubs' own (SiteHubs shares them)
         portfolio = load_portfolio(portfolio_file)
         upgrade(database_url)
         engine = make_engine(database_url)
@@ -181,10 +182,13 @@ def hubs(sites: int, database_url: str, mqtt_url: str, spool: str, settle_s: flo
         "sites": sites,
         "assets": sites * ASSETS_PER_SITE,
         "spool": spool,
+        "rss_start_mb": round(start, 1),
         "rss_before_mb": round(before, 1),
         "rss_after_mb": round(after, 1),
-        "mb_per_site": round((after - before) / sites, 2),
-        "mb_per_1000_assets": round((after - before) / (sites * ASSETS_PER_SITE / 1000), 2),
+        # Per site, everything: the site model the portfolio holds, and the running hub.
+        "mb_per_site": round((after - start) / sites, 2),
+        "mb_per_1000_assets": round((after - start) / (sites * ASSETS_PER_SITE / 1000), 2),
+        "mb_per_site_running_hub_only": round((after - before) / sites, 2),
         "threads_per_site": round((threads_after - threads_before) / sites, 1),
         "threads": threads_after,
         "db_connections_per_site": round((connections_after - connections_before) / sites, 2),
