@@ -59,7 +59,7 @@ def portfolio_page(
         sort=sort, desc=desc, headings=[heading(key) for key in columns], rows=rows,
         sort_choices=[(words[key], key) for key in columns],  # the headings are hidden on a phone: sort here too
         # Run by replicas (docs/scaling.md), the front serves one site's console at a time: a link to each.
-        switch=[(s.site_id, s.site_name) for s in summary.sites] if deps.portfolio is not None else [],
+        switch=[(s.site_id, s.site_name) for s in summary.sites] if getattr(deps, "portfolio", None) else [],
     )  # fmt: skip
 
 

@@ -225,8 +225,5 @@ def settings_for(settings: Settings, files: SiteFiles) -> Settings:
         "data_dir": data_dir,
         # One persistent broker session per site (DESIGN.md): two hubs under one client id would evict each other.
         "mqtt_client_id": f"{settings.mqtt_client_id}-{site_id}",
-        # A database (v1) or bucket (v2) per site: readings carry no site tag, and two sites may name an asset alike.
-        "influx_db": f"{settings.influx_db}_{site_id}",
-        "influx_bucket": f"{settings.influx_bucket}_{site_id}",
     }
     return settings.model_copy(update=update)

@@ -181,6 +181,8 @@ class InfluxV1Store:
         """SELECT `selector` over the asset's series; `selector`, `conditions` and `tail` are built by
         this module from quoted names, enum values and integers, never from caller text."""
         where = f"WHERE {quote_ident(asset.id_tag)} = {quote_literal(asset.asset_id)}"
+        if "site" in asset.tags:  # one database for a company's sites (Grafana's $site): two may name an asset alike
+            where += f" AND {quote_ident('site')} = {quote_literal(asset.tags['site'])}"
         where += "".join(f" AND {condition}" for condition in conditions)
         statement = f"SELECT {selector} FROM {self._source(asset.measurement)} {where}"  # noqa: S608 (all quoted)
         return f"{statement} {tail}" if tail else statement

@@ -45,7 +45,16 @@ from sqlalchemy.engine import make_url
 
 from core.clock import Clock
 from core.validation import ReadingValidator
-from storage.spool_base import ERROR_MAX, DeadLetter, Message, SpoolBase, SpoolHealth, SpoolRow, SpoolStats
+from storage.spool_base import (
+    ERROR_MAX,
+    DeadLetter,
+    Message,
+    SpoolBase,
+    SpoolHealth,
+    SpoolRow,
+    SpoolStats,
+    first_commit_after,
+)
 from storage.spool_base import SpoolUnavailable as SpoolUnavailable
 from storage.spool_text import row_payload
 
@@ -345,11 +354,7 @@ class PgSpool(SpoolBase):
     def oldest_pending_at(self, consumer: str) -> datetime | None:
         """When the oldest reading the consumer has not taken yet was committed (at the latest), or None."""
         with self._lock:
-            cursor = self._cursors[consumer]
-            for last_id, committed_at in self._commits:
-                if last_id > cursor:
-                    return committed_at
-        return None
+            return first_commit_after(self._commits, self._cursors[consumer])
 
     def move_to_dead_letters(self, row: SpoolRow, error: str) -> None:
         """A spooled reading the store refuses leaves the queue for dead letters, in one transaction."""

@@ -40,6 +40,7 @@ from storage.spool_base import (
     SpoolRow,
     SpoolStats,
     SpoolUnavailable,
+    first_commit_after,
 )
 from storage.spool_schema import SCHEMA
 
@@ -263,11 +264,7 @@ class Spool(SpoolBase):
     def oldest_pending_at(self, consumer: str) -> datetime | None:
         """When the oldest reading the consumer has not taken yet was committed (at the latest), or None."""
         with self._lock:
-            cursor = self._cursors[consumer]
-            for last_id, committed_at in self._commits:
-                if last_id > cursor:
-                    return committed_at
-        return None
+            return first_commit_after(self._commits, self._cursors[consumer])
 
     def move_to_dead_letters(self, row: SpoolRow, error: str) -> None:
         """A spooled reading the store refuses leaves the queue for dead letters, in one transaction."""

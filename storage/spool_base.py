@@ -9,7 +9,7 @@ every message ends, in bounded time, committed or as a dead letter, and a fault 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -70,6 +70,11 @@ class Message:
     source: str
     good: list[GoodRow] = field(default_factory=list)
     bad: list[BadRow] = field(default_factory=list)
+
+
+def first_commit_after(commits: Iterable[tuple[int, datetime]], cursor: int) -> datetime | None:
+    """When the first commit holding a reading past `cursor` was made: (last id of a commit, when), oldest first."""
+    return next((committed_at for last_id, committed_at in commits if last_id > cursor), None)
 
 
 class SpoolBase(ABC):

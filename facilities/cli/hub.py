@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,6 +24,9 @@ from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
 from simulators.servers import MissingBinary
 
+if TYPE_CHECKING:
+    from facilities.supervisor import Supervisor
+
 log = logging.getLogger("facilities")
 
 
@@ -38,18 +42,11 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
         service = build_ingest(settings, site=site_from(settings, site), spawn=supervisor.spawn)
     except SetupError as exc:
         raise fail(str(exc)) from None
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    supervisor.on_fatal(lambda _reason: stop.set())
     if settings.metrics_port:
         serve_metrics(service, settings.metrics_port)
     service.start()
     log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.location)
-    stop.wait()
-    supervisor.stop()
-    service.stop()
-    exit_if_fatal(supervisor.fatal)
+    _until_signalled(supervisor, service.stop)
 
 
 def collect(site: SiteOption = None, log_level: str = "INFO") -> None:
@@ -65,17 +62,22 @@ def collect(site: SiteOption = None, log_level: str = "INFO") -> None:
         replica = build_collector_replica(settings, site=site_from(settings, site), spawn=supervisor.spawn)
     except SetupError as exc:
         raise fail(str(exc)) from None
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    supervisor.on_fatal(lambda _reason: stop.set())
     replica.start()
     log.info(
         "collecting site %s as %s into %s", replica.site.id, replica.collector.options.client_id, replica.spool.location
     )
+    _until_signalled(supervisor, replica.stop)
+
+
+def _until_signalled(supervisor: Supervisor, stop_service: Callable[[], None]) -> None:
+    """Wait for SIGTERM, Ctrl-C or a thread the supervisor gave up on; stop; exit non-zero with the reason if any."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    supervisor.on_fatal(lambda _reason: stop.set())
     stop.wait()
     supervisor.stop()
-    replica.stop()
+    stop_service()
     exit_if_fatal(supervisor.fatal)
 
 

@@ -12,11 +12,13 @@ helpers are in store_cases.py, the `store` fixture (both backends) in conftest.p
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.reading import FieldValue
+from storage.influx import InfluxV1Store
 from storage.store import Aggregate, StoreRejected
 from tests.integration.storage.store_cases import CST, LIFT, NEIGHBOUR, US, WATER, Store, at, point, samples, typed
 
@@ -176,3 +178,19 @@ def test_times_far_outside_the_data_are_clamped_not_refused(store: Store) -> Non
     found = store.last_before(WATER, "total", latest)
     assert found is not None
     assert found.ts == at(8, 0)
+
+
+def test_two_sites_with_a_meter_of_the_same_id_keep_their_readings_apart(store: Store) -> None:
+    """A company's sites share one InfluxDB database; each read asks for the asset's own site (its tag). The
+    embedded store is one file in each site's own data folder (core.portfolio.settings_for), so it never holds two."""
+    if not isinstance(store, InfluxV1Store):
+        pytest.skip("the embedded store holds one site's readings")
+    other_site = replace(WATER, tags={**WATER.tags, "site": "harbour"})
+    store.write([point(WATER, at(8, 0), {"total": 10.5}), point(other_site, at(9, 0), {"total": 700.0})])
+
+    ours, theirs = store.latest(WATER), store.latest(other_site)
+
+    assert ours is not None and theirs is not None
+    assert (ours.ts, typed(ours.fields)) == (at(8, 0), {"total": ("float", 10.5)})
+    assert (theirs.ts, typed(theirs.fields)) == (at(9, 0), {"total": ("float", 700.0)})
+    assert [s.value for s in store.history(WATER, "total", at(7, 0), at(10, 0))] == [10.5]

@@ -222,9 +222,8 @@ def test_settings_for_a_site_point_at_its_own_files_folder_and_broker_session() 
     assert not tianshan.billing_file.exists()  # no billing file: billing is off for the site
     assert tianshan.billing_file == Path("/srv/facilities/tianshan/billing.toml")
     assert hub.data_dir == Path("/srv/facilities")  # the hub's own settings are left as they were
-    # Each site's readings in a database (v1) / bucket (v2) of its own: both sites may have a meter "B1-0101-W".
-    assert (harbour.influx_db, tianshan.influx_db) == ("facilities_harbour", "facilities_tianshan")
-    assert (harbour.influx_bucket, tianshan.influx_bucket) == ("facilities_harbour", "facilities_tianshan")
+    # One InfluxDB database for the company (points carry their site tag; Grafana's $site picks one).
+    assert (harbour.influx_db, tianshan.influx_db) == (hub.influx_db, hub.influx_db)
 
 
 def test_a_portfolio_and_a_site_file_together_are_refused() -> None:
