@@ -1,7 +1,7 @@
 """One HTTP front for the sites a replica runs (issue 23).
 
 - `/sites/<id>/…` goes to that site's hub app. A site another replica runs is redirected there (307, the
-  owner's FACILITIES_PUBLIC_URL from the lease table); one nobody runs at this moment (a take-over under way)
+  owner's FACILITIES_REPLICA_URL as its lease row gives it); one nobody runs at this moment (a take-over under way)
   answers 503 with Retry-After; an id not in the portfolio answers 404.
 - `/health` is the replica's: its lease loop and each running site's state (503 when the replica is failing or a
   site it runs is); `/replica/sites` lists every site of the portfolio with the replica that runs it (and, for

@@ -59,7 +59,10 @@ def build_replica(settings: Settings, *, clock: Clock | None = None, replica_id:
     clock = clock or SystemClock()
     portfolio = load_portfolio(settings.portfolio_file)  # a bad file stops the start with every problem listed
     upgrade(settings.database_url)
-    database = make_engine(settings.database_url)
+    # One pool for all the replica's hubs: each running site's jobs, rules worker and outbox take a connection now
+    # and then, so the pool grows with the sites (5 + 10 overflow ran out around 50 sites in bench/scale.py).
+    sites = len(portfolio.sites)
+    database = make_engine(settings.database_url, pool_size=min(5 + sites, 60), max_overflow=min(10 + sites, 60))
     ttl = timedelta(seconds=settings.lease_ttl_s)
     # The lease book's own engine: its calls are bounded, so a cut-off network cannot hold a tick past fencing.
     leases = make_engine(settings.database_url, **engine_options(settings.database_url, ttl))
