@@ -31,6 +31,12 @@ def settings_from_env() -> Settings:
         raise fail(f"bad FACILITIES_* environment setting:\n{exc}") from None
 
 
+def hub_url(settings: Settings) -> str:
+    """The running hub's base URL on this machine, from FACILITIES_API_HOST and FACILITIES_API_PORT."""
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host  # noqa: S104
+    return f"http://{host}:{settings.api_port}"
+
+
 def site_from(settings: Settings, path: Path | None) -> Site:
     if path is None and settings.portfolio_file is not None:  # not the example site in its place, silently
         raise fail(

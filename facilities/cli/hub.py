@@ -91,6 +91,7 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
     from collectors.modbus.devices import ModbusConfigError
     from facilities.bootstrap import SetupError, bootstrap
     from facilities.hub import run_until_stopped
+    from facilities.hub_pidfile import HubPidFile
     from facilities.metrics import serve_registry
     from facilities.portfolio_run import after_uvicorn_signals
     from storage.schema_version import SchemaTooNew
@@ -110,7 +111,12 @@ def run(site: SiteOption = None, log_level: str = "INFO") -> None:
         serve_registry(hub.metrics, settings.metrics_port, address=settings.api_host)
     log.info("hub for site %s: API on http://%s:%d", hub.site.id, settings.api_host, settings.api_port)
     after_uvicorn_signals()  # so the hub's own graceful stop runs after uvicorn's
-    asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
+    pid_file = HubPidFile(settings.data_dir)  # so `facilities devices adopt` can reload this hub
+    pid_file.hold(site or settings.site_file)
+    try:
+        asyncio.run(run_until_stopped(hub, host=settings.api_host, port=settings.api_port))
+    finally:
+        pid_file.release()
     exit_if_fatal(hub.supervisor.fatal)
 
 

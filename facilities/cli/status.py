@@ -10,6 +10,7 @@ import typer
 
 from core.health import HealthState
 from core.settings import Settings
+from facilities.cli.common import hub_url
 
 EXIT_CODES = {HealthState.OK: 0, HealthState.DEGRADED: 1, HealthState.FAILING: 2}
 COLOURS = {HealthState.OK: typer.colors.GREEN, HealthState.DEGRADED: typer.colors.YELLOW}
@@ -22,10 +23,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print /health's JSON as it is.")] = False,
 ) -> None:
     """Each part of the running hub: its state, why, and its figures. Exit 0 ok, 1 degraded, 2 failing."""
-    if url is None:
-        settings = Settings()
-        host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::") else settings.api_host  # noqa: S104
-        url = f"http://{host}:{settings.api_port}"
+    url = url or hub_url(Settings())
     try:
         response = httpx.get(f"{url.rstrip('/')}/health", timeout=15)
         body: dict[str, Any] = response.json()
