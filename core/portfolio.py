@@ -225,5 +225,7 @@ def settings_for(settings: Settings, files: SiteFiles) -> Settings:
         "data_dir": data_dir,
         # One persistent broker session per site (DESIGN.md): two hubs under one client id would evict each other.
         "mqtt_client_id": f"{settings.mqtt_client_id}-{site_id}",
+        # Alert links ({base}/console/orders/…) then name the site: any replica's front sends them to its owner.
+        "public_url": f"{settings.base_url}/sites/{site_id}",
     }
     return settings.model_copy(update=update)

@@ -6,8 +6,11 @@
 - `/health` is the replica's: its lease loop and each running site's state (503 when the replica is failing or a
   site it runs is); `/replica/sites` lists every site of the portfolio with the replica that runs it (and, for
   the sites running here, whether their collector is subscribed at the broker).
+- `/sites/<id>/console…` (the link in a site's alerts: `{base}/sites/{site}/console/orders/{code}`) chooses that
+  site (a cookie) and redirects to `/console…` with the same query, on the replica that runs the site.
 - Everything else (the console, the API docs, the company view, keys) goes to the site the visitor chose with
-  `/replica/choose?site=<id>` (a cookie), else the first site this replica runs.
+  `/replica/choose?site=<id>` (a cookie), else the first site this replica runs. A chosen site another replica
+  runs is redirected there (never another site's console in its place); one being taken over answers 503.
 """
 
 from __future__ import annotations
@@ -56,28 +59,43 @@ class PortfolioApp:
         elif len(parts) > 2 and parts[1] == "sites" and parts[2]:
             await self._to_site(unquote(parts[2]), scope, receive, send)
         else:
-            site = self._chosen(scope)
-            app = self.hubs.app_for(site) if site is not None else None
-            if app is None:
-                held = self.hubs.held()
-                app = self.hubs.app_for(held[0]) if held else None
-            if app is None:
-                await _json(send, 503, {"detail": "this replica runs no site at the moment"}, retry=True)
-            else:
-                await app(scope, receive, send)
+            await self._to_chosen(scope, receive, send)
+
+    async def _to_chosen(self, scope: Scope, receive: Receive, send: Send) -> None:
+        site = self._chosen(scope)
+        if site is not None and site in self.portfolio.sites and self.hubs.app_for(site) is None:
+            # Chosen but run elsewhere: to its owner, by the path that chooses it there too.
+            await self._elsewhere(site, f"/sites/{site}{scope['path']}", scope, send)
+            return
+        held = self.hubs.held()
+        app = self.hubs.app_for(site if site in held else held[0]) if held else None
+        if app is None:
+            await _json(send, 503, {"detail": "this replica runs no site at the moment"}, retry=True)
+        else:
+            await app(scope, receive, send)
 
     async def _to_site(self, site: str, scope: Scope, receive: Receive, send: Send) -> None:
         if site not in self.portfolio.sites:
             await _json(send, 404, {"detail": f"no site {site[:64]!r} in this company's portfolio"})
             return
         app = self.hubs.app_for(site)
-        if app is not None:
-            await app(scope, receive, send)
+        if app is None:
+            await self._elsewhere(site, scope["path"], scope, send)
             return
+        rest = _after_site(scope["path"])
+        if rest == "/console" or rest.startswith("/console/"):
+            await _respond(send, 303, b"", [
+                (b"location", (quote(rest) + _query(scope)).encode("latin-1", "replace")),
+                (b"set-cookie", _site_cookie(site)),
+            ])  # fmt: skip
+            return
+        await app(scope, receive, send)
+
+    async def _elsewhere(self, site: str, path: str, scope: Scope, send: Send) -> None:
+        """To the replica that runs `site` (307 keeps the method and body), or 503 while nobody does."""
         owner = self._owner_url(site)
         if owner:
-            query = scope.get("query_string", b"").decode("latin-1")
-            location = owner.rstrip("/") + quote(scope["path"]) + (f"?{query}" if query else "")
+            location = owner.rstrip("/") + quote(path) + _query(scope)
             await _respond(send, 307, b"", [(b"location", location.encode("latin-1", "replace"))])
             return
         await _json(send, 503, {"detail": f"site {site} is being taken over by another replica; retry"}, retry=True)
@@ -119,8 +137,7 @@ class PortfolioApp:
         if site not in self.portfolio.sites:
             await _json(send, 404, {"detail": f"no site {site[:64]!r} in this company's portfolio"})
             return
-        cookie = f"{SITE_COOKIE}={quote(site)}; Path=/; SameSite=Lax; HttpOnly"
-        await _respond(send, 303, b"", [(b"location", b"/console"), (b"set-cookie", cookie.encode("latin-1"))])
+        await _respond(send, 303, b"", [(b"location", b"/console"), (b"set-cookie", _site_cookie(site))])
 
     @staticmethod
     def _chosen(scope: Scope) -> str | None:
@@ -134,6 +151,21 @@ class PortfolioApp:
                 if SITE_COOKIE in cookie:
                     return unquote(cookie[SITE_COOKIE].value)
         return None
+
+
+def _after_site(path: str) -> str:
+    """`/sites/<id>/console/x` → `/console/x`."""
+    parts = path.split("/", 3)
+    return "/" + parts[3] if len(parts) > 3 else ""
+
+
+def _query(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return f"?{query}" if query else ""
+
+
+def _site_cookie(site: str) -> bytes:
+    return f"{SITE_COOKIE}={quote(site, safe='')}; Path=/; SameSite=Lax; HttpOnly".encode("latin-1")
 
 
 async def _json(send: Send, status: int, body: dict[str, Any], *, retry: bool = False) -> None:

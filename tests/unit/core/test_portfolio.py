@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from alerts.loading import load_alerts
+from alerts.routing import Routing
 from core.config_files import ConfigError
 from core.portfolio import MAX_SITES, PortfolioError, load_portfolio, settings_for
 from core.settings import Settings
@@ -224,6 +226,12 @@ def test_settings_for_a_site_point_at_its_own_files_folder_and_broker_session() 
     assert hub.data_dir == Path("/srv/facilities")  # the hub's own settings are left as they were
     # One InfluxDB database for the company (points carry their site tag; Grafana's $site picks one).
     assert (harbour.influx_db, tianshan.influx_db) == (hub.influx_db, hub.influx_db)
+    # Alert links name their site, so any replica's front sends them to the one running it.
+    public = hub.model_copy(update={"public_url": "https://wuye.example.com/"})
+    assert settings_for(public, portfolio.sites["harbour"]).base_url == "https://wuye.example.com/sites/harbour"
+    routing = Routing(load_alerts(EXAMPLES / "portfolio" / "harbour" / "alerts.toml"), base_url=harbour.base_url)
+    link = routing.link(order_id="7", code="WO-20261206-0001", site_id="harbour")
+    assert link == f"http://{hub.api_host}:{hub.api_port}/sites/harbour/console/orders/WO-20261206-0001"
 
 
 def test_a_portfolio_and_a_site_file_together_are_refused() -> None:

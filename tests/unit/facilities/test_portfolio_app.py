@@ -132,8 +132,35 @@ def test_the_console_follows_the_chosen_site_else_the_first_running_here(front: 
     assert SITE_COOKIE in chosen.headers["set-cookie"]
     assert client.get("/console").json() == {"console_of": "tianshan"}
     assert client.get("/replica/choose?site=nowhere").status_code == 404
-    client.cookies.set(SITE_COOKIE, "harbour")  # chosen, but not running here: the first site here instead
+    client.cookies.set(SITE_COOKIE, "not-a-site")  # a stale or forged choice: the first site here
     assert client.get("/console").json() == {"console_of": "lakeview"}
+
+
+def test_a_chosen_site_run_elsewhere_is_redirected_to_its_owner_never_shown_as_another(front: Any) -> None:
+    client, _, replica = front
+    client.cookies.set(SITE_COOKIE, "harbour")
+    answer = client.get("/console/orders?state=open", follow_redirects=False)
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "http://r2:8000/sites/harbour/console/orders?state=open"
+    del replica.book.owner["harbour"]  # being taken over: retry, not lakeview's console in its place
+    answer = client.get("/console")
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+    assert "harbour" in answer.json()["detail"]
+
+
+def test_an_alert_link_to_a_site_s_console_chooses_that_site(front: Any) -> None:
+    client, _, _ = front
+    answer = client.get("/sites/tianshan/console/orders/WO-7?k=signed.token", follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console/orders/WO-7?k=signed.token")
+    assert answer.headers["set-cookie"].startswith(f"{SITE_COOKIE}=tianshan;")
+    assert client.get("/console").json() == {"console_of": "tianshan"}
+    assert client.get("/sites/lakeview/console", follow_redirects=False).headers["location"] == "/console"
+    assert client.get("/console").json() == {"console_of": "lakeview"}
+    elsewhere = client.get("/sites/harbour/console/orders/WO-9?k=t", follow_redirects=False)
+    assert (elsewhere.status_code, elsewhere.headers["location"]) == (
+        307, "http://r2:8000/sites/harbour/console/orders/WO-9?k=t"
+    )  # fmt: skip
+    assert client.get("/sites/tianshan/consoles", follow_redirects=False).status_code == 404  # not the console
 
 
 def test_a_replica_running_no_site_says_so(front: Any) -> None:
