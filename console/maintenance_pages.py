@@ -3,7 +3,8 @@ recent readings beside it, photos, a contractor's sign-off, an asset's records a
 
 The checklist posts one form (multipart: the photos travel with it); `maintenance.records` checks and keeps it,
 resolves the planned order and opens a follow-up order for a value out of limits, in one transaction.
-Needs `maintenance:read` to look, `maintenance:record` to fill in, `maintenance:sign_off` to sign off.
+Needs `maintenance:read` to look, `maintenance:record` to fill in, `maintenance:sign_off` to sign off. A crew
+member fills in only the tasks of their own team (or of no team), as with work orders; staff and admins any.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from access.roles import Permission
+from access.roles import Permission, Role
 from console.access import Viewer
 from console.maintenance_words import WORDS
 from console.web import app_deps, console_config, csrf_ok, forbidden, not_found, render, staff_or_login, words_for
@@ -97,9 +98,17 @@ def checklist(request: Request, occurrence_id: int, done: str = "") -> Response:
     return _checklist(request, viewer, runtime, occurrence_id, done=bool(done))
 
 
+def other_team(viewer: Viewer, view: OccurrenceView) -> str | None:
+    """Why a crew member may not fill in this task (another team's), or None."""
+    member = viewer.staff
+    if member is None or member.role is not Role.CREW or view.team is None or view.team == member.team:
+        return None
+    return f"task {view.id} is team {view.team}'s; a crew member of {member.team or 'no team'} records their own team's"
+
+
 def _checklist(
     request: Request, viewer: Viewer, runtime: MaintenanceRuntime, occurrence_id: int, *, error: str = "",
-    values: dict[str, str] | None = None, done: bool = False,
+    values: dict[str, str] | None = None, done: bool = False, status: int | None = None,
 ) -> Response:  # fmt: skip
     deps = app_deps(request)
     view = occurrence(deps.session_factory, deps.site.id, occurrence_id)
@@ -110,12 +119,12 @@ def _checklist(
     contractor = runtime.maintenance.contractors.get(view.contractor_id or "")
     zone = runtime.zone
     return render(
-        request, "checklist.html", 422 if error else 200, viewer=viewer, m=WORDS[words_for(request).lang],
+        request, "checklist.html", status or (422 if error else 200), viewer=viewer, m=WORDS[words_for(request).lang],
         view=view, planned=planned, asset=asset, contractor=contractor, error=error, values=values or {},
         done=done, readings=_readings(request, asset.run_circuit if asset and asset.run_circuit else view.asset_id),
         overdue=view.overdue(deps.clock.now()), completed_at=view.completed_at.astimezone(zone).strftime(
             "%Y-%m-%d %H:%M") if view.completed_at else "", results={r["item"]: r for r in view.results},
-        may_record=viewer.may(Permission.RECORD_MAINTENANCE),
+        may_record=viewer.may(Permission.RECORD_MAINTENANCE) and other_team(viewer, view) is None,
         may_sign=viewer.may(Permission.SIGN_OFF_MAINTENANCE),
     )  # fmt: skip
 
@@ -170,6 +179,9 @@ async def record(request: Request, occurrence_id: int) -> Response:
     if isinstance(got, Response):
         return got
     viewer, runtime = got
+    view = occurrence(app_deps(request).session_factory, app_deps(request).site.id, occurrence_id)
+    if view is not None and (refused := other_team(viewer, view)) is not None:  # before any photo is stored
+        return _checklist(request, viewer, runtime, occurrence_id, error=refused, status=403)
     try:
         fields, photos = await _form(request, runtime)
     except (PhotoError, RecordRefused) as exc:
