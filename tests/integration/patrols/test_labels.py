@@ -92,6 +92,22 @@ def test_each_qr_code_reads_back_as_the_checkpoint_printed_under_it(route_id: st
     assert_each_label_reads_back(pdf, points, tmp_path)
 
 
+def test_the_longest_codes_and_names_read_back_on_every_page(tmp_path: Path) -> None:
+    """Codes and names as long as the patrols file allows, over two pages: no name runs over the next label's code."""
+    names = (
+        ("東翼地下二層消防水泵房及穩壓設備間" * 5)[:80],
+        ("湖景花園 <B&2> \"Fire pump\" 'north' & 長明燈 " * 3)[:80],
+        "W" * 80,  # no place to break a line
+    )
+    points = [Checkpoint(code=f"B{i:02d}-UNIT-0302-NE", name=names[i % 3], items=("ok",)) for i in range(14)]
+    assert all(len(point.code) == 16 and len(point.name) == 80 for point in points)
+    book = PatrolBook(checkpoints={point.code: point for point in points}, routes={})
+    pdf = label_sheet_pdf(book, site_name="湖景花園 Lakeview Gardens")
+    found = assert_each_label_reads_back(pdf, points, tmp_path)
+    assert len({qr.page for qr in found}) == 2
+    assert segno.make_qr(qr_payload(points[0].code), error="m").version <= 2  # the longest code still prints small
+
+
 def test_each_qr_code_holds_its_checkpoint_code_and_prints_small() -> None:
     _, book = example_book()
     for label in labels(book, "manager-daily"):
