@@ -5,7 +5,6 @@ known to the hub, and a third-party meter's readings on its topic land (the new 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import paho.mqtt.publish as publish
 import pytest
 
 from tests.conftest import EXAMPLE_SITE
+from tests.support.hub_process import hub_env
 from tests.support.services import Mosquitto, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -42,16 +42,7 @@ def test_adopting_from_the_cli_reloads_the_running_hub(tmp_path: Path, mosquitto
     shutil.copy(EXAMPLE_SITE, site_file)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "FACILITIES_SITE_FILE": str(site_file),
-        "FACILITIES_DATA_DIR": str(tmp_path / "data"),
-        "FACILITIES_DATABASE_URL": f"sqlite:///{tmp_path}/facilities.db",
-        "FACILITIES_MQTT_URL": mosquitto.url,
-        "FACILITIES_API_PORT": str(port),
-    }
-    for name in ("FACILITIES_PORTFOLIO_FILE", "FACILITIES_API_KEY"):
-        env.pop(name, None)
+    env = hub_env(tmp_path, site_file=site_file, mqtt_url=mosquitto.url, port=port)
     log = tmp_path / "hub.log"
     with log.open("wb") as out:
         hub = subprocess.Popen([sys.executable, "-m", "facilities", "run"], env=env, stdout=out, stderr=out)

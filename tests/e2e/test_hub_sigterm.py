@@ -4,7 +4,6 @@ with the default handler killed the process before the hub's stop."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLE_SITE
+from tests.support.hub_process import hub_env
 from tests.support.services import Mosquitto, free_port, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -29,15 +29,7 @@ def answers(url: str) -> bool:
 
 def test_sigterm_stops_the_hub_gracefully_and_exits_zero(tmp_path: Path, mosquitto: Mosquitto) -> None:
     port = free_port()
-    env = {
-        **os.environ,
-        "FACILITIES_SITE_FILE": str(EXAMPLE_SITE),
-        "FACILITIES_DATA_DIR": str(tmp_path / "data"),
-        "FACILITIES_DATABASE_URL": f"sqlite:///{tmp_path}/facilities.db",
-        "FACILITIES_MQTT_URL": mosquitto.url,
-        "FACILITIES_API_PORT": str(port),
-    }
-    env.pop("FACILITIES_PORTFOLIO_FILE", None)
+    env = hub_env(tmp_path, site_file=EXAMPLE_SITE, mqtt_url=mosquitto.url, port=port)
     log = tmp_path / "hub.log"
     with log.open("wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "facilities", "run"], env=env, stdout=out, stderr=out)
