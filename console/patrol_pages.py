@@ -2,8 +2,9 @@
 code, answer what the sensors found on the route, complete the patrol. A failed checklist item opens a work
 order through the work-order application service (so alerts follow as for any order).
 
-Walking needs `patrols:walk` (admin, staff, crew) and a patrol is its walker's: another crew member's patrol
-answers 403. The label sheet and the records export need `patrols:read` (admin, staff).
+A label's QR code links to `/console/patrols/at/<code>`, so a phone's own camera app opens the walker's patrol
+at that checkpoint. Walking needs `patrols:walk` (admin, staff, crew) and a patrol is its walker's: another crew
+member's patrol answers 403. The label sheet and the records export need `patrols:read` (admin, staff).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from console.web import (
 )
 from patrols.config import PatrolBook, Route
 from patrols.export import patrols_csv
-from patrols.labels import label_sheet_pdf
+from patrols.labels import label_sheet_pdf, reachable_base
 from patrols.records import Patrol
 from patrols.schedule import slot_of
 from patrols.sensors import route_findings
@@ -69,6 +70,37 @@ def patrols_page(request: Request) -> Response:
     viewer = staff_or_login(request, Permission.WALK_PATROLS)
     if isinstance(viewer, Response):
         return viewer
+    return _routes_page(request, viewer)
+
+
+@router.get("/at/{checkpoint}")
+def scanned(request: Request, checkpoint: str) -> Response:
+    """A label's QR link from any camera app: the walker's patrol under way through this checkpoint, at it;
+    without one, the routes page saying which routes pass it (signing in first comes back here)."""
+    viewer = staff_or_login(request, Permission.WALK_PATROLS)
+    if isinstance(viewer, Response):
+        return viewer
+    deps, book = app_deps(request), _book(request)
+    typed = "".join(checkpoint.split()).upper()[:17]
+    if typed not in book.checkpoints:
+        return _routes_page(request, viewer, scanned=(checkpoint[:20], "scanned_unknown"), status=404)
+    now = deps.clock.now()
+    recent = list_patrols(deps.session_factory, deps.site.id, since=now - timedelta(days=RECENT_DAYS),
+                          until=now + timedelta(seconds=1))  # fmt: skip
+    mine = [
+        p for p in sorted(recent, key=lambda p: p.started_at, reverse=True)  # newest first
+        if p.completed_at is None and p.started_by == viewer.actor and p.route_id in book.routes
+        and typed in book.routes[p.route_id].checkpoints
+    ]  # fmt: skip
+    if not mine:
+        return _routes_page(request, viewer, scanned=(typed, "scanned_no_patrol"))
+    unvisited = [p for p in mine if typed not in p.visited]
+    return RedirectResponse(f"/console/patrols/{(unvisited or mine)[0].id}?code={typed}", status_code=303)
+
+
+def _routes_page(
+    request: Request, viewer: Viewer, *, scanned: tuple[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
     deps, book, zone = app_deps(request), _book(request), site_zone(request)
     now = deps.clock.now()
     slots = {route.id: slot_of(route, now, zone) for route in book.routes.values()}
@@ -80,8 +112,10 @@ def patrols_page(request: Request) -> Response:
         for route in book.routes.values()
     ]  # fmt: skip
     mine = [p for p in reversed(recent) if _may_see(viewer, p)]
+    passing = {route.id for route in book.routes.values() if scanned and scanned[0] in route.checkpoints}
     return render(
-        request, "patrols.html", viewer=viewer, p=_words(request), routes=routes, recent=mine[:20], zone=zone,
+        request, "patrols.html", status, viewer=viewer, p=_words(request), routes=routes, recent=mine[:20], zone=zone,
+        scanned=scanned, passing=passing,
         may_read=viewer.may(Permission.READ_PATROLS), may_report=viewer.may(Permission.READ_REPORTS),
         month=now.astimezone(zone).strftime("%Y-%m"),
     )  # fmt: skip
@@ -132,7 +166,9 @@ def labels_pdf(request: Request, route: str | None = None) -> Response:
     book = _book(request)
     if route is not None and route not in book.routes:
         return not_found(request, viewer)
-    pdf = label_sheet_pdf(book, site_name=app_deps(request).site.info.name, route_id=route)
+    routing = console_config(request).routing  # its base is FACILITIES_PUBLIC_URL; else where this page was asked
+    base = reachable_base(routing.base_url if routing else "") or reachable_base(str(request.base_url))
+    pdf = label_sheet_pdf(book, site_name=app_deps(request).site.info.name, route_id=route, link_base=base)
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": "inline; filename=labels.pdf"})
 
 

@@ -15,7 +15,8 @@ PATROL_WORDS: dict[str, dict[str, str]] = {
         "lights_on": "长明灯", "water_running": "长流水", "alarm": "未消除告警", "offline": "设备离线",
         "manager": "经理", "repair": "维修", "security": "保安", "in_progress": "进行中",
         "photos": "照片（可选，每张不超过 8 MB）", "round_completed": "本期已完成", "round_late": "本期已超时未开始",
-        "round_due": "本期待巡检",
+        "round_due": "本期待巡检", "scanned_unknown": "没有这个巡检点",
+        "scanned_no_patrol": "您没有进行中的巡检经过此点，请先开始以下路线之一",
     },
     "en": {
         "title": "Patrols", "routes": "Patrol routes", "start": "Start patrol", "every": "every",
@@ -31,5 +32,7 @@ PATROL_WORDS: dict[str, dict[str, str]] = {
         "alarm": "Open alarm", "offline": "Device offline", "manager": "manager", "repair": "repair crew",
         "security": "security", "in_progress": "in progress", "photos": "Photos (optional, 8 MB each at most)",
         "round_completed": "this round done", "round_late": "this round late: not started", "round_due": "due",
+        "scanned_unknown": "No such checkpoint",
+        "scanned_no_patrol": "No patrol of yours under way passes this checkpoint; start one of these routes first",
     },
 }  # fmt: skip

@@ -17,7 +17,11 @@
         detector.detect(video).then(function (codes) {
           if (codes.length) {
             stream.getTracks().forEach(function (track) { track.stop(); });
-            input.value = codes[0].rawValue;
+            // A label holds a link (…/console/patrols/at/<code>) or, printed without a public URL, the bare code.
+            var link = /\/console\/patrols\/at\/([^/?#]+)/.exec(codes[0].rawValue);
+            var value = codes[0].rawValue;
+            try { value = link ? decodeURIComponent(link[1]) : value; } catch (e) { /* a bad escape: the raw text */ }
+            input.value = value;
             input.form.submit();
           } else {
             window.requestAnimationFrame(look);

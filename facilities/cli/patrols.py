@@ -49,15 +49,19 @@ def labels(
     route: Annotated[str | None, typer.Option("--route", help="Only this route's checkpoints.")] = None,
 ) -> None:
     """The printable sheet of checkpoint QR labels, as PDF."""
-    from patrols.labels import label_sheet_pdf
+    from patrols.labels import label_sheet_pdf, reachable_base
 
     settings = settings_from_env()
     loaded = site_from(settings, site)
     book = _book(settings, loaded, file)
     if route is not None and route not in book.routes:
         raise fail(f"no route {route!r}; known: {', '.join(sorted(book.routes))}")
-    out.write_bytes(label_sheet_pdf(book, site_name=loaded.info.name, route_id=route))
+    base = reachable_base(settings.base_url)
+    out.write_bytes(label_sheet_pdf(book, site_name=loaded.info.name, route_id=route, link_base=base))
     typer.echo(f"{out}: {len(book.stops(route) if route else book.checkpoints)} labels")
+    if not base:
+        typer.echo("The QR codes hold the bare codes (only the console's scan button reads them): set "
+                   "FACILITIES_PUBLIC_URL so that any camera app opens the patrol at the checkpoint.")  # fmt: skip
 
 
 @patrols_app.command("export")

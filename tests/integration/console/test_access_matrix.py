@@ -159,6 +159,7 @@ ROWS: dict[str, Row] = {
     "start a patrol": Row(None, "POST", "/console/patrols/start", SIGNED_IN, lambda: {"route": "repair-plant"}),
     "checkpoint labels (PDF)": Row(None, "GET", "/console/patrols/labels.pdf", DESK),
     "patrol records (CSV)": Row(None, "GET", "/console/patrols/records.csv", DESK),
+    "a checkpoint's QR link": Row(None, "GET", "/console/patrols/at/{checkpoint}", SIGNED_IN),
     "a patrol's page": Row(None, "GET", PATROL, WALKER),
     "record a checkpoint": Row(None, "POST", f"{PATROL}/visits", WALKER, lambda: dict(GARAGE_OK)),
     "answer the sensors": Row(
@@ -354,7 +355,7 @@ def request_for(
     patrol = hub.patrol(walked=row.path.endswith("/complete")) if "{patrol_id}" in row.path else ""
     path = row.path.format(code=code, name=name, fmt="xlsx" if visitor == "staff" else "csv",
                            occurrence_id=occurrence_id, key=hub.photo_key, asset_id="B1-L1",
-                           patrol_id=patrol, period="2026-10")  # fmt: skip
+                           patrol_id=patrol, period="2026-10", checkpoint="GARAGE")  # fmt: skip
     if row.path == "/console/login":  # whoever asks, the sign-in form signs lina in
         fresh = TestClient(hub.rig.app, base_url=BASE)
         answer: httpx.Response = fresh.post(

@@ -7,6 +7,7 @@ import dataclasses
 import html
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,53 @@ def test_a_finding_with_a_photo_is_kept_and_shown(signed_in: tuple[ConsoleRig, T
     assert (photo.status_code, photo.content, photo.headers["content-type"]) == (200, PNG, "image/png")
     assert client.get(link.replace(".png", ".jpg")).status_code == 404  # only this patrol's own photos
     assert client.get(f"{page}/photos/..%2F..%2Ffacilities.db").status_code == 404
+
+
+def test_a_label_s_link_opens_the_walker_s_patrol_at_that_checkpoint(tmp_path: Path) -> None:
+    """What a phone's camera app opens from a label: after signing in, the walker's patrol under way through the
+    checkpoint, at it (the one still to visit there first); without one, the routes that pass it."""
+    with console_rig(tmp_path) as rig:
+        client = TestClient(rig.app, base_url="http://hub.test")
+        to_login = client.get("/console/patrols/at/PUMP", follow_redirects=False)
+        assert to_login.status_code == 303 and to_login.headers["location"].startswith("/console/login")
+        assert client.post("/console/login", data=login_data(client, username="wang", password=PASSWORD),
+                           follow_redirects=False).status_code == 303  # fmt: skip
+
+        none_yet = client.get("/console/patrols/at/pump", follow_redirects=False)  # case and spaces forgiven
+        assert none_yet.status_code == 200
+        assert 'id="scanned"' in none_yet.text and "PUMP" in none_yet.text
+        assert re.findall(r'class="card route passing" id="route-([^"]+)"', none_yet.text) == [
+            "manager-daily",
+            "repair-plant",
+        ]
+
+        first = client.post("/console/patrols/start", data={"route": "repair-plant", "csrf": _csrf(client)},
+                            follow_redirects=False).headers["location"]  # fmt: skip
+        items = {"item-0": "ok", "item-1": "ok", "item-2": "ok", "note": "", "csrf": _csrf(client)}
+        assert client.post(f"{first}/visits", data={"code": "PUMP", **items}, follow_redirects=False).status_code == 303
+        rig.clock.advance(timedelta(minutes=20))
+        second = client.post("/console/patrols/start", data={"route": "manager-daily", "csrf": _csrf(client)},
+                             follow_redirects=False).headers["location"]  # fmt: skip
+        assert second != first
+        at = client.get("/console/patrols/at/GARAGE", follow_redirects=False)
+        assert (at.status_code, at.headers["location"]) == (303, f"{first}?code=GARAGE")  # only the plant round
+        at_pump = client.get("/console/patrols/at/%20PUMP%20", follow_redirects=False)
+        assert at_pump.headers["location"] == f"{second}?code=PUMP"  # both pass it; the plant round did it already
+        page = client.get(at_pump.headers["location"])
+        assert page.status_code == 200 and 'name="item-0"' in page.text
+        assert (
+            client.post(f"{second}/visits", data={"code": "PUMP", **items}, follow_redirects=False).status_code == 303
+        )
+        again = client.get("/console/patrols/at/PUMP", follow_redirects=False)
+        assert again.headers["location"] == f"{second}?code=PUMP"  # visited in both: the newest says so
+
+        for hostile in ("NOPE", "界" * 5_000, "%00", "%2E%2E", "%FF"):
+            unknown = client.get(f"/console/patrols/at/{hostile}", follow_redirects=False)
+            assert unknown.status_code == 404 and 'id="scanned"' in unknown.text, hostile
+            assert len(unknown.text) < 100_000
+
+        assert client.get("/console/patrols/at/..%2F..%2Fetc").status_code == 404  # no page of ours at all
+        zhao = TestClient(rig.app, base_url="http://hub.test")  # another crew member: not wang's patrol
+        assert zhao.post("/console/login", data=login_data(zhao, username="zhao", password=PASSWORD),
+                         follow_redirects=False).status_code == 303  # fmt: skip
+        assert zhao.get("/console/patrols/at/GARAGE", follow_redirects=False).status_code == 200

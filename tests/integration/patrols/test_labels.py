@@ -16,7 +16,7 @@ from PIL import Image
 
 from core.site_loader import load_site
 from patrols.config import Checkpoint, PatrolBook, load_patrols
-from patrols.labels import label_sheet_pdf, labels, qr_payload
+from patrols.labels import label_sheet_pdf, labels, qr_payload, reachable_base
 from tests.support.pdf import Placed, png_pages, text_of, words_of
 from tests.support.qr import qr_codes_of
 
@@ -55,13 +55,19 @@ def printed_under(qr: Placed, codes: list[Placed], words: list[Placed]) -> tuple
     return "".join(code), "".join(name)
 
 
-def assert_each_label_reads_back(pdf: bytes, points: list[Checkpoint], folder: Path) -> list[Placed]:
-    """Every QR code decodes to its checkpoint's short code (one per checkpoint, none other), printed under it."""
+PUBLIC = "https://wuye.example.com/sites/lakeview"
+
+
+def assert_each_label_reads_back(pdf: bytes, points: list[Checkpoint], folder: Path, base: str = "") -> list[Placed]:
+    """Every QR code decodes to its checkpoint's link under `base` (else its bare short code), one per checkpoint
+    and none other, with that checkpoint's code and name printed under it."""
+    expected = {(f"{base}/console/patrols/at/{point.code}" if base else point.code): point.code for point in points}
     found = qr_codes_of(pdf, folder / "pages")
-    assert sorted(qr.text for qr in found) == sorted(point.code for point in points)
+    assert sorted(qr.text for qr in found) == sorted(expected)
     words = words_of(pdf, folder)
     names = {point.code: point.name.replace(" ", "") for point in points}
-    assert [printed_under(qr, found, words) for qr in found] == [(qr.text, names[qr.text]) for qr in found]
+    printed = [(expected[qr.text], names[expected[qr.text]]) for qr in found]
+    assert [printed_under(qr, found, words) for qr in found] == printed
     return found
 
 
@@ -84,12 +90,15 @@ def test_the_label_sheet_shows_every_checkpoint(tmp_path: Path) -> None:
         image.save(DOCS / "patrol-labels.png")
 
 
+@pytest.mark.parametrize("base", ["", PUBLIC])
 @pytest.mark.parametrize("route_id", [None, "manager-daily", "repair-plant", "security-night"])
-def test_each_qr_code_reads_back_as_the_checkpoint_printed_under_it(route_id: str | None, tmp_path: Path) -> None:
+def test_each_qr_code_reads_back_as_the_checkpoint_printed_under_it(
+    route_id: str | None, base: str, tmp_path: Path
+) -> None:
     site_name, book = example_book()
-    pdf = label_sheet_pdf(book, site_name=site_name, route_id=route_id)
+    pdf = label_sheet_pdf(book, site_name=site_name, route_id=route_id, link_base=base)
     points = book.stops(route_id) if route_id is not None else list(book.checkpoints.values())
-    assert_each_label_reads_back(pdf, points, tmp_path)
+    assert_each_label_reads_back(pdf, points, tmp_path, base)
 
 
 def test_the_longest_codes_and_names_read_back_on_every_page(tmp_path: Path) -> None:
@@ -102,10 +111,11 @@ def test_the_longest_codes_and_names_read_back_on_every_page(tmp_path: Path) -> 
     points = [Checkpoint(code=f"B{i:02d}-UNIT-0302-NE", name=names[i % 3], items=("ok",)) for i in range(14)]
     assert all(len(point.code) == 16 and len(point.name) == 80 for point in points)
     book = PatrolBook(checkpoints={point.code: point for point in points}, routes={})
-    pdf = label_sheet_pdf(book, site_name="湖景花園 Lakeview Gardens")
-    found = assert_each_label_reads_back(pdf, points, tmp_path)
+    pdf = label_sheet_pdf(book, site_name="湖景花園 Lakeview Gardens", link_base=PUBLIC)
+    found = assert_each_label_reads_back(pdf, points, tmp_path, PUBLIC)
     assert len({qr.page for qr in found}) == 2
     assert segno.make_qr(qr_payload(points[0].code), error="m").version <= 2  # the longest code still prints small
+    assert segno.make_qr(qr_payload(points[0].code, PUBLIC), error="m").version <= 5  # its link: 37 modules
 
 
 def test_each_qr_code_holds_its_checkpoint_code_and_prints_small() -> None:
@@ -116,3 +126,20 @@ def test_each_qr_code_holds_its_checkpoint_code_and_prints_small() -> None:
         assert qr.version <= 2  # 25 modules or fewer: each module over 1.5 mm on a 38 mm label
         assert label.qr.startswith("data:image/svg+xml")
     assert [label.code for label in labels(book, "manager-daily")] == list(book.routes["manager-daily"].checkpoints)
+
+
+@pytest.mark.parametrize(
+    ("url", "base"),
+    [
+        ("https://wuye.example.com/", "https://wuye.example.com"),
+        ("http://192.168.1.20:8000", "http://192.168.1.20:8000"),
+        ("http://0.0.0.0:8000", ""),  # where the hub listens, no phone's way to it
+        ("http://[::]:8000", ""),
+        ("", ""),
+        ("ftp://wuye.example.com", ""),
+        ("http://[::1", ""),  # unparsable
+    ],
+)
+def test_only_a_base_a_phone_can_open_goes_into_the_codes(url: str, base: str) -> None:
+    assert reachable_base(url) == base
+    assert qr_payload("PUMP", reachable_base(url)) == (f"{base}/console/patrols/at/PUMP" if base else "PUMP")
