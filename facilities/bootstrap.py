@@ -63,7 +63,8 @@ from storage.database import make_engine, session_factory, upgrade
 from storage.embedded import EmbeddedStore
 from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
-from storage.pg_spool import PgSpool, libpq_dsn
+from storage.libpq import libpq_dsn
+from storage.pg_spool import PgSpool
 from storage.photos import PhotoStore
 from storage.spool import Spool
 from storage.spool_base import SpoolBase, SpoolUnavailable

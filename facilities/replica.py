@@ -20,7 +20,8 @@ from core.site_loader import load_site
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from facilities.bootstrap import SetupError, build_decoder, mqtt_options
-from storage.pg_spool import PgSpool, libpq_dsn
+from storage.libpq import libpq_dsn
+from storage.pg_spool import PgSpool
 from storage.spool import Spool
 from storage.spool_base import SpoolBase
 

@@ -41,7 +41,6 @@ from typing import Any, LiteralString, cast
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from sqlalchemy.engine import make_url
 
 from core.clock import Clock
 from core.validation import ReadingValidator
@@ -60,14 +59,6 @@ from storage.spool_text import row_payload
 
 TABLES = ("spool_sites", "spool_readings", "spool_cursors", "spool_dead_letters")
 Connection = psycopg.Connection[tuple[Any, ...]]
-
-
-def libpq_dsn(database_url: str) -> str:
-    """FACILITIES_DATABASE_URL (a SQLAlchemy URL, `postgresql+psycopg://…`) as a libpq connection string."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        raise ValueError(f"the spool in PostgreSQL needs a postgresql:// database URL, not {url.drivername}://")
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class _Link:

@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url
 from core.settings import Settings
 from facilities.bootstrap import build_ingest
 from storage.database import upgrade
-from storage.pg_spool import PgSpool, libpq_dsn
+from storage.libpq import libpq_dsn
+from storage.pg_spool import PgSpool
 from tests.support.mqtt import publish
 from tests.support.postgres import POSTGRES_ADMIN_URL, sqlalchemy_url, throwaway_database
 from tests.support.services import Mosquitto, wait_until

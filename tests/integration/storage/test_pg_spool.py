@@ -14,15 +14,19 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from core.clock import FakeClock
 from core.reading import Reading
 from core.registry import AssetRegistry
 from core.site_loader import parse_site
 from core.validation import ReadingValidator
-from storage.pg_spool import PgSpool, libpq_dsn
+from storage.database import make_engine
+from storage.libpq import libpq_dsn
+from storage.pg_spool import PgSpool
 from storage.spool import SpoolUnavailable
-from tests.support.servers import wait_until
+from tests.support.services import free_port, wait_until
 from tests.unit.core.test_config import MINIMAL
 
 pytestmark = pytest.mark.integration
@@ -313,3 +317,30 @@ def test_a_producer_only_view_commits_for_the_owner_and_keeps_no_history(
     assert not replica._commits  # it never advances a cursor, so it must not remember every commit
     assert owner.wait_for_readings("store", 0)  # seen from the site's counter
     assert sorted(totals(owner)) == [float(n) for n in range(50)]
+
+
+def test_a_primary_and_standby_url_reaches_the_server_that_answers(
+    migrated_postgres: str, site: str, opened: list[PgSpool]
+) -> None:
+    """libpq's multi-host form, as SQLAlchemy spells it: the first host refuses, the spool (and the engines) go on
+    to the next, as they would to a promoted standby; before, the spool kept only the last host of the list."""
+    real = make_url(migrated_postgres)
+    dead = f"127.0.0.1:{free_port()}"
+    both = real.set(host=None, port=None).update_query_pairs(
+        [("host", dead), ("host", f"{real.host}:{real.port or 5432}"), ("target_session_attrs", "read-write")]
+    )
+    url = both.render_as_string(hide_password=False)
+    spool = open_spool(libpq_dsn(url), site, opened)
+    assert spool.accept_many([([meter(n)], f"t{n}") for n in range(3)]) == 3
+    assert totals(spool) == [0.0, 1.0, 2.0]
+    with make_engine(url).connect() as connection:
+        assert (
+            connection.execute(text("select count(*) from spool_readings where site_id = :s"), {"s": site}).scalar()
+            == 3
+        )
+    reversed_order = real.set(host=None, port=None).update_query_pairs(
+        [("host", f"{real.host}:{real.port or 5432}"), ("host", dead)]
+    )
+    other = open_spool(libpq_dsn(reversed_order.render_as_string(hide_password=False)), site, opened)
+    assert other.accept_many([([meter(3)], "t3")]) == 1  # the live host first, the dead one last: still reached
+    assert totals(other)[-1] == 3.0  # read back through that URL too

@@ -16,7 +16,8 @@ import pytest
 from core.clock import Clock
 from core.validation import ReadingValidator
 from storage.database import upgrade
-from storage.pg_spool import PgSpool, libpq_dsn
+from storage.libpq import libpq_dsn
+from storage.pg_spool import PgSpool
 from storage.spool import Spool
 from storage.spool_base import SpoolBase
 
