@@ -229,10 +229,17 @@ class InfluxV1Store:
             raise InfluxQLError(f"InfluxDB at {self.url} answered {response.status_code}: {detail}") from None
         if "error" in payload:
             raise InfluxQLError(payload["error"])
-        results: list[dict[str, Any]] = payload.get("results", [])
+        results: list[dict[str, Any]] = payload.get("results", []) if isinstance(payload, dict) else []
         for result in results:
             if "error" in result:
                 raise InfluxQLError(result["error"])
+            if not influxql.upper().startswith("SHOW DATABASES") and any(
+                series.get("name") == "databases" for series in result.get("series", [])
+            ):  # VictoriaMetrics' answer to any InfluxQL: writes work there, reads cannot
+                raise StoreUnavailable(
+                    f"the store at {self.url} answers no InfluxQL (it replied with its database list): "
+                    "VictoriaMetrics takes writes only; reads need InfluxDB (docs/scaling.md)"
+                )
         return results
 
 

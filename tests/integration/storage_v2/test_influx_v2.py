@@ -209,3 +209,12 @@ def test_reads_are_influxql_on_query_with_the_token_header(influxd: Influxd) -> 
     assert first_last is not None and (first_last[0].value, first_last[1].value) == (100.25, 102.25)
     assert before is not None and before.value == 101.25
     assert after is not None and after.value == 101.25
+
+
+def test_reads_from_victoriametrics_say_it_answers_no_influxql(store: InfluxV2Store) -> None:
+    """VictoriaMetrics takes the writes but answers every InfluxQL query with its database list: a read is refused
+    as "store unavailable" naming why (the API's 503, the console's "readings unavailable"), never a bare 500."""
+    points = batch()
+    store.write(points)
+    with pytest.raises(StoreUnavailable, match=r"answers no InfluxQL"):
+        store.latest(AssetInfo("B1-0101-W", AssetKind.METER, dict(points[0].tags)))
