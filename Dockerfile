@@ -6,8 +6,9 @@ WORKDIR /src
 # .dockerignore keeps the virtualenv, tests, local data and .env out of the build context.
 COPY . .
 # A virtualenv of its own, copied whole into the runtime stage: no compiler or pip cache there.
+# postgres: the psycopg driver; s3: boto3, so FACILITIES_PHOTOS_STORE=s3://… works without another image.
 RUN python -m venv /opt/facilities \
-    && /opt/facilities/bin/pip install --no-cache-dir ".[postgres]"
+    && /opt/facilities/bin/pip install --no-cache-dir ".[postgres,s3]"
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/facilities/bin:$PATH \

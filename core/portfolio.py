@@ -20,7 +20,7 @@ import: `facilities portfolio check` validates them). `settings_for` turns the h
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import Field
@@ -228,4 +228,7 @@ def settings_for(settings: Settings, files: SiteFiles) -> Settings:
         # Alert links ({base}/console/orders/…) then name the site: any replica's front sends them to its owner.
         "public_url": f"{settings.base_url}/sites/{site_id}",
     }
+    bucket = settings.photos_s3
+    if bucket is not None:  # a site's photos apart in a shared bucket, as in its own data folder
+        update["photos_store"] = str(replace(bucket, prefix=f"{bucket.prefix}{site_id}/"))
     return settings.model_copy(update=update)

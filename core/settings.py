@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.photo_location import S3Location, check_endpoint, check_region, parse_photos_store
 from core.secret_policy import weakness
 
 # Values never accepted as a secret in production, even where the full policy (core.secret_policy) does not apply.
@@ -70,6 +71,12 @@ class Settings(BaseSettings):
     # and the `facilities maintenance` commands use examples/maintenance.toml).
     maintenance_file: Path | None = None
     photos_max_mb: float = Field(default=8.0, gt=0, le=64)  # the largest photo a phone may upload
+    # Where checklist and patrol photos go: "folder" (<data_dir>/photos) or s3://bucket/prefix, with the server's
+    # address for MinIO or Ceph and a region if it wants one (core/photo_location.py, docs/maintenance.md#photos).
+    # The bucket's credentials are boto3's own (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), never ours.
+    photos_store: str = "folder"
+    photos_s3_endpoint: str | None = None
+    photos_s3_region: str | None = None
     billing_webhook_url: str | None = None  # the fee module's endpoint for final statements
     billing_webhook_token: SecretStr | None = None
     # Patrol routes and checkpoints (巡检); unset: no patrols (the demo uses examples/patrols.toml). docs/patrols.md.
@@ -123,6 +130,34 @@ class Settings(BaseSettings):
             # The value is not quoted: a URL may carry a password.
             raise ValueError("FACILITIES_MQTT_URL must start with mqtt:// or mqtts://")
         return value
+
+    @field_validator("photos_store")
+    @classmethod
+    def _photos_store(cls, value: str) -> str:
+        location = parse_photos_store(value)
+        return "folder" if location is None else str(location)
+
+    @field_validator("photos_s3_endpoint")
+    @classmethod
+    def _photos_s3_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else check_endpoint(value)
+
+    @field_validator("photos_s3_region")
+    @classmethod
+    def _photos_s3_region(cls, value: str | None) -> str | None:
+        return None if value is None else check_region(value)
+
+    @model_validator(mode="after")
+    def _photos_s3_settings_need_a_bucket(self) -> Settings:
+        if self.photos_s3 is None:
+            extra = [name for name in ("photos_s3_endpoint", "photos_s3_region") if getattr(self, name) is not None]
+            if extra:
+                named = " and ".join(f"FACILITIES_{name.upper()}" for name in extra)
+                raise ValueError(
+                    f"{named} is set but FACILITIES_PHOTOS_STORE is folder: set FACILITIES_PHOTOS_STORE=s3://bucket/"
+                    "prefix to keep photos in the bucket, or unset it"
+                )
+        return self
 
     @model_validator(mode="after")
     def _shared_subscription(self) -> Settings:
@@ -222,6 +257,15 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def photos_s3(self) -> S3Location | None:
+        """The bucket and prefix photos go to, or None for the data folder."""
+        return parse_photos_store(self.photos_store)
+
+    @property
+    def photos_max_bytes(self) -> int:
+        return int(self.photos_max_mb * 1024 * 1024)
 
     @property
     def mqtt_host(self) -> str:

@@ -45,11 +45,13 @@ from core.site_loader import load_site
 from core.threads import Spawn, start_thread
 from core.validation import ReadingValidator
 from facilities.alerting import Alerts
+from facilities.errors import SetupError as SetupError  # its home before facilities/errors.py; callers import it here
 from facilities.health import HealthMetrics
 from facilities.hub import Hub
 from facilities.ingest import Ingest
 from facilities.maintenance_wiring import build_maintenance, build_planner, condition_trigger
 from facilities.metrics import DeviceMetrics, IngestMetrics, RulesMetrics
+from facilities.photo_wiring import photos_from_settings
 from facilities.reload import SiteReloader
 from facilities.supervisor import Supervisor
 from operations.hub_metrics import WorkOrderMetrics
@@ -65,7 +67,6 @@ from storage.influx import InfluxV1Store
 from storage.influx_v2 import InfluxV2Store
 from storage.libpq import libpq_dsn
 from storage.pg_spool import PgSpool
-from storage.photos import PhotoStore
 from storage.spool import Spool
 from storage.spool_base import SpoolBase, SpoolUnavailable
 from storage.store import ReadingStore, StoreUnavailable
@@ -77,10 +78,6 @@ from workorders.unit_of_work import SqlAlchemyUnitOfWork, UnitOfWork
 log = logging.getLogger(__name__)
 EMBEDDED_LINGER_S = 0.5
 INFLUX_LINGER_S = 0.05
-
-
-class SetupError(Exception):
-    """Settings that cannot work together; the message says which variable to set."""
 
 
 def build_store(settings: Settings) -> ReadingStore:
@@ -305,7 +302,8 @@ def bootstrap(
     # With alerts, each work-order change writes its alerts in the same transaction.
     uow_factory: Callable[[], UnitOfWork] = alerts.uow if alerts is not None else lambda: SqlAlchemyUnitOfWork(sessions)
     zone = ZoneInfo(site.info.timezone)
-    maintenance = build_maintenance(settings, site, alerts)
+    photos = photos_from_settings(settings)  # one store for checklists and patrols
+    maintenance = build_maintenance(settings, site, alerts, photos.store)
     planner = None
     if maintenance is not None:
         planner = build_planner(
@@ -338,7 +336,7 @@ def bootstrap(
     patrols = load_patrols(settings.patrols_file, site) if settings.patrols_file is not None else EMPTY_PATROLS
     if alerts is not None:
         check_supervisors(patrols, set(alerts.outbox.routing.file.teams))
-    console = replace(console, patrols=patrols, photos=PhotoStore.in_folder(settings.data_dir))
+    console = replace(console, patrols=patrols, photos=photos.store)
     billing = _billing_config(settings, site)
     hub = Hub(
         settings, site, clock, database, sessions, ingest, engine, worker, supervisor,
@@ -352,6 +350,7 @@ def bootstrap(
         planner=planner,
         patrols=patrols,
         shared_database=shared_database,
+        photos_probe=photos.probe,
     )  # fmt: skip
     hub.metrics.register(IngestMetrics(ingest))
     hub.metrics.register(DeviceMetrics(ingest, clock))

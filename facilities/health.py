@@ -23,6 +23,7 @@ from core.clock import Clock
 from core.health import ComponentHealth, HealthState
 from facilities.supervisor import Supervisor
 from rules.worker import RulesWorker
+from storage.photos_s3 import BucketProbe, BucketState
 from storage.spool_base import SpoolBase
 from storage.writer import SpoolWriter
 
@@ -206,6 +207,22 @@ def threads_check(supervisor: Supervisor) -> Check:
         if restarted:
             return ComponentHealth.degraded(f"restarted after a crash: {'; '.join(restarted)}", **figures)
         return ComponentHealth.ok(f"{len(states)} threads running", **figures)
+
+    return check
+
+
+def photos_check(probe: BucketProbe) -> Check:
+    """The photo bucket: degraded while it does not answer (uploads fail; readings and alarms do not).
+
+    The probe asks with a 2 s timeout and keeps its answer for 30 s, so /health and the scrape stay quick.
+    """
+
+    def check() -> ComponentHealth:
+        answer = probe.check()
+        figures = {"reachable": answer.state is BucketState.OK, "state": answer.state.value}
+        if answer.state is BucketState.OK:
+            return ComponentHealth.ok(answer.detail, **figures)
+        return ComponentHealth.degraded(f"photo uploads fail: {answer.detail}", **figures)
 
     return check
 

@@ -56,6 +56,7 @@ from facilities.health import (
     devices_check,
     mqtt_check,
     outbox_check,
+    photos_check,
     rules_check,
     spool_check,
     store_check,
@@ -75,6 +76,7 @@ from reports.files import write_monthly_files
 from reports.gather import build_monthly_report
 from rules.engine import RuleEngine
 from rules.worker import RulesWorker
+from storage.photos_s3 import BucketProbe
 from storage.store import ReadingStore
 from workorders.events import SlaBreached, WorkOrderEvent
 from workorders.sla_job import schedule_sla_checks
@@ -113,6 +115,7 @@ class Hub:
     portfolio: Portfolio | None = None  # the company's sites, when this hub is one of a replica's (company view)
     portfolio_stores: Callable[[str], ReadingStore | None] | None = None  # their readings, where they run here
     shared_database: bool = False  # the engine is a replica's, shared by its sites' hubs: stop leaves it open
+    photos_probe: BucketProbe | None = None  # the photo bucket's (FACILITIES_PHOTOS_STORE=s3://…); None: a folder
     api_deps: ApiDependencies | None = field(default=None, init=False)  # the API's, to give it a reloaded site
 
     def __post_init__(self) -> None:
@@ -256,6 +259,8 @@ class Hub:
             checks["outbox"] = outbox_check(self.sessions, self.alerts.dispatcher, self.site.id, clock, policy)
         if ingest.pollers:
             checks["devices"] = devices_check(ingest.pollers)
+        if self.photos_probe is not None:
+            checks["photos"] = photos_check(self.photos_probe)
         return checks
 
     def prune(self) -> None:

@@ -12,6 +12,7 @@ from core.registry import AssetRegistry
 from core.settings import Settings
 from core.site import Site
 from facilities.alerting import Alerts
+from facilities.photo_wiring import photos_from_settings
 from maintenance.loading import load_maintenance
 from maintenance.planner import Planner
 from maintenance.runtime import MaintenanceRuntime
@@ -24,9 +25,11 @@ from workorders.unit_of_work import UnitOfWork
 log = logging.getLogger("facilities.maintenance")
 
 
-def build_maintenance(settings: Settings, site: Site, alerts: Alerts | None) -> MaintenanceRuntime | None:
+def build_maintenance(
+    settings: Settings, site: Site, alerts: Alerts | None, photos: PhotoStore | None = None
+) -> MaintenanceRuntime | None:
     """The maintenance file if one is set (a missing or broken one stops the hub with a message naming file and
-    key); photos under `<data_dir>/photos`."""
+    key); `photos`: the hub's store, else the one FACILITIES_PHOTOS_* choose (facilities/photo_wiring.py)."""
     path = settings.maintenance_file
     if path is None:
         log.info("FACILITIES_MAINTENANCE_FILE is not set: planned maintenance is off")
@@ -36,7 +39,7 @@ def build_maintenance(settings: Settings, site: Site, alerts: Alerts | None) -> 
     maintenance = load_maintenance(path, site, teams=teams)
     for warning in maintenance.warnings:
         log.warning("%s: %s", path, warning)
-    photos = PhotoStore.in_folder(settings.data_dir, max_bytes=int(settings.photos_max_mb * 1024 * 1024))
+    photos = photos or photos_from_settings(settings).store
     return MaintenanceRuntime(maintenance, photos, file.calendar if file is not None else Calendar())
 
 

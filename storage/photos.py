@@ -6,14 +6,16 @@ name or the browser's word for it), no bigger than the store's limit. It is name
 so an upload repeated after a lost reply stores nothing twice, and a key read back from a form or a URL is
 checked against that pattern before it becomes a path: no `..`, no slash, no other file of the data folder.
 
-Photos live under `<data_dir>/photos/<first two hex digits>/<hash>.<ext>` by default; an S3-compatible store
-(MinIO, Ceph, AWS) is used by passing `S3PhotoBackend(client, bucket)` with a boto3-style client
-(docs/maintenance.md says how). Writes are atomic: a temporary file in the same folder, fsync, rename.
+Photos live under `<data_dir>/photos/<first two hex digits>/<hash>.<ext>` by default, or in an S3-compatible
+bucket (MinIO, Ceph, AWS) through `S3PhotoBackend(client, bucket, prefix)` with any boto3-style client; the hub
+picks one from FACILITIES_PHOTOS_STORE (facilities/photo_wiring.py, docs/maintenance.md). Folder writes are
+atomic: a temporary file in the same folder, fsync, rename.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import tempfile
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024  # a phone's JPEG is 2-5 MB; 8 MB leaves room without inviting abuse
 MIN_BYTES = 32  # smaller than any real image header plus data
 
@@ -112,6 +115,26 @@ class FolderPhotoBackend:
             return None
 
 
+class PhotoStoreUnavailable(PhotoError):
+    """The store did not take an upload (a bucket unreachable or refusing); nothing is wrong with the photo."""
+
+
+# What an S3-compatible server answers for a key it does not hold: NoSuchKey to a GET, a bare 404 to a HEAD.
+# NoSuchBucket is not among them: a missing bucket is a fault to report, not a missing photo.
+MISSING_KEY_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def s3_error_code(exc: BaseException) -> str | None:
+    """The code of a botocore ClientError (`exc.response['Error']['Code']`), or None for any other error.
+
+    Read from the attribute, so botocore need not be importable here and any boto3-style client's error works.
+    """
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return None if code is None else str(code)
+
+
 class S3PhotoBackend:
     """Photos in an S3-compatible bucket through a boto3-style client (`put_object`, `get_object`)."""
 
@@ -121,15 +144,22 @@ class S3PhotoBackend:
         self.prefix = prefix
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket, Key=self.prefix + check_key(key), Body=data, ContentType=content_type
-        )
+        name = self.prefix + check_key(key)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data, ContentType=content_type)
+        except Exception as exc:
+            # The person uploading gets a sentence, the log the whole error.
+            log.warning("photo %s not stored in bucket %s", name, self.bucket, exc_info=True)
+            reason = s3_error_code(exc) or type(exc).__name__
+            raise PhotoStoreUnavailable(
+                f"the photo could not be stored (the photo bucket answered {reason}); try again in a while"
+            ) from exc
 
     def read(self, key: str) -> bytes | None:
         try:
             reply = self.client.get_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
-        except Exception as exc:  # botocore's NoSuchKey is a ClientError subclass we cannot import here
-            if "NoSuchKey" in type(exc).__name__ or "NoSuchKey" in str(exc) or "404" in str(exc):
+        except Exception as exc:
+            if s3_error_code(exc) in MISSING_KEY_CODES or type(exc).__name__ == "NoSuchKey":
                 return None
             raise
         body: bytes = reply["Body"].read()

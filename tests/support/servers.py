@@ -1,4 +1,4 @@
-"""Servers that only the tests and the benchmarks start: InfluxDB 1.x and VictoriaMetrics, on free ports.
+"""Servers that only the tests and the benchmarks start: InfluxDB 1.x, VictoriaMetrics and moto's S3, on free ports.
 
 The process base and the Mosquitto broker are in simulators/servers.py, because `facilities demo` runs on
 them too; they are re-exported here so that a test imports every server from one place.
@@ -6,6 +6,7 @@ them too; they are re-exported here so that a test imports every server from one
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import httpx
@@ -27,6 +28,7 @@ __all__ = [
     "Influxd",
     "MissingBinary",
     "Mosquitto",
+    "MotoS3",
     "ServerProcess",
     "VictoriaMetrics",
     "free_port",
@@ -128,5 +130,35 @@ class VictoriaMetrics(ServerProcess):
     def is_ready(self) -> bool:
         try:
             return httpx.get(f"{self.url}/health", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+
+class MotoS3(ServerProcess):
+    """moto's standalone S3-compatible HTTP server (`moto[server]`, a pip dependency of the dev extra: no binary to
+    miss). A process of its own, so that stopping it closes its port the way a server that goes away does."""
+
+    name = "moto-s3"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.port = free_port()
+
+    def ports(self) -> tuple[int, ...]:
+        return (self.port,)
+
+    def new_ports(self) -> None:
+        self.port = free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+
+    def is_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/moto-api/", timeout=0.5).status_code < 500
         except httpx.HTTPError:
             return False

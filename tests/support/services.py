@@ -13,6 +13,7 @@ from tests.support.servers import (
     Influxd,
     MissingBinary,
     Mosquitto,
+    MotoS3,
     ServerProcess,
     VictoriaMetrics,
     free_port,
@@ -20,7 +21,7 @@ from tests.support.servers import (
     wait_until,
 )
 
-__all__ = ["Influxd", "Mosquitto", "VictoriaMetrics", "free_port", "make_server", "port_open", "wait_until"]
+__all__ = ["Influxd", "Mosquitto", "MotoS3", "VictoriaMetrics", "free_port", "make_server", "port_open", "wait_until"]
 
 S = TypeVar("S", bound=ServerProcess)
 

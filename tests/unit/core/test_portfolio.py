@@ -234,6 +234,16 @@ def test_settings_for_a_site_point_at_its_own_files_folder_and_broker_session() 
     assert link == f"http://{hub.api_host}:{hub.api_port}/sites/harbour/console/orders/WO-20261206-0001"
 
 
+def test_each_site_keeps_its_photos_under_its_own_prefix_of_a_shared_bucket() -> None:
+    portfolio = load_portfolio(EXAMPLES / "portfolio" / "portfolio.toml")
+    hub = Settings(portfolio_file=EXAMPLES / "portfolio" / "portfolio.toml", photos_store="s3://wuye-photos/company")
+    harbour = settings_for(hub, portfolio.sites["harbour"])
+    assert harbour.photos_store == "s3://wuye-photos/company/harbour/"
+    assert harbour.photos_s3 is not None and harbour.photos_s3.prefix == "company/harbour/"
+    assert Settings.model_validate(harbour.model_dump()).photos_store == harbour.photos_store  # a valid value
+    assert settings_for(Settings(), portfolio.sites["harbour"]).photos_store == "folder"  # the site's data folder
+
+
 def test_a_portfolio_and_a_site_file_together_are_refused() -> None:
     with pytest.raises(ValidationError, match=r"set FACILITIES_PORTFOLIO_FILE .* or FACILITIES_SITE_FILE .* not both"):
         Settings(portfolio_file=Path("portfolio.toml"), site_file=Path("site.toml"))

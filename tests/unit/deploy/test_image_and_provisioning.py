@@ -57,7 +57,7 @@ def test_the_image_runs_the_hub_as_an_unprivileged_user() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^USER facilities$", dockerfile, re.MULTILINE)
     assert 'CMD ["facilities", "run"]' in dockerfile
-    assert '".[postgres]"' in dockerfile  # the psycopg driver for FACILITIES_DATABASE_URL
+    assert '".[postgres,s3]"' in dockerfile  # psycopg for FACILITIES_DATABASE_URL, boto3 for a photo bucket
     runtime = dockerfile.split("AS runtime", 1)[1].split("AS backup", 1)[0]
     assert "libpangoft2-1.0-0" in runtime and "fonts-wqy-microhei" in runtime  # WeasyPrint's PDFs, in Chinese
 

@@ -14,7 +14,6 @@ from storage.photos import (
     FolderPhotoBackend,
     PhotoError,
     PhotoStore,
-    S3PhotoBackend,
     check_key,
     sniff,
 )
@@ -174,30 +173,6 @@ def test_the_limit_must_allow_a_photo(tmp_path: Path) -> None:
 def test_sniff_does_not_trust_names() -> None:
     assert sniff(JPEG) == "image/jpeg"
     assert sniff(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
-
-
-class FakeS3:
-    """Our own stand-in for a boto3 client: the two calls the backend makes."""
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str], tuple[bytes, str]] = {}
-
-    def put_object(self, *, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
-        self.objects[(Bucket, Key)] = (Body, ContentType)
-
-    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:
-        if (Bucket, Key) not in self.objects:
-            raise KeyError("NoSuchKey: The specified key does not exist.")
-        return {"Body": io.BytesIO(self.objects[(Bucket, Key)][0])}
-
-
-def test_an_s3_compatible_bucket_holds_the_same_keys() -> None:
-    s3 = FakeS3()
-    store = PhotoStore(S3PhotoBackend(s3, "wuye-photos"), max_bytes=4096)
-    stored = store.put(PNG, declared_type="image/png")
-    assert s3.objects[("wuye-photos", f"photos/{stored.key}")] == (PNG, "image/png")
-    assert store.get(stored.key) == (PNG, "image/png")
-    assert store.get("f" * 64 + ".png") is None
 
 
 def test_folder_backend_paths_stay_inside_the_root(tmp_path: Path) -> None:
