@@ -24,7 +24,7 @@ from console.web import app_deps, console_config, csrf_ok, forbidden, not_found,
 from maintenance.records import RecordRefused, complete, parse_result_form, sign_off
 from maintenance.reports import OccurrenceView, occurrence, occurrences, records_csv
 from maintenance.runtime import MaintenanceRuntime
-from storage.photos import PhotoError
+from storage.photos import PhotoError, PhotoStoreUnavailable
 from storage.store import StoreUnavailable
 from workorders.application import entry_bus
 
@@ -79,7 +79,9 @@ def photo(request: Request, key: str) -> Response:
     viewer, runtime = got
     try:
         found = runtime.photos.get(key)
-    except PhotoError:
+    except PhotoStoreUnavailable:  # the bucket down: say so, the photo is not lost
+        return render(request, "message.html", 503, viewer=viewer, title_key="unavailable", text="")
+    except PhotoError:  # a key that is no photo's
         found = None
     if found is None:
         return not_found(request, viewer)

@@ -48,6 +48,7 @@ from patrols.service import (
     record_visit,
     start_patrol,
 )
+from storage.photos import PhotoStoreUnavailable
 from workorders.application import Refused, entry_bus, execute
 from workorders.commands import OpenRequest
 from workorders.service import ResidentRequest
@@ -237,8 +238,14 @@ def _walk(
         request, "patrol.html", 422 if error else 200, viewer=viewer, p=_words(request), patrol=patrol,
         route=book.routes.get(patrol.route_id), stops=book.stops(patrol.route_id) if known else [], point=point,
         error=error, done=done, order=order, findings=findings, answered=answered, zone=zone,
-        visits={visit.checkpoint: visit for visit in patrol.visits},
+        visits={visit.checkpoint: visit for visit in patrol.visits}, photo_mb=_photo_mb(request),
     )  # fmt: skip
+
+
+def _photo_mb(request: Request) -> str:
+    """The upload limit as the walker reads it (FACILITIES_PHOTOS_MAX_MB)."""
+    store = console_config(request).photos
+    return f"{store.max_bytes / 1024 / 1024:g}" if store is not None else "0"
 
 
 @router.post("/{patrol_id}/visits")
@@ -298,7 +305,10 @@ def photo(request: Request, patrol_id: str, key: str) -> Response:
     store = console_config(request).photos
     if store is None or key not in {k for visit in patrol.visits for k in visit.photos}:
         return not_found(request, viewer)
-    found = store.get(key)
+    try:
+        found = store.get(key)
+    except PhotoStoreUnavailable:  # the bucket down: say so, the photo is not lost
+        return render(request, "message.html", 503, viewer=viewer, title_key="unavailable", text="")
     if found is None:
         return not_found(request, viewer)
     data, media = found

@@ -156,13 +156,16 @@ class S3PhotoBackend:
             ) from exc
 
     def read(self, key: str) -> bytes | None:
+        name = self.prefix + check_key(key)  # a bad key is refused as such, not as the bucket's fault
         try:
-            reply = self.client.get_object(Bucket=self.bucket, Key=self.prefix + check_key(key))
+            reply = self.client.get_object(Bucket=self.bucket, Key=name)
+            body: bytes = reply["Body"].read()
         except Exception as exc:
             if s3_error_code(exc) in MISSING_KEY_CODES or type(exc).__name__ == "NoSuchKey":
                 return None
-            raise
-        body: bytes = reply["Body"].read()
+            log.warning("photo %s not read from bucket %s", key, self.bucket, exc_info=True)
+            reason = s3_error_code(exc) or type(exc).__name__
+            raise PhotoStoreUnavailable(f"the photo bucket answered {reason}; try again in a while") from exc
         return body
 
 

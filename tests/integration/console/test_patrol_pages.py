@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from patrols.config import PatrolBook
+from storage.photos import PhotoStore, PhotoStoreUnavailable
 from tests.support.console_rig import PASSWORD, ConsoleRig, console_rig, login_data
 
 pytestmark = pytest.mark.integration
@@ -61,7 +62,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(64))
 
 
 def test_a_finding_with_a_photo_is_kept_and_shown(signed_in: tuple[ConsoleRig, TestClient]) -> None:
-    _, client = signed_in
+    rig, client = signed_in
     page = client.post("/console/patrols/start", data={"route": "repair-plant", "csrf": _csrf(client)},
                        follow_redirects=False).headers["location"]  # fmt: skip
     items = {"item-0": "ok", "item-1": "fail", "item-2": "ok", "note": "泵房漏水", "csrf": _csrf(client)}
@@ -77,6 +78,32 @@ def test_a_finding_with_a_photo_is_kept_and_shown(signed_in: tuple[ConsoleRig, T
     assert (photo.status_code, photo.content, photo.headers["content-type"]) == (200, PNG, "image/png")
     assert client.get(link.replace(".png", ".jpg")).status_code == 404  # only this patrol's own photos
     assert client.get(f"{page}/photos/..%2F..%2Ffacilities.db").status_code == 404
+
+    # The photo bucket down: the page says so (503), it does not claim the photo is gone.
+    form = client.get(page, params={"code": "GARAGE"}).text
+    assert "每张不超过 2 MB" in form  # the rig's store: 2 MB
+    down = PhotoStore(BucketDown(), max_bytes=3 * 1024 * 1024)
+    rig.app.state.console = dataclasses.replace(rig.config, photos=down)
+    answer = client.get(link)
+    assert answer.status_code == 503 and "暂时无法读取" in answer.text
+    assert "每张不超过 3 MB" in client.get(page, params={"code": "GARAGE"}).text  # the store's limit, not a fixed one
+    assert rig.config.maintenance is not None
+    rig.app.state.console = dataclasses.replace(
+        rig.config, photos=down, maintenance=dataclasses.replace(rig.config.maintenance, photos=down)
+    )
+    key = link.rsplit("/", 1)[1]
+    assert client.get(f"/console/maintenance/photos/{key}").status_code == 503
+    assert client.get("/console/maintenance/photos/not-a-key.png").status_code == 404
+
+
+class BucketDown:
+    """A photo backend whose bucket does not answer (our own port, faked)."""
+
+    def write(self, key: str, data: bytes, content_type: str) -> None:
+        raise PhotoStoreUnavailable("the photo bucket answered ConnectionError; try again in a while")
+
+    def read(self, key: str) -> bytes | None:
+        raise PhotoStoreUnavailable("the photo bucket answered ConnectionError; try again in a while")
 
 
 def test_a_label_s_link_opens_the_walker_s_patrol_at_that_checkpoint(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def test_a_photo_is_stored_under_the_prefix_and_read_back(s3_server: MotoS3, buc
     assert store.get(stored.key) == (JPEG, "image/jpeg")
     assert store.get("0" * 64 + ".jpg") is None  # botocore's NoSuchKey, known by its code
     for key in ["../" + stored.key, f"lakeview/{stored.key}", stored.key.upper(), stored.key + "?x=1"]:
-        with pytest.raises(PhotoError, match="is not a stored photo's name"):
+        with pytest.raises(PhotoError, match=r"is not a stored photo's name"):
             store.get(key)
     with pytest.raises(PhotoError, match="larger than the 1024 KiB limit"):
         store.put(JPEG + bytes(1024 * 1024))
@@ -125,7 +125,13 @@ def test_a_server_gone_shows_in_health_and_an_upload_is_refused_with_a_sentence(
 ) -> None:
     photos = photos_from_settings(_settings(s3_server, f"s3://{bucket}", tmp_path))
     assert photos.probe is not None
+    kept = photos.store.put(JPEG).key
     s3_server.stop()
+    with pytest.raises(PhotoStoreUnavailable, match=r"the photo bucket answered .*try again in a while"):
+        photos.store.get(kept)  # not "no such photo": the console answers 503, the record still names it
+    with pytest.raises(PhotoError, match=r"is not a stored photo's name") as refused:
+        photos.store.get("../../etc/passwd")
+    assert not isinstance(refused.value, PhotoStoreUnavailable)
     answer = photos.probe.check(fresh=True)
     assert answer.state is BucketState.UNREACHABLE and f"bucket {bucket} did not answer" in answer.detail
     with pytest.raises(PhotoStoreUnavailable, match=r"could not be stored .*try again in a while"):

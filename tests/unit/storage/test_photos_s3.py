@@ -86,10 +86,14 @@ def test_a_missing_key_is_none_by_its_code_or_class(missing: Exception) -> None:
         KeyError("NoSuchKey: The specified key does not exist."),
     ],
 )
-def test_any_other_error_of_a_read_is_raised(error: Exception) -> None:
+def test_any_other_error_of_a_read_is_the_bucket_unavailable_not_a_missing_photo(
+    error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
     store = PhotoStore(S3PhotoBackend(FakeS3(missing=error), "wuye-photos"))
-    with pytest.raises(type(error)):
+    with pytest.raises(PhotoStoreUnavailable, match=r"the photo bucket answered \w+; try again") as caught:
         store.get(UNKNOWN)
+    assert caught.value.__cause__ is error  # the log and the traceback keep the bucket's own error
+    assert "not read from bucket wuye-photos" in caplog.text
 
 
 def test_a_key_that_is_no_photo_name_never_reaches_the_bucket() -> None:
