@@ -18,7 +18,7 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 
-from collectors.mqtt.acks import BrokerAck, Connection
+from collectors.mqtt.acks import BrokerAck, Connection, ack_all
 from collectors.mqtt.session import MqttOptions as MqttOptions  # re-exported: callers build options from here
 from collectors.mqtt.session import connect_async, new_client, subscription_filter
 from collectors.mqtt.telemetry import PayloadError, decode_telemetry
@@ -294,8 +294,7 @@ class MqttCollector:
                     del self._pending[:taken]
                     if len(self._pending) < self.options.max_pending:
                         self._room.set()
-                for _, _, ack in group[:taken]:
-                    ack()
+                ack_all(ack for _, _, ack in group[:taken])
                 self.stats.accepted += taken
 
     def _flush_rejections(self) -> bool:
