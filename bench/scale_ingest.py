@@ -33,6 +33,7 @@ from core.clock import SystemClock
 from core.registry import AssetRegistry
 from core.site_loader import load_site
 from core.validation import ReadingValidator
+from facilities.heap import freeze_startup_heap
 from storage.pg_spool import PgSpool
 from storage.spool import Spool
 from storage.spool_base import SpoolBase
@@ -58,6 +59,7 @@ def collector_process(port: int, group: str, replica: str, spool_path: str, shar
         spool = PgSpool(spool_path, validator, clock, site_id=site.id, max_readings=10**8, consumers=consumers)
     else:
         spool = Spool(spool_path, validator, clock, max_readings=10**8, consumers=consumers, shared=shared)
+    freeze_startup_heap()  # as `facilities collect` does before it starts its collector
     options = MqttOptions(
         port=port, client_id=f"bench-{group}-{replica}", subscriptions=(own_topic_filter(site.id),),
         protocol="5", share_group=group, session_expiry_s=3600,

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import paho.mqtt.client as mqtt
 
+from collectors.mqtt.acks import BrokerAck, Connection, ack_all
 from collectors.mqtt.session import MqttOptions as MqttOptions  # re-exported: callers build options from here
 from collectors.mqtt.session import connect_async, new_client, subscription_filter
 from collectors.mqtt.telemetry import PayloadError, decode_telemetry
@@ -109,12 +110,11 @@ class MqttCollector:
         self._room = threading.Event()  # set while fewer than max_pending messages wait in memory
         self._room.set()
         self._pending_since = self._last_offer = 0.0
-        # Acks are only valid on the connection that delivered the message: a message received before a
-        # reconnect is redelivered by the broker, and its old packet id may belong to another message now.
-        self._generation = 0
         self._network_runs = 0
         self._threads: list[ThreadHandle] = []
         self._client = self._make_client()
+        # Acks are only valid on the connection that delivered the message (collectors/mqtt/acks.py).
+        self._connection = Connection(self._client)
 
     def _make_client(self) -> mqtt.Client:
         client = new_client(self.options)
@@ -183,7 +183,7 @@ class MqttCollector:
         sock = client.socket()
         if isinstance(sock, socket.socket):  # paho leaves Nagle on: each PUBACK would wait for a delayed ACK
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._generation += 1
+        self._connection.generation += 1
         self.stats.connects += 1
         self.health.connected, self.health.disconnected_since = True, None
         # Subscribing again after every reconnect is harmless and covers a broker that lost its state.
@@ -216,19 +216,13 @@ class MqttCollector:
         if not self._stopping.is_set():
             log.warning("MQTT connection lost (%s); reconnecting with backoff", reason)
 
-    def _on_message(self, client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
-        mid, qos, generation = message.mid, message.qos, self._generation
         try:
             topic = message.topic
         except UnicodeDecodeError:  # brokers should refuse such topics; keep the message as a dead letter
             topic = bytes(message._topic).decode("utf-8", "replace")  # paho keeps the raw bytes here
-
-        def ack() -> None:
-            if generation == self._generation:
-                client.ack(mid, qos)
-
-        self.offer(topic, bytes(message.payload), ack)
+        self.offer(topic, bytes(message.payload), BrokerAck(self._connection, message.mid, message.qos))
 
     def offer(self, topic: str, payload: bytes, ack: Ack) -> None:
         """Decode one message and queue it for the next group commit; `ack` runs once it is durable."""
@@ -300,8 +294,7 @@ class MqttCollector:
                     del self._pending[:taken]
                     if len(self._pending) < self.options.max_pending:
                         self._room.set()
-                for _, _, ack in group[:taken]:
-                    ack()
+                ack_all(ack for _, _, ack in group[:taken])
                 self.stats.accepted += taken
 
     def _flush_rejections(self) -> bool:

@@ -20,6 +20,7 @@ from facilities.cli.common import (
     settings_from_env,
     site_from,
 )
+from facilities.heap import freeze_startup_heap
 from facilities.logs import configure_logging
 from facilities.metrics import serve_metrics
 from simulators.servers import MissingBinary
@@ -44,6 +45,7 @@ def ingest(site: SiteOption = None, log_level: str = "INFO") -> None:
         raise fail(str(exc)) from None
     if settings.metrics_port:
         serve_metrics(service, settings.metrics_port)
+    freeze_startup_heap()  # no live reload here: the site model lives as long as the process
     service.start()
     log.info("ingesting site %s from %s; spool %s", service.site.id, settings.mqtt_url, service.spool.location)
     _until_signalled(supervisor, service.stop)
@@ -62,6 +64,7 @@ def collect(site: SiteOption = None, log_level: str = "INFO") -> None:
         replica = build_collector_replica(settings, site=site_from(settings, site), spawn=supervisor.spawn)
     except SetupError as exc:
         raise fail(str(exc)) from None
+    freeze_startup_heap()
     replica.start()
     log.info(
         "collecting site %s as %s into %s", replica.site.id, replica.collector.options.client_id, replica.spool.location
