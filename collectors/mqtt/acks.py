@@ -58,6 +58,7 @@ def ack_all(acks: Iterable[Callable[[], object]]) -> None:
     for ack in acks:
         if (
             isinstance(ack, BrokerAck)
+            and hasattr(ack.connection.client, "_packet_queue")  # a paho without it: each ack by paho's ack()
             and ack.qos == 1
             and ack.generation == ack.connection.generation
             and connection in (None, ack.connection)

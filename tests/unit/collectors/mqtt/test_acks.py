@@ -59,3 +59,20 @@ def test_acks_of_an_older_connection_are_dropped() -> None:
     assert queued == []
     ack_all([after_reconnect])
     assert queued == [(0x40, b"\x40\x02\x00\x07")]
+
+
+class AckOnlyClient:
+    """A client with paho's public ack() and no `_packet_queue` (a future paho that renamed it)."""
+
+    def __init__(self) -> None:
+        self.acked: list[tuple[int, int]] = []
+
+    def ack(self, mid: int, qos: int) -> None:
+        self.acked.append((mid, qos))
+
+
+def test_without_paho_s_queue_each_ack_goes_through_ack_in_order() -> None:
+    client = AckOnlyClient()
+    connection = Connection(client)  # type: ignore[arg-type]
+    ack_all(BrokerAck(connection, mid, 1) for mid in (5, 6, 7))
+    assert client.acked == [(5, 1), (6, 1), (7, 1)]
