@@ -41,6 +41,7 @@ from patrols.sensors import route_findings
 from patrols.service import (
     PatrolNotFound,
     checkpoint_for,
+    code_of,
     complete_patrol,
     list_patrols,
     load_patrol,
@@ -82,7 +83,7 @@ def scanned(request: Request, checkpoint: str) -> Response:
     if isinstance(viewer, Response):
         return viewer
     deps, book = app_deps(request), _book(request)
-    typed = "".join(checkpoint.split()).upper()[:17]
+    typed = code_of(checkpoint)
     if typed not in book.checkpoints:
         return _routes_page(request, viewer, scanned=(checkpoint[:20], "scanned_unknown"), status=404)
     now = deps.clock.now()

@@ -59,9 +59,14 @@ def start_patrol(
     return patrol_id
 
 
+def code_of(typed: str) -> str:
+    """A scanned or typed checkpoint code as the patrols file spells it: spaces and case forgiven."""
+    return "".join(typed.split()).upper()
+
+
 def checkpoint_for(book: PatrolBook, patrol: Patrol, typed: str) -> Checkpoint:
     """The route's checkpoint a scanned or typed code names (spaces and case forgiven)."""
-    code = "".join(typed.split()).upper()
+    code = code_of(typed)
     if len(code) > 16 or code not in book.route(patrol.route_id).checkpoints:
         known = ", ".join(book.route(patrol.route_id).checkpoints)
         raise ValueError(f"code {typed[:20]!r} is not a checkpoint of this route; its codes: {known}")
