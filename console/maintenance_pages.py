@@ -20,7 +20,17 @@ from starlette.datastructures import UploadFile
 from access.roles import Permission, Role
 from console.access import Viewer
 from console.maintenance_words import WORDS
-from console.web import app_deps, console_config, csrf_ok, forbidden, not_found, render, staff_or_login, words_for
+from console.web import (
+    app_deps,
+    console_config,
+    csrf_ok,
+    forbidden,
+    not_found,
+    render,
+    staff_or_login,
+    unavailable,
+    words_for,
+)
 from maintenance.records import RecordRefused, complete, parse_result_form, sign_off
 from maintenance.reports import OccurrenceView, occurrence, occurrences, records_csv
 from maintenance.runtime import MaintenanceRuntime
@@ -80,7 +90,7 @@ def photo(request: Request, key: str) -> Response:
     try:
         found = runtime.photos.get(key)
     except PhotoStoreUnavailable:  # the bucket down: say so, the photo is not lost
-        return render(request, "message.html", 503, viewer=viewer, title_key="unavailable", text="")
+        return unavailable(request, viewer)
     except PhotoError:  # a key that is no photo's
         found = None
     if found is None:
@@ -181,7 +191,8 @@ async def record(request: Request, occurrence_id: int) -> Response:
     if isinstance(got, Response):
         return got
     viewer, runtime = got
-    view = occurrence(app_deps(request).session_factory, app_deps(request).site.id, occurrence_id)
+    deps = app_deps(request)
+    view = occurrence(deps.session_factory, deps.site.id, occurrence_id)
     if view is not None and (refused := other_team(viewer, view)) is not None:  # before any photo is stored
         return _checklist(request, viewer, runtime, occurrence_id, error=refused, status=403)
     try:
@@ -190,7 +201,6 @@ async def record(request: Request, occurrence_id: int) -> Response:
         return _checklist(request, viewer, runtime, occurrence_id, error=str(exc))
     if not csrf_ok(viewer, fields.get("csrf")):
         return forbidden(request, viewer)
-    deps = app_deps(request)
     try:
         results = parse_result_form({k: v for k, v in fields.items() if ":" in k}, photos)
         complete(

@@ -30,6 +30,7 @@ from console.web import (
     render,
     site_zone,
     staff_or_login,
+    unavailable,
     words_for,
 )
 from patrols.config import PatrolBook, Route
@@ -309,7 +310,7 @@ def photo(request: Request, patrol_id: str, key: str) -> Response:
     try:
         found = store.get(key)
     except PhotoStoreUnavailable:  # the bucket down: say so, the photo is not lost
-        return render(request, "message.html", 503, viewer=viewer, title_key="unavailable", text="")
+        return unavailable(request, viewer)
     if found is None:
         return not_found(request, viewer)
     data, media = found

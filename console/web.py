@@ -180,6 +180,11 @@ def not_found(request: Request, viewer: Viewer | None = None) -> HTMLResponse:
     return render(request, "message.html", 404, viewer=viewer, title_key="not_found", text="")
 
 
+def unavailable(request: Request, viewer: Viewer | None = None) -> HTMLResponse:
+    """503: a store behind the page does not answer now (the photo bucket); nothing is lost, try again."""
+    return render(request, "message.html", 503, viewer=viewer, title_key="unavailable", text="")
+
+
 def run(request: Request, command: Command | Callable[[UnitOfWork], object]) -> str | None:
     """Run a work-order command on the bus; None when it went through, else the message to show (409/422/404)."""
     try:
