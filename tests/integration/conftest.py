@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.database import upgrade
+from tests.support.postgres import sqlite_or_postgres
 
 
 @pytest.fixture(scope="session")
@@ -20,12 +21,7 @@ def migrated_postgres(postgres_url: str) -> str:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Each test runs twice: on a migrated SQLite file of its own and on the shared PostgreSQL database."""
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("migrated_postgres")
-        return url
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    return url
+    return sqlite_or_postgres(request, tmp_path, "migrated_postgres")
 
 
 @pytest.fixture

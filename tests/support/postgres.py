@@ -6,8 +6,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+
+from storage.database import upgrade
 
 POSTGRES_ADMIN_URL = os.environ.get("FACILITIES_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -36,3 +39,14 @@ def throwaway_database(prefix: str) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sqlite_or_postgres(request: pytest.FixtureRequest, tmp_path: Path, postgres_fixture: str) -> str:
+    """For a fixture parametrized ["sqlite", "postgresql"]: a migrated SQLite file of the test's own, or the URL
+    the named PostgreSQL fixture gives."""
+    if request.param == "postgresql":
+        url: str = request.getfixturevalue(postgres_fixture)
+        return url
+    url = f"sqlite:///{tmp_path}/facilities.db"
+    upgrade(url)
+    return url

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from cluster.leases import LeaseBook, engine_options
 from core.clock import FakeClock
 from storage.database import make_engine, session_factory, upgrade
-from tests.support.postgres import sqlalchemy_url, throwaway_database
+from tests.support.postgres import sqlalchemy_url, sqlite_or_postgres, throwaway_database
 from tests.support.servers import free_port
 
 TTL = timedelta(seconds=10)
@@ -42,12 +42,8 @@ def postgres_url(cluster_postgres: str) -> Iterator[str]:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def lease_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    url = f"sqlite:///{tmp_path}/facilities.db"
-    upgrade(url)
-    return url
+    """The lease tests on SQLite and on the module's PostgreSQL database (its lease tables emptied)."""
+    return sqlite_or_postgres(request, tmp_path, "postgres_url")
 
 
 @pytest.fixture
