@@ -21,6 +21,7 @@ from core.reading import FieldValue
 from storage.influx import InfluxV1Store
 from storage.store import Aggregate, StoreRejected
 from tests.integration.storage.store_cases import CST, LIFT, NEIGHBOUR, US, WATER, Store, at, point, samples, typed
+from tests.support.services import Influxd
 
 pytestmark = pytest.mark.integration
 
@@ -180,11 +181,19 @@ def test_times_far_outside_the_data_are_clamped_not_refused(store: Store) -> Non
     assert found.ts == at(8, 0)
 
 
-def test_two_sites_with_a_meter_of_the_same_id_keep_their_readings_apart(store: Store) -> None:
-    """A company's sites share one InfluxDB database; each read asks for the asset's own site (its tag). The
-    embedded store is one file in each site's own data folder (core.portfolio.settings_for), so it never holds two."""
-    if not isinstance(store, InfluxV1Store):
-        pytest.skip("the embedded store holds one site's readings")
+def test_two_sites_with_a_meter_of_the_same_id_keep_their_readings_apart(influxd: Influxd) -> None:
+    """A company's sites share one InfluxDB database; each read asks for the asset's own site (its tag). InfluxDB
+    only: the embedded store is one file in each site's own data folder (core.portfolio.settings_for), so it never
+    holds two sites."""
+    store = InfluxV1Store(influxd.url, "contract_sites")
+    store.ensure_database()
+    try:
+        _two_sites_apart(store)
+    finally:
+        store.close()
+
+
+def _two_sites_apart(store: InfluxV1Store) -> None:
     other_site = replace(WATER, tags={**WATER.tags, "site": "harbour"})
     store.write([point(WATER, at(8, 0), {"total": 10.5}), point(other_site, at(9, 0), {"total": 700.0})])
 
